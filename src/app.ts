@@ -1,0 +1,68 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Writable } from 'node:stream';
+import type { Config } from './config/schema.ts';
+import type { Exporter } from './export/exporter.ts';
+import { createExporters } from './export/registry.ts';
+import type { RetryOptions } from './export/retrying.ts';
+import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
+import { createDeadLetter } from './pipeline/dead-letter.ts';
+import { healthRoutes, type Lifecycle } from './server/health.ts';
+import { httpsOptions } from './server/tls.ts';
+import { loggerOptions } from './telemetry/logger.ts';
+import { createMetrics, type Metrics } from './telemetry/metrics.ts';
+import type { Signal } from './config/schema.ts';
+
+export interface BuildOptions {
+  /** Where logs go (default stdout); tests pass a stream to read them. */
+  readonly logStream?: Writable;
+  /** Where the debug exporter prints (default stdout). */
+  readonly debugOutput?: Writable;
+  readonly retry?: RetryOptions;
+  /** Replaces the configured exporters (narrow tests only). */
+  readonly exporters?: Record<Signal, Exporter>;
+}
+
+export interface Firetap {
+  readonly app: FastifyInstance;
+  readonly lifecycle: Lifecycle;
+  readonly metrics: Metrics;
+}
+
+/** Builds the service without listening: tests inject requests into it, main.ts listens. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Firetap> {
+  const https = httpsOptions(config);
+  const logger = loggerOptions(config.logLevel);
+  const app = Fastify({
+    ...(https ? { https } : {}),
+    logger: options.logStream ? { ...logger, stream: options.logStream } : logger,
+    // One log line per Firehose request comes from the route's own onResponse hook instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    // Longer than an ALB's default 60 s idle timeout, so the load balancer closes idle connections first
+    // (the other way round, it may send a request on a connection we are closing and answer 502).
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  const metrics = createMetrics();
+  const lifecycle: Lifecycle = { draining: false };
+  const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
+  const deadLetter = config.deadLetterDir ? createDeadLetter(config.deadLetterDir) : undefined;
+
+  await app.register(healthRoutes, lifecycle);
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter });
+
+  const known = new Set<string>([...Object.values(FIREHOSE_ROUTES)]);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (known.has(path)) {
+      return reply.code(405).header('allow', 'POST').send({ error: `${request.method} is not allowed on ${path}; Firehose delivers with POST` });
+    }
+    return reply.code(404).send({ error: `no route ${request.method} ${path}; Firehose routes are POST ${[...known].join(', POST ')}` });
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(Object.values(exporters).map((e) => e.shutdown()));
+  });
+  return { app, lifecycle, metrics };
+}

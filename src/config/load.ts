@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, resolveOtlp, type Config } from './schema.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Json = { [key: string]: unknown };
+
+/** Each environment variable, the config path it sets, and how its text becomes a value. */
+const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: string, name: string) => unknown]> = [
+  ['PORT', 'port'],
+  ['HOST', 'host'],
+  ['FIRETAP_TLS_CERT_FILE', 'tls.certFile'],
+  ['FIRETAP_TLS_KEY_FILE', 'tls.keyFile'],
+  ['FIRETAP_ACCESS_KEYS', 'accessKeys', parseList],
+  ['FIRETAP_MAX_BODY_BYTES', 'maxBodyBytes'],
+  ['FIRETAP_MAX_RECORD_BYTES', 'maxRecordBytes'],
+  ['FIRETAP_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
+  ['FIRETAP_DEAD_LETTER_DIR', 'deadLetterDir'],
+  ['FIRETAP_RESOURCE_ATTRIBUTES', 'resourceAttributes', parseKeyValues],
+  ['FIRETAP_LOG_LEVEL', 'logLevel'],
+  ['FIRETAP_SHUTDOWN_DELAY_MS', 'shutdownDelayMs'],
+  ['FIRETAP_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs'],
+  ['FIRETAP_EXPORT_MAX_BATCH_BYTES', 'export.maxBatchBytes'],
+  ['FIRETAP_EXPORT_CONCURRENCY', 'export.concurrency'],
+  ['FIRETAP_EXPORT_MAX_IN_FLIGHT', 'export.maxInFlight'],
+  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp.endpoint'],
+  ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseKeyValues],
+  ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
+  ['OTEL_EXPORTER_OTLP_PROTOCOL', 'otlp.protocol'],
+  ['OTEL_EXPORTER_OTLP_TIMEOUT', 'otlp.timeoutMs'],
+  ...(['metrics', 'logs'] as const).flatMap((signal) => {
+    const prefix = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}`;
+    return [
+      [`${prefix}_ENDPOINT`, `otlp.${signal}.endpoint`],
+      [`${prefix}_HEADERS`, `otlp.${signal}.headers`, parseKeyValues],
+      [`${prefix}_COMPRESSION`, `otlp.${signal}.compression`],
+      [`${prefix}_PROTOCOL`, `otlp.${signal}.protocol`],
+      [`${prefix}_TIMEOUT`, `otlp.${signal}.timeoutMs`],
+    ] as Array<[string, string, ((text: string, name: string) => unknown)?]>;
+  }),
+];
+
+/**
+ * Reads the optional config file named by FIRETAP_CONFIG, lays the environment over it (the
+ * environment wins), validates everything at once and returns a deep-frozen Config. Every problem
+ * is reported together, each naming the setting and the value it had.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const fromFile = env.FIRETAP_CONFIG ? readConfigFile(env.FIRETAP_CONFIG) : {};
+  const fromEnv: Json = {};
+  const sourceOf = new Map<string, string>();
+  for (const [name, path, parse] of ENV) {
+    const text = env[name];
+    // The OpenTelemetry specification treats an empty variable as unset.
+    if (text === undefined || text.trim() === '') continue;
+    setPath(fromEnv, path, parse ? parse(text.trim(), name) : text.trim());
+    sourceOf.set(path, name);
+  }
+  const result = configSchema.safeParse(deepMerge(fromFile, fromEnv));
+  if (!result.success) {
+    const input = deepMerge(fromFile, fromEnv);
+    const problems = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const envName = ENV.find(([, p]) => p === path)?.[0];
+      const from = sourceOf.get(path) ?? (envName ? `${envName} (${path})` : path || 'config');
+      const actual = getPath(input, path);
+      // Keys and headers are secrets: name the setting, never echo its value.
+      const secret = /^accessKeys|headers/.test(path);
+      const shown = actual === undefined || secret ? '' : ` (actual: ${JSON.stringify(actual)})`;
+      return `${from}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const { otlp, ...rest } = result.data;
+  return deepFreeze({ ...rest, otlp: resolveOtlp(otlp) });
+}
+
+function readConfigFile(path: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`FIRETAP_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON, so one parser reads both kinds of file.
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`FIRETAP_CONFIG: ${path} is neither valid YAML nor JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`FIRETAP_CONFIG: ${path} must hold a mapping of settings, not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+  }
+  return parsed as Json;
+}
+
+function parseList(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** `k1=v1,k2=v2` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES define it. */
+export function parseKeyValues(text: string, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of parseList(text)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${name}: expected key=value pairs separated by commas (bad entry: ${JSON.stringify(item.slice(0, 40))})`);
+    const key = item.slice(0, eq).trim();
+    let value = item.slice(eq + 1).trim();
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      throw new ConfigError(`${name}: the value of ${key} is not valid percent-encoding`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Json;
+  node[keys[keys.length - 1]!] = value;
+}
+
+function getPath(source: unknown, path: string): unknown {
+  if (path === '') return undefined;
+  let node = source;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Json)[key];
+  }
+  return node;
+}
+
+const isPlainObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Firehose's largest request: 64 MiB of records, base64-encoded (4/3), inside the JSON envelope
+ * (10,000 × `{"data":""},` plus the request id and timestamp). 96 MiB leaves room for all of it.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 96 * MiB;
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const stringMap = z.record(z.string().min(1), z.string());
+
+const otlpSignalSchema = z.strictObject({
+  /** Full URL for this signal; used as is (no path appended). */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  headers: stringMap.optional(),
+  compression: z.enum(['gzip', 'none']).optional(),
+  protocol: z.enum(['http/protobuf', 'http/json']).optional(),
+  timeoutMs: positiveInt.optional(),
+});
+
+/** What a config file may hold, and what the environment is turned into before validation. */
+export const configSchema = z.strictObject({
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+  /** Accepted values of X-Amz-Firehose-Access-Key; several so that a key can be rotated. */
+  accessKeys: z.array(z.string().min(1).max(4096)).default([]),
+  /** Limit on the request body after Content-Encoding is undone. */
+  maxBodyBytes: positiveInt.default(DEFAULT_MAX_BODY_BYTES),
+  /** Limit on one record after its own gzip is undone (a gzip bomb stops here). */
+  maxRecordBytes: positiveInt.default(32 * MiB),
+  /** Time to deliver one Firehose request, retries included; Firehose itself waits 3 minutes. */
+  requestTimeoutMs: positiveInt.max(170_000).default(60_000),
+  deadLetterDir: z.string().min(1).optional(),
+  /** Added to every resource forwarded, never overwriting what the data carries. */
+  resourceAttributes: stringMap.default({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** After SIGTERM, /readyz says no for this long before the listener closes (load balancer deregistration). */
+  shutdownDelayMs: nonNegativeInt.default(0),
+  /** After the listener closes, how long in-flight requests may take before the process exits anyway. */
+  shutdownTimeoutMs: positiveInt.default(90_000),
+  export: z
+    .strictObject({
+      /** An OTLP request is sent once its encoded size reaches this. */
+      maxBatchBytes: positiveInt.default(4 * MiB),
+      /** OTLP requests in flight for one Firehose request. */
+      concurrency: positiveInt.max(64).default(4),
+      /** OTLP requests in flight for the whole process; more wait their turn. */
+      maxInFlight: positiveInt.default(32),
+    })
+    .prefault({}),
+  otlp: z
+    .strictObject({
+      /** Base URL; `/v1/metrics` and `/v1/logs` are appended. */
+      endpoint: z.url({ protocol: /^https?$/ }).optional(),
+      headers: stringMap.optional(),
+      compression: z.enum(['gzip', 'none']).optional(),
+      protocol: z.enum(['http/protobuf', 'http/json']).optional(),
+      timeoutMs: positiveInt.optional(),
+      metrics: otlpSignalSchema.prefault({}),
+      logs: otlpSignalSchema.prefault({}),
+    })
+    .prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+type Parsed = z.output<typeof configSchema>;
+
+export type Signal = 'metrics' | 'logs';
+
+/** Where and how one signal is exported; `undefined` endpoint means the debug exporter. */
+export interface OtlpSignalConfig {
+  readonly endpoint: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  readonly protocol: 'http/protobuf' | 'http/json';
+  readonly timeoutMs: number;
+}
+
+export type Config = Readonly<Omit<Parsed, 'otlp'>> & {
+  readonly otlp: Readonly<Record<Signal, OtlpSignalConfig>>;
+};
+
+const SIGNAL_PATH: Record<Signal, string> = { metrics: 'v1/metrics', logs: 'v1/logs' };
+
+/** Applies the OpenTelemetry exporter rules: signal-specific settings win over the shared ones. */
+export function resolveOtlp(otlp: Parsed['otlp']): Record<Signal, OtlpSignalConfig> {
+  const resolve = (signal: Signal): OtlpSignalConfig => {
+    const own = otlp[signal];
+    let endpoint = own.endpoint;
+    if (endpoint === undefined && otlp.endpoint !== undefined) {
+      endpoint = otlp.endpoint.endsWith('/') ? otlp.endpoint + SIGNAL_PATH[signal] : `${otlp.endpoint}/${SIGNAL_PATH[signal]}`;
+    }
+    return {
+      endpoint,
+      headers: { ...otlp.headers, ...own.headers },
+      compression: own.compression ?? otlp.compression ?? 'none',
+      protocol: own.protocol ?? otlp.protocol ?? 'http/protobuf',
+      timeoutMs: own.timeoutMs ?? otlp.timeoutMs ?? 10_000,
+    };
+  };
+  return { metrics: resolve('metrics'), logs: resolve('logs') };
+}

@@ -1,0 +1,23 @@
+import { gunzipSync } from 'node:zlib';
+import { RecordError } from './record-error.ts';
+
+/** RFC 1952 §2.3.1: every gzip member starts with ID1 = 0x1f, ID2 = 0x8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * Gunzips a record, refusing to produce more than `maxBytes`: zlib stops inflating at the cap, so a
+ * gzip bomb costs at most `maxBytes` of memory before it is rejected.
+ */
+export function gunzipRecord(bytes: Uint8Array, maxBytes: number): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new RecordError('too_large', `record inflates to more than ${maxBytes} bytes (FIRETAP_MAX_RECORD_BYTES)`);
+    }
+    throw new RecordError('gzip', `record is not valid gzip: ${e.message}`);
+  }
+}

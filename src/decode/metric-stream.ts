@@ -1,0 +1,288 @@
+import type { OtlpBatch } from '../otlp/batch.ts';
+import {
+  Reader,
+  WIRE_LEN,
+  WireError,
+  bytesEqual,
+  copyFieldSince,
+  keyValueKeyBounds,
+  readLenBounds,
+  skipField,
+  tag,
+  type EncodedAttribute,
+  type Writer,
+} from '../otlp/wire.ts';
+import { lengthPrefixedFrames } from './length-prefixed.ts';
+import { RecordError } from './record-error.ts';
+
+const LEN1 = tag(1, WIRE_LEN);
+const LEN2 = tag(2, WIRE_LEN);
+const DIMENSIONS = Buffer.from('Dimensions');
+const DIMENSION_COLLISION_PREFIX = 'Dimensions.';
+
+/** Metric.data oneof: field number → the field number of `attributes` in that type's data points. */
+const ATTRIBUTES_FIELD_BY_DATA: ReadonlyMap<number, number> = new Map([
+  [5, 7], // gauge → NumberDataPoint.attributes
+  [7, 7], // sum → NumberDataPoint.attributes
+  [9, 9], // histogram → HistogramDataPoint.attributes
+  [10, 1], // exponential_histogram → ExponentialHistogramDataPoint.attributes
+  [11, 7], // summary → SummaryDataPoint.attributes
+]);
+
+export interface MetricStreamContext {
+  /** Added to every Resource unless the resource already has an attribute of that key. */
+  readonly resourceAttributes: readonly EncodedAttribute[];
+}
+
+/**
+ * Appends one CloudWatch Metric Streams "OpenTelemetry 1.0" record to an OTLP metrics batch.
+ *
+ * Every frame's ResourceMetrics are copied through byte for byte except for two rewrites: the
+ * Resource gains the request's extra attributes, and each data point's `Dimensions` kvlist attribute
+ * is replaced by one attribute per dimension (backends such as Prometheus cannot query a kvlist).
+ * A dimension whose name is already an attribute (`Namespace`, `MetricName`) is written as
+ * `Dimensions.<name>`. A bad record throws RecordError and leaves the batch as it was.
+ */
+export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, ctx: MetricStreamContext): void {
+  const mark = batch.mark();
+  try {
+    const r = Reader.create(record);
+    let frameIndex = 0;
+    for (const frame of lengthPrefixedFrames(record)) {
+      try {
+        rewriteExportRequest(r, frame.start, frame.end, batch, ctx);
+      } catch (err) {
+        if (err instanceof RecordError) throw err;
+        throw new RecordError('protobuf', `frame ${frameIndex} (bytes ${frame.start}-${frame.end}) is not an OTLP ExportMetricsServiceRequest: ${(err as Error).message}`);
+      }
+      frameIndex++;
+    }
+  } catch (err) {
+    batch.rollback(mark);
+    throw err;
+  }
+}
+
+function rewriteExportRequest(r: Reader, start: number, end: number, batch: OtlpBatch, ctx: MetricStreamContext): void {
+  const w = batch.writer;
+  r.pos = start;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === LEN1) {
+      const stop = readLenBounds(r, end);
+      w.uint32(LEN1).fork();
+      batch.items += rewriteResourceMetrics(r, stop, w, ctx);
+      w.ldelim();
+    } else {
+      // ExportMetricsServiceRequest has no other field; anything else is not one.
+      throw new WireError(`unexpected field ${t >>> 3} (wire type ${t & 7}) at byte ${r.pos - 1}`);
+    }
+  }
+}
+
+/** ResourceMetrics { resource = 1; scope_metrics = 2; schema_url = 3 }. Returns data points written. */
+function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
+  let points = 0;
+  let sawResource = false;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === LEN1) {
+      const stop = readLenBounds(r, end);
+      w.uint32(LEN1).fork();
+      rewriteResource(r, stop, w, ctx.resourceAttributes);
+      w.ldelim();
+      sawResource = true;
+    } else if (t === LEN2) {
+      const stop = readLenBounds(r, end);
+      w.uint32(LEN2).fork();
+      points += rewriteScopeMetrics(r, stop, w);
+      w.ldelim();
+    } else {
+      skipField(r, t & 7, end);
+      copyFieldSince(r, fieldStart, w);
+    }
+  }
+  if (!sawResource && ctx.resourceAttributes.length > 0) {
+    w.uint32(LEN1).fork();
+    for (const attr of ctx.resourceAttributes) w.uint32(LEN1).bytes(attr.encoded);
+    w.ldelim();
+  }
+  return points;
+}
+
+/** Resource { attributes = 1; dropped_attributes_count = 2 }: copied, then extra attributes it lacks. */
+export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[]): void {
+  const keys: Array<[number, number]> = [];
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === LEN1) {
+      const stop = readLenBounds(r, end);
+      const key = keyValueKeyBounds(r, r.pos, stop);
+      if (key) keys.push(key);
+      r.pos = stop;
+    } else {
+      skipField(r, t & 7, end);
+    }
+    copyFieldSince(r, fieldStart, w);
+  }
+  for (const attr of extra) {
+    if (!keys.some(([s, e]) => bytesEqual(r.buf, s, e, attr.keyBytes))) w.uint32(LEN1).bytes(attr.encoded);
+  }
+}
+
+/** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
+function rewriteScopeMetrics(r: Reader, end: number, w: Writer): number {
+  let points = 0;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === LEN2) {
+      const stop = readLenBounds(r, end);
+      w.uint32(LEN2).fork();
+      points += rewriteMetric(r, stop, w);
+      w.ldelim();
+    } else {
+      skipField(r, t & 7, end);
+      copyFieldSince(r, fieldStart, w);
+    }
+  }
+  return points;
+}
+
+/** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
+function rewriteMetric(r: Reader, end: number, w: Writer): number {
+  let points = 0;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    const attributesField = (t & 7) === WIRE_LEN ? ATTRIBUTES_FIELD_BY_DATA.get(t >>> 3) : undefined;
+    if (attributesField !== undefined) {
+      const stop = readLenBounds(r, end);
+      w.uint32(t).fork();
+      points += rewriteData(r, stop, w, attributesField);
+      w.ldelim();
+    } else {
+      skipField(r, t & 7, end);
+      copyFieldSince(r, fieldStart, w);
+    }
+  }
+  return points;
+}
+
+/** Gauge / Sum / Histogram / ExponentialHistogram / Summary: `data_points = 1`, other fields copied. */
+function rewriteData(r: Reader, end: number, w: Writer, attributesField: number): number {
+  let points = 0;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === LEN1) {
+      const stop = readLenBounds(r, end);
+      w.uint32(LEN1).fork();
+      rewriteDataPoint(r, stop, w, tag(attributesField, WIRE_LEN));
+      w.ldelim();
+      points++;
+    } else {
+      skipField(r, t & 7, end);
+      copyFieldSince(r, fieldStart, w);
+    }
+  }
+  return points;
+}
+
+/**
+ * Copies a data point, replacing its `Dimensions` kvlist attribute by one attribute per dimension.
+ * Other fields (times, count, sum, quantiles, flags) are copied as they came.
+ */
+function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number): void {
+  let dimsStart = -1;
+  let dimsEnd = -1;
+  let keys: Array<[number, number]> | undefined;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === attributesTag) {
+      const stop = readLenBounds(r, end);
+      const key = keyValueKeyBounds(r, r.pos, stop);
+      if (key && dimsStart < 0 && bytesEqual(r.buf, key[0], key[1], DIMENSIONS)) {
+        const kvlist = kvlistValueBounds(r, r.pos, stop);
+        if (kvlist) {
+          [dimsStart, dimsEnd] = kvlist;
+          r.pos = stop;
+          continue;
+        }
+      }
+      if (key) (keys ??= []).push(key);
+      r.pos = stop;
+    } else {
+      skipField(r, t & 7, end);
+    }
+    copyFieldSince(r, fieldStart, w);
+  }
+  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
+}
+
+/** KeyValue { key = 1; value = 2 (AnyValue { kvlist_value = 6 (KeyValueList) }) } → bounds of the KeyValueList. */
+function kvlistValueBounds(r: Reader, start: number, end: number): [number, number] | undefined {
+  const saved = r.pos;
+  r.pos = start;
+  try {
+    while (r.pos < end) {
+      const t = r.uint32();
+      if (t === LEN2) {
+        const valueEnd = readLenBounds(r, end);
+        while (r.pos < valueEnd) {
+          const vt = r.uint32();
+          if (vt === tag(6, WIRE_LEN)) {
+            const listEnd = readLenBounds(r, valueEnd);
+            return [r.pos, listEnd];
+          }
+          skipField(r, vt & 7, valueEnd);
+        }
+        return undefined;
+      }
+      skipField(r, t & 7, end);
+    }
+    return undefined;
+  } finally {
+    r.pos = saved;
+  }
+}
+
+/** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
+function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Array<[number, number]> | undefined): void {
+  const saved = r.pos;
+  r.pos = start;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t !== LEN1) {
+      skipField(r, t & 7, end);
+      continue;
+    }
+    const stop = readLenBounds(r, end);
+    const key = keyValueKeyBounds(r, r.pos, stop);
+    const collides = key !== undefined && keys !== undefined && keys.some(([s, e]) => bytesEqual(r.buf, s, e, r.buf.subarray(key[0], key[1])));
+    if (collides) {
+      writeRenamedKeyValue(r, r.pos, stop, key, w, attributesTag);
+    } else {
+      w.uint32(attributesTag).bytes(r.buf.subarray(r.pos, stop));
+    }
+    r.pos = stop;
+  }
+  r.pos = saved;
+}
+
+/** Writes the KeyValue spanning [start, stop) under the key `Dimensions.<key>`, its value copied. */
+function writeRenamedKeyValue(r: Reader, start: number, stop: number, key: [number, number], w: Writer, attributesTag: number): void {
+  const name = DIMENSION_COLLISION_PREFIX + Buffer.from(r.buf.subarray(key[0], key[1])).toString('utf8');
+  w.uint32(attributesTag).fork().uint32(LEN1).string(name);
+  r.pos = start;
+  while (r.pos < stop) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    skipField(r, t & 7, stop);
+    if (t !== LEN1) copyFieldSince(r, fieldStart, w);
+  }
+  w.ldelim();
+}

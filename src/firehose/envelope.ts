@@ -1,0 +1,235 @@
+import { badRequest } from '../errors.ts';
+
+/**
+ * The Firehose request body, `{"requestId": "…", "timestamp": <ms>, "records": [{"data": "<base64>"}]}`
+ * (AWS "HTTP endpoint delivery request and response specifications", protocol 1.0), located rather
+ * than parsed: each record's base64 text stays in the body buffer and is decoded only when its turn
+ * comes, so a 90 MiB body never becomes 10,000 JS strings at once and the event loop is not held by
+ * one giant JSON.parse.
+ */
+export interface FirehoseEnvelope {
+  readonly requestId: string | undefined;
+  readonly timestamp: number | undefined;
+  /** Number of records. */
+  readonly count: number;
+  /** Returns the base64 text of record `index` (decoded from JSON escapes when it had any). */
+  data(index: number): string;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MAX_DEPTH = 64;
+
+class Scanner {
+  pos = 0;
+  readonly buf: Buffer;
+  constructor(buf: Buffer) {
+    this.buf = buf;
+  }
+
+  fail(what: string): never {
+    throw badRequest(`request body is not a Firehose request: ${what} at byte ${this.pos}`);
+  }
+
+  ws(): void {
+    const b = this.buf;
+    let p = this.pos;
+    while (p < b.length) {
+      const c = b[p]!;
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      p++;
+    }
+    this.pos = p;
+  }
+
+  expect(c: number, what: string): void {
+    this.ws();
+    if (this.buf[this.pos] !== c) this.fail(`expected ${what}`);
+    this.pos++;
+  }
+
+  /** Locates a JSON string starting at the current position: returns [start, end, hasEscapes] of its contents. */
+  stringBounds(): [number, number, boolean] {
+    this.ws();
+    const b = this.buf;
+    if (b[this.pos] !== QUOTE) this.fail('expected a string');
+    const start = this.pos + 1;
+    let end = b.indexOf(QUOTE, start);
+    const firstEscape = b.indexOf(BACKSLASH, start);
+    const escaped = firstEscape !== -1 && (end === -1 || firstEscape < end);
+    if (escaped) {
+      end = firstEscape;
+      while (end < b.length) {
+        const c = b[end]!;
+        if (c === BACKSLASH) end += 2;
+        else if (c === QUOTE) break;
+        else end++;
+      }
+    }
+    if (end === -1 || end >= b.length) this.fail('unterminated string');
+    this.pos = end + 1;
+    return [start, end, escaped];
+  }
+
+  string(): string {
+    const [start, end, escaped] = this.stringBounds();
+    if (!escaped) return this.buf.toString('utf8', start, end);
+    return this.unescape(start, end);
+  }
+
+  unescape(start: number, end: number): string {
+    try {
+      return JSON.parse(this.buf.toString('utf8', start - 1, end + 1)) as string;
+    } catch {
+      this.pos = start;
+      return this.fail('invalid escape in string');
+    }
+  }
+
+  number(): number {
+    this.ws();
+    const b = this.buf;
+    const start = this.pos;
+    while (this.pos < b.length) {
+      const c = b[this.pos]!;
+      // digits, minus, plus, dot, e, E
+      if ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45) this.pos++;
+      else break;
+    }
+    const text = b.toString('latin1', start, this.pos);
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n)) {
+      this.pos = start;
+      this.fail('expected a number');
+    }
+    return n;
+  }
+
+  /** Skips any JSON value (for members firetap does not use). */
+  skipValue(depth = 0): void {
+    if (depth > MAX_DEPTH) this.fail('nesting too deep');
+    this.ws();
+    const c = this.buf[this.pos];
+    if (c === QUOTE) {
+      this.stringBounds();
+    } else if (c === 0x7b /* { */) {
+      this.pos++;
+      this.members(() => this.skipValue(depth + 1));
+    } else if (c === 0x5b /* [ */) {
+      this.pos++;
+      this.elements(() => this.skipValue(depth + 1));
+    } else if (this.literal('true') || this.literal('false') || this.literal('null')) {
+      // consumed
+    } else {
+      this.number();
+    }
+  }
+
+  literal(word: string): boolean {
+    if (this.buf.toString('latin1', this.pos, this.pos + word.length) !== word) return false;
+    this.pos += word.length;
+    return true;
+  }
+
+  /** After `{`: calls `onValue(key)` for each member, positioned at its value. */
+  members(onValue: (key: string) => void): void {
+    this.ws();
+    if (this.buf[this.pos] === 0x7d /* } */) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      const key = this.string();
+      this.expect(0x3a, "':'");
+      onValue(key);
+      this.ws();
+      const c = this.buf[this.pos];
+      this.pos++;
+      if (c === 0x2c /* , */) continue;
+      if (c === 0x7d /* } */) return;
+      this.pos--;
+      this.fail("expected ',' or '}'");
+    }
+  }
+
+  /** After `[`: calls `onElement(index)` for each element. */
+  elements(onElement: (index: number) => void): void {
+    this.ws();
+    if (this.buf[this.pos] === 0x5d /* ] */) {
+      this.pos++;
+      return;
+    }
+    for (let i = 0; ; i++) {
+      onElement(i);
+      this.ws();
+      const c = this.buf[this.pos];
+      this.pos++;
+      if (c === 0x2c) continue;
+      if (c === 0x5d) return;
+      this.pos--;
+      this.fail("expected ',' or ']'");
+    }
+  }
+}
+
+/**
+ * Validates the whole envelope and locates every record's data before anything is decoded, so a
+ * malformed body is refused (400) before any of it is exported. `maxRecords` bounds the work one
+ * request can ask for (Firehose sends at most 10,000).
+ */
+export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope {
+  const s = new Scanner(body);
+  let requestId: string | undefined;
+  let timestamp: number | undefined;
+  // Pairs of [start, end) offsets of each record's base64 text; negative start = has JSON escapes.
+  let bounds: number[] = [];
+  s.ws();
+  if (body.length === 0) throw badRequest('request body is empty; expected a Firehose request {"requestId", "timestamp", "records"}');
+  s.expect(0x7b, "'{' (the body must be a JSON object)");
+  s.members((key) => {
+    if (key === 'requestId') {
+      s.ws();
+      if (s.literal('null')) return;
+      requestId = s.string();
+    } else if (key === 'timestamp') {
+      s.ws();
+      if (s.literal('null')) return;
+      timestamp = s.number();
+    } else if (key === 'records') {
+      s.ws();
+      if (s.literal('null')) return;
+      bounds = [];
+      s.expect(0x5b, "'[' (records must be an array)");
+      s.elements((index) => {
+        if (index >= maxRecords) s.fail(`more than ${maxRecords} records`);
+        s.expect(0x7b, `'{' (records[${index}] must be an object)`);
+        let found = false;
+        s.members((recordKey) => {
+          if (recordKey !== 'data') return s.skipValue();
+          const [start, end, escaped] = s.stringBounds();
+          // A repeated "data" member replaces the earlier one, as JSON.parse would.
+          if (found) bounds.length -= 2;
+          bounds.push(escaped ? -start - 1 : start, end);
+          found = true;
+        });
+        if (!found) s.fail(`records[${index}] has no "data"`);
+      });
+    } else {
+      s.skipValue();
+    }
+  });
+  s.ws();
+  if (s.pos !== body.length) s.fail('unexpected content after the JSON object');
+  const located = bounds;
+  return {
+    requestId,
+    timestamp,
+    count: located.length / 2,
+    data(index: number): string {
+      const start = located[index * 2]!;
+      const end = located[index * 2 + 1]!;
+      if (start >= 0) return body.toString('latin1', start, end);
+      return s.unescape(-start - 1, end);
+    },
+  };
+}

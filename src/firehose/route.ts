@@ -1,0 +1,118 @@
+import fastifyCompress from '@fastify/compress';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Signal } from '../config/schema.ts';
+import { FiretapError } from '../errors.ts';
+import { deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
+import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler.ts';
+import { createAccessKeyCheck } from './auth.ts';
+import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
+import { scanEnvelope } from './envelope.ts';
+import { firehoseResponse } from './response.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    firetapRequestId: string | undefined;
+    firetapError: string | undefined;
+    firetapReport: DeliveryReport | undefined;
+  }
+}
+
+/** Firehose sends at most 10,000 records per request. */
+export const MAX_RECORDS_PER_REQUEST = 10_000;
+
+export const FIREHOSE_ROUTES: Readonly<Record<Signal, string>> = { metrics: '/firehose/metrics', logs: '/firehose/logs' };
+
+const headersSchema = {
+  type: 'object',
+  properties: {
+    'x-amz-firehose-protocol-version': { type: 'string', enum: ['1.0'] },
+    'x-amz-firehose-request-id': { type: 'string', maxLength: 256 },
+  },
+} as const;
+
+const responseSchema = {
+  type: 'object',
+  properties: { requestId: { type: 'string' }, timestamp: { type: 'integer' }, errorMessage: { type: 'string' } },
+  required: ['requestId', 'timestamp'],
+} as const;
+
+/**
+ * The Firehose HTTP endpoint routes (protocol 1.0). Per request: the access key is checked before the
+ * body is read; the body is un-gzipped by @fastify/compress and capped at maxBodyBytes *after*
+ * decompression; the envelope is located; the pipeline delivers; the answer is always the Firehose
+ * response JSON, never compressed.
+ */
+export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): Promise<void> {
+  const { config, metrics } = deps;
+  const checkKey = createAccessKeyCheck(config.accessKeys);
+
+  app.decorateRequest('firetapRequestId', undefined);
+  app.decorateRequest('firetapError', undefined);
+  app.decorateRequest('firetapReport', undefined);
+  app.setErrorHandler(createFirehoseErrorHandler(config));
+
+  await app.register(fastifyCompress, {
+    globalCompression: false,
+    // Copied onto the zlib error, which then reaches the error handler as a 400.
+    onInvalidRequestPayload: (encoding: string, _request: unknown, error: Error) => ({
+      name: 'FiretapError',
+      statusCode: 400,
+      code: 'FIRETAP_BAD_REQUEST',
+      message: `request body is not valid ${encoding}: ${error.message}`,
+    }),
+  });
+
+  // Firehose sends application/json; curl users may send anything. The body is located, not parsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBodyBytes }, (_req, body, done) => done(null, body));
+
+  if (config.accessKeys.length > 0) {
+    app.addHook('onRequest', async (request) => {
+      const presented = request.headers['x-amz-firehose-access-key'];
+      if (typeof presented !== 'string') throw new FiretapError('FIRETAP_UNAUTHORIZED', 'missing X-Amz-Firehose-Access-Key header');
+      if (!checkKey(presented)) throw new FiretapError('FIRETAP_UNAUTHORIZED', 'invalid X-Amz-Firehose-Access-Key');
+    });
+  }
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
+    const report = request.firetapReport;
+    request.log.info(
+      {
+        requestId: requestIdOf(request),
+        route,
+        status: reply.statusCode,
+        latencyMs: Math.round(reply.elapsedTime),
+        ...(report ?? {}),
+        ...(request.firetapError ? { error: request.firetapError } : {}),
+      },
+      reply.statusCode === 200 ? 'delivered' : 'not delivered',
+    );
+  });
+
+  for (const signal of ['metrics', 'logs'] as const) {
+    app.post(FIREHOSE_ROUTES[signal], { schema: { headers: headersSchema, response: { 200: responseSchema } }, compress: false }, async (request, reply) => {
+      const receivedAtMs = Date.now();
+      const body = request.body as Buffer;
+      metrics.requestBytes.observe({ route: FIREHOSE_ROUTES[signal] }, body.length);
+      const envelope = scanEnvelope(body, MAX_RECORDS_PER_REQUEST);
+      const header = request.headers['x-amz-firehose-request-id'];
+      const requestId = (typeof header === 'string' && header !== '' ? header : envelope.requestId) ?? '';
+      request.firetapRequestId = requestId;
+      if (requestId === '') throw new FiretapError('FIRETAP_BAD_REQUEST', 'missing request id: neither the X-Amz-Firehose-Request-Id header nor the body "requestId" is set');
+
+      const common = parseCommonAttributes(request.headers['x-amz-firehose-common-attributes'] as string | undefined);
+      if (common.error) {
+        metrics.commonAttributesInvalid.inc();
+        request.log.warn({ requestId, error: common.error }, 'common attributes ignored');
+      }
+      const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
+      const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0 };
+      request.firetapReport = report;
+      await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, receivedAtMs, log: request.log }, report);
+      return reply.type('application/json').send(firehoseResponse(requestId));
+    });
+  }
+}

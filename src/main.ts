@@ -1,0 +1,50 @@
+import closeWithGrace from 'close-with-grace';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { VERSION } from './version.ts';
+
+/**
+ * Process entry: configuration → app → listen, and the graceful shutdown. The only file that exits.
+ * On SIGTERM: /readyz turns 503 at once, the listener stays open for FIRETAP_SHUTDOWN_DELAY_MS while
+ * the load balancer deregisters us, then closes; in-flight requests finish and are delivered; exit 0.
+ */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`firetap: ${err.message}\n`);
+    process.exit(2);
+  }
+  const { app, lifecycle } = await buildApp(config);
+  const log = app.log;
+
+  if (config.accessKeys.length === 0) {
+    log.warn('FIRETAP_ACCESS_KEYS is not set: every request is accepted without an access key. Set it before exposing this service.');
+  }
+  for (const signal of ['metrics', 'logs'] as const) {
+    const c = config.otlp[signal];
+    if (c.endpoint) log.info({ signal, endpoint: c.endpoint, protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
+    else log.warn({ signal }, 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT): printing decoded data to stdout');
+  }
+
+  closeWithGrace({ delay: config.shutdownDelayMs + config.shutdownTimeoutMs, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'fatal error, shutting down');
+    else log.info({ signal }, 'shutting down: draining in-flight requests');
+    lifecycle.draining = true;
+    if (!err && config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
+    await app.close();
+    log.info('shut down');
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  log.info({ version: VERSION, node: process.version }, 'firetap ready');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`firetap: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

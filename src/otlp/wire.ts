@@ -1,0 +1,109 @@
+import protobuf from 'protobufjs';
+
+/**
+ * Protobuf wire helpers for the OTLP messages firetap reads and writes without materialising them
+ * as objects. Field numbers are those of the published OTLP protos (opentelemetry-proto v1);
+ * `test/unit/otlp/schema.test.ts` cross-checks them against @opentelemetry/otlp-transformer.
+ */
+export const { Reader, Writer } = protobuf;
+export type Reader = protobuf.Reader;
+export type Writer = protobuf.Writer;
+
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_FIXED32 = 5;
+
+/** The tag byte(s) of a field: (number << 3) | wire type. */
+export const tag = (field: number, wireType: number): number => ((field << 3) | wireType) >>> 0;
+
+export class WireError extends Error {
+  override name = 'WireError';
+}
+
+/**
+ * Reads the next length-delimited field's bounds after its tag was read, checking the length
+ * against the bytes that are left before anything is sliced.
+ */
+export function readLenBounds(r: Reader, end: number): number {
+  const len = r.uint32();
+  const stop = r.pos + len;
+  if (len < 0 || stop > end) throw new WireError(`field length ${len} at byte ${r.pos} runs past the end of its message (${end - r.pos} bytes left)`);
+  return stop;
+}
+
+/** Skips the field whose tag was just read and returns the position where the field ended. */
+export function skipField(r: Reader, wireType: number, end: number): void {
+  if (wireType === WIRE_LEN) {
+    r.pos = readLenBounds(r, end);
+    return;
+  }
+  r.skipType(wireType);
+  if (r.pos > end) throw new WireError(`field at byte ${r.pos} runs past the end of its message`);
+}
+
+/** Copies the bytes of the field that started at `start` (its tag included) up to the reader's position. */
+export function copyFieldSince(r: Reader, start: number, w: Writer): void {
+  w.raw(r.buf.subarray(start, r.pos));
+}
+
+/** Writes `time` in milliseconds as a fixed64 count of nanoseconds, exactly (doubles cannot hold it). */
+export function writeFixed64Nanos(w: Writer, millis: number): void {
+  const nanos = BigInt(Math.trunc(millis)) * 1_000_000n;
+  w.fixed32(Number(nanos & 0xffffffffn)).fixed32(Number((nanos >> 32n) & 0xffffffffn));
+}
+
+/** Encodes one KeyValue with a string value: { key = 1; value = 2 { string_value = 1 } }. */
+export function encodeStringKeyValue(key: string, value: string): Uint8Array {
+  const w = Writer.create();
+  w.uint32(tag(1, WIRE_LEN)).string(key);
+  w.uint32(tag(2, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(value).ldelim();
+  return w.finish();
+}
+
+/** Encodes one KeyValue whose value is an array of strings (the semantic conventions' `string[]`). */
+export function encodeStringArrayKeyValue(key: string, values: readonly string[]): Uint8Array {
+  const w = Writer.create();
+  w.uint32(tag(1, WIRE_LEN)).string(key);
+  w.uint32(tag(2, WIRE_LEN)).fork(); // AnyValue
+  w.uint32(tag(5, WIRE_LEN)).fork(); // array_value: ArrayValue
+  for (const v of values) w.uint32(tag(1, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(v).ldelim();
+  w.ldelim().ldelim();
+  return w.finish();
+}
+
+/** A resource attribute prepared once per request: its key (to test presence) and its encoded KeyValue. */
+export interface EncodedAttribute {
+  readonly key: string;
+  readonly keyBytes: Uint8Array;
+  readonly encoded: Uint8Array;
+}
+
+export function encodedAttribute(key: string, value: string): EncodedAttribute {
+  return { key, keyBytes: Buffer.from(key, 'utf8'), encoded: encodeStringKeyValue(key, value) };
+}
+
+export function bytesEqual(buf: Uint8Array, start: number, end: number, other: Uint8Array): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) if (buf[start + i] !== other[i]) return false;
+  return true;
+}
+
+/** Finds the key of an encoded KeyValue spanning [start, end): returns [keyStart, keyEnd] or undefined. */
+export function keyValueKeyBounds(r: Reader, start: number, end: number): [number, number] | undefined {
+  const saved = r.pos;
+  r.pos = start;
+  try {
+    while (r.pos < end) {
+      const t = r.uint32();
+      if (t === tag(1, WIRE_LEN)) {
+        const stop = readLenBounds(r, end);
+        return [r.pos, stop];
+      }
+      skipField(r, t & 7, end);
+    }
+    return undefined;
+  } finally {
+    r.pos = saved;
+  }
+}

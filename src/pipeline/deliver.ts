@@ -1,0 +1,174 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, Signal } from '../config/schema.ts';
+import { RecordError } from '../decode/record-error.ts';
+import { FiretapError } from '../errors.ts';
+import type { Exporter } from '../export/exporter.ts';
+import type { FirehoseEnvelope } from '../firehose/envelope.ts';
+import { OtlpBatch } from '../otlp/batch.ts';
+import { encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
+import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
+
+/** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
+const TIME_SLICE_MS = 10;
+
+export interface PipelineDeps {
+  readonly config: Config;
+  readonly exporters: Readonly<Record<Signal, Exporter>>;
+  readonly metrics: Metrics;
+  readonly deadLetter: DeadLetter | undefined;
+}
+
+export interface Delivery {
+  readonly signal: Signal;
+  readonly requestId: string;
+  readonly envelope: FirehoseEnvelope;
+  /** X-Amz-Firehose-Common-Attributes, already parsed. */
+  readonly commonAttributes: Readonly<Record<string, string>>;
+  /** Region of the delivery stream, from X-Amz-Firehose-Source-Arn. */
+  readonly region: string | undefined;
+  readonly receivedAtMs: number;
+  readonly log: FastifyBaseLogger;
+}
+
+export interface DeliveryReport {
+  records: number;
+  badRecords: number;
+  /** Data points or log records decoded. */
+  items: number;
+  /** Of those, accepted by the backend. */
+  exportedItems: number;
+  exports: number;
+}
+
+/**
+ * Delivers one Firehose request: decodes record after record into bounded OTLP batches, exports each
+ * batch as soon as it is full (a few in flight at once), and resolves only when every batch was
+ * accepted. Bad records are set aside and never stop the good ones. Throws FiretapError when the
+ * request must not be acknowledged.
+ */
+export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryReport): Promise<void> {
+  const { config, metrics } = deps;
+  const exporter = deps.exporters[d.signal];
+  const codec = RECORD_CODECS[d.signal];
+  const deadline = d.receivedAtMs + config.requestTimeoutMs;
+  const ctx: RecordContext = {
+    resourceAttributes: resourceAttributes(d.commonAttributes, config.resourceAttributes),
+    region: d.region,
+    observedAtMs: d.receivedAtMs,
+    maxBatchBytes: config.export.maxBatchBytes,
+    maxRecordBytes: config.maxRecordBytes,
+  };
+  const batch = new OtlpBatch();
+  const inFlight = new Set<Promise<void>>();
+  let failure: FiretapError | undefined;
+  const bad: Array<DeadLetterEntry> = [];
+
+  const sendOne = async (payload: Uint8Array, items: number): Promise<void> => {
+    const started = performance.now();
+    metrics.exportsInFlight.inc();
+    const result = await exporter.export({ signal: d.signal, payload, items, deadline }).finally(() => metrics.exportsInFlight.dec());
+    metrics.exports.inc({ signal: d.signal, outcome: result.status });
+    metrics.exportDuration.observe({ signal: d.signal, outcome: result.status }, (performance.now() - started) / 1000);
+    report.exports++;
+    if (result.status === 'success') {
+      report.exportedItems += items;
+      metrics.items.inc({ signal: d.signal, stage: 'exported' }, items);
+      if (result.rejected) {
+        metrics.itemsRejectedByBackend.inc({ signal: d.signal }, result.rejected);
+        d.log.warn({ requestId: d.requestId, rejected: result.rejected, backendMessage: result.message }, 'OTLP backend accepted the export but rejected some items');
+      }
+    } else if (result.status === 'retryable') {
+      failure ??= new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+    } else {
+      failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batch.items === 0) {
+      batch.take();
+      return;
+    }
+    const { payload, items } = batch.take();
+    report.items += items;
+    const sending = sendOne(payload, items).catch((err: unknown) => {
+      failure ??= new FiretapError('FIRETAP_INTERNAL', `export failed unexpectedly: ${(err as Error).message}`, { retryable: true, cause: err });
+    });
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending));
+    while (inFlight.size >= config.export.concurrency) await Promise.race(inFlight);
+  };
+
+  let sliceStart = performance.now();
+  const { envelope } = d;
+  report.records = envelope.count;
+  metrics.records.inc({ signal: d.signal }, envelope.count);
+  for (let i = 0; i < envelope.count && failure === undefined; i++) {
+    let data: string | undefined;
+    try {
+      data = envelope.data(i);
+      let next = codec(data, batch, ctx);
+      while (next) {
+        await flush();
+        next = next();
+      }
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      metrics.recordsRejected.inc({ signal: d.signal, reason: err.reason });
+      bad.push({ requestId: d.requestId, signal: d.signal, index: i, reason: err.reason, message: err.message, data: data ?? '' });
+    }
+    if (batch.bytes >= config.export.maxBatchBytes) await flush();
+    if (performance.now() - sliceStart > TIME_SLICE_MS) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
+  }
+  if (failure === undefined) await flush();
+  await Promise.all(inFlight);
+  metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);
+  report.badRecords = bad.length;
+  if (failure) throw failure;
+  if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
+}
+
+/**
+ * Bad records beside good ones: the good ones were delivered, so the request is acknowledged, and each
+ * bad record is logged once and kept in the dead-letter file when one is configured. When every record
+ * is bad nothing was delivered, so the request is refused instead: Firehose retries it and finally
+ * keeps it in its S3 backup, where it is not lost either.
+ */
+async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[], total: number): Promise<void> {
+  for (const b of bad) {
+    d.log.warn({ requestId: d.requestId, signal: d.signal, recordIndex: b.index, reason: b.reason, error: b.message }, 'record rejected');
+  }
+  if (bad.length === total) {
+    const first = bad[0]!;
+    throw new FiretapError(
+      'FIRETAP_ALL_RECORDS_INVALID',
+      `none of the ${total} record(s) could be decoded as ${d.signal === 'metrics' ? 'CloudWatch Metric Streams OpenTelemetry 1.0' : 'CloudWatch Logs subscription'} data; record ${first.index}: ${first.message}`,
+    );
+  }
+  if (!deps.deadLetter) return;
+  try {
+    await deps.deadLetter.write(bad);
+    deps.metrics.deadLettered.inc({ signal: d.signal }, bad.length);
+  } catch (err) {
+    // The good records went out, but a bad one would be lost: have Firehose send the request again.
+    throw new FiretapError('FIRETAP_INTERNAL', `could not write ${bad.length} rejected record(s) to the dead-letter file ${deps.deadLetter.path}: ${(err as Error).message}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+}
+
+/** Common attributes of the request first, then the configured static ones; the data's own always win. */
+function resourceAttributes(common: Readonly<Record<string, string>>, configured: Readonly<Record<string, string>>): EncodedAttribute[] {
+  const out: EncodedAttribute[] = [];
+  for (const [k, v] of Object.entries(common)) out.push(encodedAttribute(k, v));
+  for (const [k, v] of Object.entries(configured)) if (!(k in common)) out.push(encodedAttribute(k, v));
+  return out;
+}

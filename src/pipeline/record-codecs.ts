@@ -1,0 +1,32 @@
+import type { Signal } from '../config/schema.ts';
+import { decodeBase64 } from '../decode/base64.ts';
+import { appendCloudWatchLogs, parseCloudWatchLogsRecord, type Continuation } from '../decode/cloudwatch-logs.ts';
+import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
+import type { OtlpBatch } from '../otlp/batch.ts';
+import type { EncodedAttribute } from '../otlp/wire.ts';
+
+export interface RecordContext {
+  readonly resourceAttributes: readonly EncodedAttribute[];
+  readonly region: string | undefined;
+  readonly observedAtMs: number;
+  readonly maxBatchBytes: number;
+  readonly maxRecordBytes: number;
+}
+
+/**
+ * Decodes one record's base64 `data` into the batch, throwing RecordError when it is bad (the batch
+ * is then unchanged). May return a continuation when a large record filled the batch part-way.
+ */
+export type RecordCodec = (data: string, batch: OtlpBatch, ctx: RecordContext) => Continuation | undefined;
+
+export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
+  metrics(data, batch, ctx) {
+    appendMetricStreamRecord(decodeBase64(data), batch, ctx);
+    return undefined;
+  },
+  logs(data, batch, ctx) {
+    const bytes = decodeBase64(data);
+    if (bytes.length === 0) return undefined;
+    return appendCloudWatchLogs(parseCloudWatchLogsRecord(bytes, ctx.maxRecordBytes), batch, ctx);
+  },
+};

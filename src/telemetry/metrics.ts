@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** firetap's own metrics, on a registry of their own so that every app instance (and test) is separate. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'firetap_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: 'firetap_requests_total', help: 'Firehose requests answered, by route and HTTP status', labelNames: ['route', 'status'], registers }),
+    requestBytes: new Histogram({
+      name: 'firetap_request_body_bytes',
+      help: 'Size of Firehose request bodies after Content-Encoding was undone',
+      labelNames: ['route'],
+      buckets: [1e3, 1e4, 1e5, 1e6, 4e6, 16e6, 64e6, 128e6],
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'firetap_request_duration_seconds',
+      help: 'Time from a Firehose request arriving to its answer, by route',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    }),
+    records: new Counter({ name: 'firetap_records_total', help: 'Firehose records received, by signal', labelNames: ['signal'], registers }),
+    recordsRejected: new Counter({
+      name: 'firetap_records_rejected_total',
+      help: 'Firehose records that could not be decoded, by signal and reason',
+      labelNames: ['signal', 'reason'],
+      registers,
+    }),
+    deadLettered: new Counter({ name: 'firetap_dead_letter_records_total', help: 'Rejected records written to the dead-letter directory', labelNames: ['signal'], registers }),
+    items: new Counter({
+      name: 'firetap_items_total',
+      help: 'Data points (signal=metrics) and log records (signal=logs), decoded (stage=received) and accepted by the backend (stage=exported)',
+      labelNames: ['signal', 'stage'],
+      registers,
+    }),
+    itemsRejectedByBackend: new Counter({
+      name: 'firetap_items_rejected_by_backend_total',
+      help: 'Items the OTLP backend reported as rejected in a partial success',
+      labelNames: ['signal'],
+      registers,
+    }),
+    exports: new Counter({ name: 'firetap_exports_total', help: 'OTLP export requests, by signal and outcome (success, retryable, permanent)', labelNames: ['signal', 'outcome'], registers }),
+    exportRetries: new Counter({ name: 'firetap_export_retries_total', help: 'OTLP export attempts that were retried', labelNames: ['signal'], registers }),
+    exportDuration: new Histogram({
+      name: 'firetap_export_duration_seconds',
+      help: 'Time to deliver one OTLP export request, retries included, by signal and outcome',
+      labelNames: ['signal', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    exportsInFlight: new Gauge({ name: 'firetap_exports_in_flight', help: 'OTLP export requests being sent now', registers }),
+    commonAttributesInvalid: new Counter({
+      name: 'firetap_common_attributes_invalid_total',
+      help: 'Requests whose X-Amz-Firehose-Common-Attributes header could not be read (the request is still served)',
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
