@@ -1,0 +1,29 @@
+import { PassThrough } from 'node:stream';
+import { onTestFinished } from 'vitest';
+import { buildApp, type BuildOptions, type Firetap } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+
+export interface TestApp extends Firetap {
+  /** Every log line the app wrote, parsed. */
+  logs(): Array<Record<string, any>>;
+  /** Every line the debug exporter printed, parsed. */
+  debug(): Array<Record<string, any>>;
+}
+
+/**
+ * Builds firetap from environment-style settings, exactly as main.ts would, with logs and debug
+ * output captured; closes it when the test ends.
+ */
+export async function buildTestApp(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<TestApp> {
+  const config = loadConfig({ FIRETAP_LOG_LEVEL: 'info', ...env });
+  const logStream = new PassThrough();
+  const debugOutput = new PassThrough();
+  let logText = '';
+  let debugText = '';
+  logStream.on('data', (c: Buffer) => (logText += c.toString()));
+  debugOutput.on('data', (c: Buffer) => (debugText += c.toString()));
+  const firetap = await buildApp(config, { logStream, debugOutput, retry: { initialBackoffMs: 20, maxBackoffMs: 100 }, ...options });
+  onTestFinished(() => firetap.app.close());
+  const parse = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  return { ...firetap, logs: () => parse(logText), debug: () => parse(debugText) };
+}

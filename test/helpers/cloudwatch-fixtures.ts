@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { otlpTypes } from '../../src/otlp/schema.ts';
+
+/**
+ * Builders for what AWS really sends, shaped after the AWS documentation ("CloudWatch metric stream
+ * output in OpenTelemetry 1.0.0 format", CloudWatch Logs subscription filters, Firehose HTTP endpoint
+ * request specification). Used by tests, the examples and the benchmark.
+ */
+
+export interface CloudWatchDatapoint {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  unit?: string;
+  /** End of the period, epoch milliseconds. */
+  timeMs: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** Extra percentiles the stream was asked for: quantile → value. */
+  percentiles?: Record<number, number>;
+}
+
+export interface StreamIdentity {
+  account: string;
+  region: string;
+  streamName: string;
+}
+
+const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+/** One ExportMetricsServiceRequest as CloudWatch writes it: one resource, one scope without name, Summary points. */
+export function metricStreamRequest(id: StreamIdentity, points: readonly CloudWatchDatapoint[]): Uint8Array {
+  const metrics = points.map((p) => ({
+    name: `amazonaws.com/${p.namespace}/${p.metricName}`,
+    unit: p.unit ?? 'NoneTranslated',
+    summary: {
+      dataPoints: [
+        {
+          startTimeUnixNano: String(BigInt(p.timeMs - 60_000) * 1_000_000n),
+          timeUnixNano: String(BigInt(p.timeMs) * 1_000_000n),
+          count: String(p.count),
+          sum: p.sum,
+          quantileValues: [
+            { quantile: 0, value: p.min },
+            ...Object.entries(p.percentiles ?? {}).map(([q, value]) => ({ quantile: Number(q), value })),
+            { quantile: 1, value: p.max },
+          ],
+          attributes: [
+            str('Namespace', p.namespace),
+            str('MetricName', p.metricName),
+            { key: 'Dimensions', value: { kvlistValue: { values: Object.entries(p.dimensions).map(([k, v]) => str(k, v)) } } },
+          ],
+        },
+      ],
+    },
+  }));
+  const message = otlpTypes.ExportMetricsServiceRequest.fromObject({
+    resourceMetrics: [
+      {
+        resource: {
+          attributes: [
+            str('cloud.provider', 'aws'),
+            str('cloud.account.id', id.account),
+            str('cloud.region', id.region),
+            str('aws.exporter.arn', `arn:aws:cloudwatch:${id.region}:${id.account}:metric-stream/${id.streamName}`),
+          ],
+        },
+        scopeMetrics: [{ metrics }],
+      },
+    ],
+  });
+  return otlpTypes.ExportMetricsServiceRequest.encode(message).finish();
+}
+
+/** Unsigned varint32 length prefix + bytes, for each frame, concatenated: one metric-stream record. */
+export function lengthPrefixed(...frames: Uint8Array[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of frames) {
+    const prefix: number[] = [];
+    let n = f.length;
+    while (n >= 0x80) {
+      prefix.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    prefix.push(n);
+    parts.push(Buffer.from(prefix), Buffer.from(f));
+  }
+  return Buffer.concat(parts);
+}
+
+export interface LogsMessageOptions {
+  owner?: string;
+  logGroup?: string;
+  logStream?: string;
+  events: Array<{ id?: string; timestamp: number; message: string; extractedFields?: Record<string, string> }>;
+}
+
+/** The JSON of a CloudWatch Logs subscription DATA_MESSAGE. */
+export function logsMessage(o: LogsMessageOptions): Record<string, unknown> {
+  return {
+    messageType: 'DATA_MESSAGE',
+    owner: o.owner ?? '123456789012',
+    logGroup: o.logGroup ?? '/aws/lambda/checkout',
+    logStream: o.logStream ?? '2026/11/22/[$LATEST]0123456789abcdef0123456789abcdef',
+    subscriptionFilters: ['firetap'],
+    logEvents: o.events.map((e, i) => ({ id: e.id ?? `3${String(i).padStart(55, '0')}`, ...e })),
+  };
+}
+
+export const CONTROL_MESSAGE = {
+  messageType: 'CONTROL_MESSAGE',
+  owner: 'CloudwatchLogs',
+  logGroup: '',
+  logStream: '',
+  subscriptionFilters: [],
+  logEvents: [{ id: '', timestamp: 1_795_000_000_000, message: 'CWL CONTROL MESSAGE: Checking health of destination Firehose.' }],
+};
+
+/** A CloudWatch Logs record as it reaches Firehose: gzip of the JSON. */
+export function logsRecord(message: unknown): Buffer {
+  return gzipSync(Buffer.from(JSON.stringify(message)));
+}
+
+/** A Firehose HTTP endpoint request body. */
+export function firehoseBody(records: readonly Uint8Array[], requestId = randomUUID(), timestamp = Date.now()): string {
+  return JSON.stringify({ requestId, timestamp, records: records.map((r) => ({ data: Buffer.from(r).toString('base64') })) });
+}
+
+export const SOURCE_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/firetap-test';
+
+export function firehoseHeaders(requestId: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-amz-firehose-protocol-version': '1.0',
+    'x-amz-firehose-request-id': requestId,
+    'x-amz-firehose-source-arn': SOURCE_ARN,
+    'user-agent': 'Amazon Kinesis Data Firehose Agent/1.0',
+    ...extra,
+  };
+}
+
+/** A realistic mix of namespaces and dimension sets, as a metric stream of a small account carries. */
+export function sampleDatapoints(n: number, timeMs = 1_795_000_000_000): CloudWatchDatapoint[] {
+  const shapes: Array<Omit<CloudWatchDatapoint, 'timeMs' | 'count' | 'sum' | 'min' | 'max'>> = [
+    { namespace: 'AWS/EC2', metricName: 'CPUUtilization', unit: 'Percent', dimensions: { InstanceId: 'i-0abc1234def567890' } },
+    { namespace: 'AWS/RDS', metricName: 'DatabaseConnections', unit: 'Count', dimensions: { DBInstanceIdentifier: 'orders' } },
+    { namespace: 'AWS/Lambda', metricName: 'Duration', unit: 'Milliseconds', dimensions: { FunctionName: 'checkout', Resource: 'checkout' } },
+    { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', unit: 'Count', dimensions: { LoadBalancer: 'app/web/50dc6c495c0c9188', TargetGroup: 'targetgroup/web/73e2d6bc24d8a067' } },
+    { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', unit: 'Count', dimensions: { QueueName: 'orders-dlq' } },
+    { namespace: 'AWS/DynamoDB', metricName: 'ConsumedReadCapacityUnits', dimensions: { TableName: 'sessions' } },
+  ];
+  return Array.from({ length: n }, (_, i) => {
+    const s = shapes[i % shapes.length]!;
+    const v = (i % 97) + 0.5;
+    return { ...s, dimensions: { ...s.dimensions }, timeMs: timeMs + (i % 60) * 1000, count: 60, sum: v * 60, min: v / 2, max: v * 2, percentiles: { 0.99: v * 1.9 } };
+  });
+}
