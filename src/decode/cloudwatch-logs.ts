@@ -53,6 +53,10 @@ export type Continuation = () => Continuation | undefined;
  */
 export function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: number): CloudWatchLogsMessage[] {
   const bytes = isGzip(record) ? gunzipRecord(record, maxRecordBytes) : record;
+  if (bytes !== record && isGzip(bytes)) {
+    // CloudWatch Logs gzips once; a second layer means something upstream compressed again.
+    throw new RecordError('format', 'record is gzip inside gzip; firetap gunzips a record exactly once (is Firehose compression set on an already compressed source?)');
+  }
   if (bytes.length > maxRecordBytes) {
     throw new RecordError('too_large', `record is ${bytes.length} bytes, more than ${maxRecordBytes} (FIRETAP_MAX_RECORD_BYTES)`);
   }
@@ -62,7 +66,7 @@ export function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: number
     parsed = JSON.parse(text);
   } catch (err) {
     // Older CloudWatch Logs → Firehose set-ups delivered several messages per record, one per line.
-    if (text.includes('\n')) return parseLines(text);
+    if (text.startsWith('{') && text.includes('\n')) return parseLines(text);
     throw new RecordError('json', `record is not JSON: ${(err as Error).message}`);
   }
   return [validateMessage(parsed)];
