@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { appendCloudWatchLogs, parseCloudWatchLogsRecord } from '../../../src/decode/cloudwatch-logs.ts';
+import { appendCloudWatchLogs, parseCloudWatchLogsRecord, type CloudWatchLogsContext } from '../../../src/decode/cloudwatch-logs.ts';
 import { RecordError } from '../../../src/decode/record-error.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { debugLines } from '../../../src/export/debug.ts';
@@ -8,7 +8,7 @@ import { encodedAttribute } from '../../../src/otlp/wire.ts';
 import { CONTROL_MESSAGE, logsMessage, logsRecord } from '../../helpers/cloudwatch-fixtures.ts';
 
 const MiB = 1024 * 1024;
-const ctx = { resourceAttributes: [], region: 'eu-west-1', observedAtMs: 1_795_000_999_000, maxBatchBytes: 4 * MiB, maxRecordBytes: 32 * MiB };
+const ctx: CloudWatchLogsContext = { resourceAttributes: [], region: 'eu-west-1', observedAtMs: 1_795_000_999_000, maxBatchBytes: 4 * MiB, maxRecordBytes: 32 * MiB };
 
 function decode(record: Buffer, c = ctx) {
   const batch = new OtlpBatch();
@@ -75,7 +75,7 @@ describe('CloudWatch Logs records', () => {
         { timestamp: 3, message: 'c' },
       ],
     });
-    const { lines } = decode(logsRecord(message), { ...ctx, region: undefined as unknown as string });
+    const { lines } = decode(logsRecord(message), { ...ctx, region: undefined });
     expect(lines.map((l) => [l.body, l.resource['cloud.account.id'], l.resource['cloud.region']])).toEqual([
       ['a', '111111111111', 'us-east-1'],
       ['b', '222222222222', 'us-west-2'],

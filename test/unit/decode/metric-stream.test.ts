@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
+import { appendMetricStreamRecord, type MetricStreamContext } from '../../../src/decode/metric-stream.ts';
 import { RecordError } from '../../../src/decode/record-error.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { decodeToJson, otlpTypes } from '../../../src/otlp/schema.ts';
@@ -7,7 +7,7 @@ import { encodedAttribute } from '../../../src/otlp/wire.ts';
 import { lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../../helpers/cloudwatch-fixtures.ts';
 
 const id = { account: '123456789012', region: 'eu-west-1', streamName: 'all' };
-const noExtras = { resourceAttributes: [] };
+const noExtras: MetricStreamContext = { resourceAttributes: [] };
 
 function rewrite(record: Uint8Array, ctx = noExtras) {
   const batch = new OtlpBatch();
