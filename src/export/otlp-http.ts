@@ -85,7 +85,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
+export async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
   if (!response.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -108,5 +108,6 @@ function summarize(body: Buffer): string {
 
 function describeFetchError(e: Error): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ? `${cause.code} ${cause.message ?? ''}`.trim() : e.message;
+  if (cause?.code) return `${cause.code} ${cause.message ?? ''}`.trim();
+  return cause?.message ? `${e.message}: ${cause.message}` : e.message;
 }

@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../../src/config/schema.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'firetap-config-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const problem = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('runs with no configuration at all: port 8080, no keys, debug exporters', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 8080, host: '0.0.0.0', accessKeys: [], maxBodyBytes: DEFAULT_MAX_BODY_BYTES });
+    expect(c.otlp.metrics.endpoint).toBeUndefined();
+    expect(c.otlp.logs).toEqual({ endpoint: undefined, headers: {}, compression: 'none', protocol: 'http/protobuf', timeoutMs: 10_000 });
+  });
+
+  it('admits the largest legal Firehose request by default: 64 MiB of records, base64-encoded, in the envelope', () => {
+    const envelope = Math.ceil((64 * 1024 * 1024) / 3) * 4 + 10_000 * '{"data":""},'.length + 200;
+    expect(DEFAULT_MAX_BODY_BYTES).toBeGreaterThan(envelope);
+  });
+
+  it('appends the signal path to OTEL_EXPORTER_OTLP_ENDPOINT and takes signal endpoints as they are', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlp.metrics.endpoint).toBe('http://collector:4318/v1/metrics');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp/' }).otlp.logs.endpoint).toBe('http://collector:4318/otlp/v1/logs');
+    const c = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://loki.example/otlp/v1/logs' });
+    expect([c.otlp.metrics.endpoint, c.otlp.logs.endpoint]).toEqual(['http://a:4318/v1/metrics', 'https://loki.example/otlp/v1/logs']);
+  });
+
+  it('lets signal-specific exporter settings win over shared ones', () => {
+    const c = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc,X-Scope-OrgID=team-a',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'X-Scope-OrgID=team-m',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '2000',
+    });
+    expect(c.otlp.metrics).toMatchObject({ headers: { Authorization: 'Bearer abc', 'X-Scope-OrgID': 'team-m' }, compression: 'gzip', protocol: 'http/json', timeoutMs: 2000 });
+    expect(c.otlp.logs).toMatchObject({ headers: { Authorization: 'Bearer abc', 'X-Scope-OrgID': 'team-a' }, compression: 'none', timeoutMs: 5000 });
+  });
+
+  it('reads several access keys for rotation', () => {
+    expect(loadConfig({ FIRETAP_ACCESS_KEYS: ' old-key , new-key,,' }).accessKeys).toEqual(['old-key', 'new-key']);
+  });
+
+  it('reads a YAML config file, and the environment wins over it', () => {
+    const path = file('c.yaml', 'port: 9000\naccessKeys: [from-file]\nresourceAttributes:\n  service.name: cloudwatch\notlp:\n  endpoint: http://file:4318\n  logs:\n    protocol: http/json\n');
+    const c = loadConfig({ FIRETAP_CONFIG: path, PORT: '9100' });
+    expect(c.port).toBe(9100);
+    expect(c.accessKeys).toEqual(['from-file']);
+    expect(c.resourceAttributes).toEqual({ 'service.name': 'cloudwatch' });
+    expect(c.otlp.logs).toMatchObject({ endpoint: 'http://file:4318/v1/logs', protocol: 'http/json' });
+  });
+
+  it('reads a JSON config file', () => {
+    expect(loadConfig({ FIRETAP_CONFIG: file('c.json', '{"maxRecordBytes": 1048576}') }).maxRecordBytes).toBe(1_048_576);
+  });
+
+  it('returns a deep-frozen object', () => {
+    const c = loadConfig({ FIRETAP_ACCESS_KEYS: 'k' });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.accessKeys) && Object.isFrozen(c.otlp.metrics)).toBe(true);
+  });
+
+  it('reports every bad setting at once, naming the variable and the value it had', () => {
+    const message = problem({ PORT: 'eighty', FIRETAP_MAX_BODY_BYTES: '-1', OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' });
+    expect(message).toContain('PORT:');
+    expect(message).toContain('(actual: "eighty")');
+    expect(message).toContain('FIRETAP_MAX_BODY_BYTES:');
+    expect(message).toContain('(actual: "-1")');
+    expect(message).toContain('OTEL_EXPORTER_OTLP_COMPRESSION:');
+    expect(message).toContain('"zstd"');
+  });
+
+  it.each([
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs'],
+    [{ FIRETAP_TLS_CERT_FILE: '/tmp/cert.pem' }, 'FIRETAP_TLS_KEY_FILE (tls.keyFile)'],
+    [{ FIRETAP_REQUEST_TIMEOUT_MS: '200000' }, 'FIRETAP_REQUEST_TIMEOUT_MS'],
+    [{ FIRETAP_CONFIG: '/nonexistent/firetap.yaml' }, 'FIRETAP_CONFIG: cannot read /nonexistent/firetap.yaml'],
+    [{ FIRETAP_CONFIG: join(dir, 'list.yaml') }, 'must hold a mapping of settings, not a list'],
+    [{ FIRETAP_CONFIG: join(dir, 'unknown.yaml') }, 'Unrecognized key'],
+  ])('refuses %j', (env, message) => {
+    file('list.yaml', '- a\n- b\n');
+    file('unknown.yaml', 'prot: 1\n');
+    expect(problem(env)).toContain(message);
+  });
+
+  it('never echoes an access key or an exporter header in an error', () => {
+    const message = problem({ FIRETAP_ACCESS_KEYS: 'x'.repeat(5000), OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=' });
+    expect(message).toContain('accessKeys');
+    expect(message).not.toContain('xxxxxxxx');
+  });
+});

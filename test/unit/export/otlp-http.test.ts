@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OtlpSignalConfig } from '../../../src/config/schema.ts';
+import { MAX_RESPONSE_BODY_BYTES, createOtlpHttpExporter, readCapped } from '../../../src/export/otlp-http.ts';
+import { otlpTypes } from '../../../src/otlp/schema.ts';
+import { OtlpSink } from '../../helpers/otlp-sink.ts';
+import { metricStreamRequest, sampleDatapoints } from '../../helpers/cloudwatch-fixtures.ts';
+
+let sink: OtlpSink;
+beforeEach(async () => {
+  sink = await new OtlpSink().start();
+});
+afterEach(() => sink.stop());
+
+const payload = metricStreamRequest({ account: '1', region: 'r', streamName: 's' }, sampleDatapoints(3));
+const base: OtlpSignalConfig = { endpoint: '', headers: {}, compression: 'none', protocol: 'http/protobuf', timeoutMs: 2000 };
+const exporter = (over: Partial<OtlpSignalConfig> = {}) =>
+  createOtlpHttpExporter({ signal: 'metrics', userAgent: 'firetap/test', config: { ...base, endpoint: `${sink.url}/v1/metrics`, ...over } });
+const send = (e = exporter()) => e.export({ signal: 'metrics', payload, items: 3, deadline: Date.now() + 5000 });
+
+describe('OTLP/HTTP exporter', () => {
+  it('posts protobuf with the configured headers', async () => {
+    expect(await send(exporter({ headers: { authorization: 'Bearer t', 'x-scope-orgid': 'acme' } }))).toEqual({ status: 'success' });
+    const [got] = sink.received;
+    expect(got!.headers).toMatchObject({ 'content-type': 'application/x-protobuf', authorization: 'Bearer t', 'x-scope-orgid': 'acme', 'user-agent': 'firetap/test' });
+    expect(got!.body).toEqual(Buffer.from(payload));
+  });
+
+  it('gzips the body when compression is gzip', async () => {
+    await send(exporter({ compression: 'gzip' }));
+    expect(sink.received[0]!.headers['content-encoding']).toBe('gzip');
+    expect(sink.received[0]!.body).toEqual(Buffer.from(payload));
+  });
+
+  it('sends OTLP/JSON when the protocol is http/json', async () => {
+    await send(exporter({ protocol: 'http/json' }));
+    const json = sink.received[0]!.json;
+    expect(sink.received[0]!.headers['content-type']).toBe('application/json');
+    const dp = json.resourceMetrics[0].scopeMetrics[0].metrics[0].summary.dataPoints[0];
+    expect(dp.timeUnixNano).toBe('1795000000000000000');
+    expect(json.resourceMetrics[0].resource.attributes[0]).toEqual({ key: 'cloud.provider', value: { stringValue: 'aws' } });
+  });
+
+  it('reports a partial success with the count the backend rejected', async () => {
+    const body = otlpTypes.ExportMetricsServiceResponse.encode({ partialSuccess: { rejectedDataPoints: 2, errorMessage: 'too old' } }).finish();
+    sink.respond({ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
+    expect(await send()).toEqual({ status: 'success', rejected: 2, message: 'too old' });
+  });
+
+  it.each([
+    [429, 'retryable'],
+    [502, 'retryable'],
+    [503, 'retryable'],
+    [504, 'retryable'],
+    [400, 'permanent'],
+    [401, 'permanent'],
+    [404, 'permanent'],
+    [413, 'permanent'],
+    [500, 'permanent'],
+  ])('classifies status %i as %s, as the OTLP specification says', async (status, kind) => {
+    sink.respond({ status, body: 'backend says no' });
+    const result = await send();
+    expect(result.status).toBe(kind);
+    expect(result).toMatchObject({ message: expect.stringContaining(`answered ${status}: backend says no`) });
+  });
+
+  it('passes on Retry-After in seconds and as an HTTP date', async () => {
+    sink.respond({ status: 429, headers: { 'retry-after': '7' } });
+    expect(await send()).toMatchObject({ status: 'retryable', retryAfterMs: 7000 });
+    sink.respond({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } });
+    const r = (await send()) as { retryAfterMs: number };
+    expect(r.retryAfterMs).toBeGreaterThan(28_000);
+    expect(r.retryAfterMs).toBeLessThanOrEqual(30_000);
+  });
+
+  it('gives up on a backend that does not answer within the timeout, as retryable', async () => {
+    sink.respond({ status: 200, delayMs: 1000 });
+    const result = await send(exporter({ timeoutMs: 100 }));
+    expect(result).toMatchObject({ status: 'retryable', message: expect.stringContaining('no answer within 100 ms') });
+  });
+
+  it('treats an unreachable backend as retryable', async () => {
+    const closed = await new OtlpSink().start();
+    await closed.stop();
+    const result = await send(createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint: `${closed.url}/v1/metrics` } }));
+    expect(result).toMatchObject({ status: 'retryable', message: expect.stringContaining('ECONNREFUSED') });
+  });
+
+  it('stops reading a backend answer at the cap and cancels the rest', async () => {
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024);
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const body = await readCapped(new Response(stream), MAX_RESPONSE_BODY_BYTES);
+    expect(body.length).toBeLessThanOrEqual(MAX_RESPONSE_BODY_BYTES);
+    expect(pulled).toBeLessThan(MAX_RESPONSE_BODY_BYTES + 4 * chunk.length);
+  });
+});
