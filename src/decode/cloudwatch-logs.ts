@@ -84,7 +84,11 @@ function parseLines(text: string): CloudWatchLogsMessage[] {
     } catch (err) {
       throw new RecordError('json', `record line ${i + 1} is not JSON: ${(err as Error).message}`);
     }
-    out.push(validateMessage(parsed));
+    try {
+      out.push(validateMessage(parsed));
+    } catch (err) {
+      throw new RecordError((err as RecordError).reason, `record line ${i + 1}: ${(err as Error).message}`);
+    }
   }
   return out;
 }

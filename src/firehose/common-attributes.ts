@@ -25,6 +25,6 @@ export function parseCommonAttributes(header: string | undefined): { attributes:
 
 /** `arn:aws:firehose:<region>:<account>:deliverystream/<name>` → its region and account. */
 export function parseSourceArn(arn: string | undefined): { region: string; account: string } | undefined {
-  const m = arn === undefined ? null : /^arn:aws[a-z-]*:firehose:([a-z0-9-]+):(\d{12}):deliverystream\/.+$/.exec(arn);
+  const m = arn === undefined ? null : /^arn:aws[a-z-]*:firehose:([a-z0-9-]+):(\d+):deliverystream\/.+$/.exec(arn);
   return m ? { region: m[1]!, account: m[2]! } : undefined;
 }
