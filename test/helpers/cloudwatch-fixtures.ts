@@ -125,7 +125,7 @@ export function logsRecord(message: unknown): Buffer {
 }
 
 /** A Firehose HTTP endpoint request body. */
-export function firehoseBody(records: readonly Uint8Array[], requestId = randomUUID(), timestamp = Date.now()): string {
+export function firehoseBody(records: readonly Uint8Array[], requestId: string = randomUUID(), timestamp = Date.now()): string {
   return JSON.stringify({ requestId, timestamp, records: records.map((r) => ({ data: Buffer.from(r).toString('base64') })) });
 }
 
