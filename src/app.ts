@@ -49,6 +49,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
   const deadLetter = config.deadLetterDir ? createDeadLetter(config.deadLetterDir) : undefined;
 
+  // While draining, every answer closes its connection: keep-alive clients (the ALB, Firehose) reconnect
+  // to another replica, and the listener can close without waiting for idle sockets to time out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.draining) reply.header('connection', 'close');
+  });
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter });

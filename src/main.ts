@@ -45,6 +45,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`firetap: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`firetap: failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

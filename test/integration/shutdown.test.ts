@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill('SIGKILL');
+});
+
+/** Starts the real service (node src/main.ts) and resolves with its base URL once it listens. */
+async function startService(env: Record<string, string>): Promise<{ base: string; output: () => string; exited: Promise<number | null> }> {
+  child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  for (let i = 0; i < 200; i++) {
+    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    if (m) return { base: m[1]!, output: () => output, exited };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`service did not start:\n${output}`);
+}
+
+describe('shutdown', () => {
+  it('on SIGTERM turns unready, finishes and delivers the request in flight, then exits 0', async () => {
+    const sink = await new OtlpSink().start();
+    sink.always({ status: 200, delayMs: 1500 });
+    const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' });
+    const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
+    const inFlight = fetch(`${svc.base}/firehose/metrics`, {
+      method: 'POST',
+      headers: firehoseHeaders('in-flight'),
+      body: firehoseBody([lengthPrefixed(metricStreamRequest(id, sampleDatapoints(5)))], 'in-flight'),
+    });
+    while (sink.attempts === 0) await new Promise((r) => setTimeout(r, 10));
+
+    child!.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    const ready = await fetch(`${svc.base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await fetch(`${svc.base}/healthz`)).status).toBe(200);
+
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ requestId: 'in-flight' });
+    expect(sink.lines('metrics')).toHaveLength(5);
+    const code = await Promise.race([svc.exited, new Promise((r) => setTimeout(() => r('timeout'), 8000))]);
+    if (code !== 0) console.log(svc.output());
+    expect(code).toBe(0);
+    expect(svc.output()).toContain('shut down');
+    await sink.stop();
+  });
+
+  it('refuses to start on a bad setting, naming it, with exit code 2', async () => {
+    child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(2);
+    expect(stderr).toContain('PORT:');
+    expect(stderr).toContain('"eighty"');
+  });
+});
