@@ -1,0 +1,169 @@
+/**
+ * End-to-end benchmark: starts firetap (node src/main.ts) as a child process with a loopback OTLP sink,
+ * posts realistic Firehose requests with a fixed number in flight, and prints throughput (counted
+ * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
+ *
+ *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs]
+ *
+ * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import {
+  firehoseBody,
+  firehoseHeaders,
+  lengthPrefixed,
+  logsMessage,
+  metricStreamRequest,
+  sampleDatapoints,
+} from '../test/helpers/cloudwatch-fixtures.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '8' },
+    compression: { type: 'string', default: 'none' },
+    only: { type: 'string' },
+  },
+});
+const durationMs = Number(args.duration) * 1000;
+const concurrency = Number(args.concurrency);
+
+const MiB = 1024 * 1024;
+
+/** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces. */
+function metricsWorkload(): { body: string; items: number } {
+  const records: Buffer[] = [];
+  let items = 0;
+  let size = 0;
+  const id = { account: '123456789012', region: 'eu-west-1', streamName: 'bench' };
+  for (let r = 0; size < 0.75 * MiB; r++) {
+    const frames = [40, 25, 60].map((n, i) => metricStreamRequest(id, sampleDatapoints(n, 1_795_000_000_000 + (r * 3 + i) * 60_000)));
+    const record = lengthPrefixed(...frames);
+    records.push(record);
+    items += 125;
+    size += record.length;
+  }
+  return { body: firehoseBody(records, 'bench-metrics'), items };
+}
+
+/** ~1 MiB request of CloudWatch Logs records: gzipped, messages from 60 bytes to 4 KB. */
+function logsWorkload(): { body: string; items: number } {
+  const records: Buffer[] = [];
+  let items = 0;
+  let size = 0;
+  const sizes = [60, 120, 250, 500, 1000, 4000];
+  for (let r = 0; size < 0.75 * MiB; r++) {
+    const events = Array.from({ length: 200 }, (_, i) => {
+      const n = sizes[(r + i) % sizes.length]!;
+      const text = `{"level":"info","requestId":"${r}-${i}","msg":"${'payload '.repeat(Math.ceil(n / 8)).slice(0, n)}","seq":${r * 1000 + i}}`;
+      return { timestamp: 1_795_000_000_000 + i, message: text };
+    });
+    const record = gzipSync(JSON.stringify(logsMessage({ logGroup: `/aws/lambda/fn-${r % 7}`, events })));
+    records.push(record);
+    items += events.length;
+    size += record.length;
+  }
+  return { body: firehoseBody(records, 'bench-logs'), items };
+}
+
+async function startSink(): Promise<{ url: string; close: () => void; bytes: () => number }> {
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), bytes: () => bytes };
+}
+
+async function startService(sinkUrl: string) {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../src/main.ts')], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_EXPORTER_OTLP_COMPRESSION: args.compression },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  for (let i = 0; i < 200 && !/listening at/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
+  const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+  if (!m) throw new Error(`firetap did not start:\n${output}`);
+  return { child, base: m[1]! };
+}
+
+/** Peak resident set (VmHWM) and CPU seconds of a process, from /proc. */
+function processStats(pid: number): { peakRssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
+  return { peakRssMb: hwm / 1024, cpuSeconds: ticks / 100 };
+}
+
+async function phase(base: string, pid: number, name: string, url: string, workload: { body: string; items: number }) {
+  const before = processStats(pid);
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const deadline = performance.now() + durationMs;
+  const worker = async (w: number) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const requestId = `${name}-${w}-${i}`;
+      const started = performance.now();
+      const res = await fetch(base + url, { method: 'POST', headers: firehoseHeaders(requestId), body: workload.body });
+      await res.arrayBuffer();
+      if (res.status === 200) {
+        ok++;
+        latencies.push(performance.now() - started);
+      } else failed++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  const seconds = (performance.now() - started) / 1000;
+  const after = processStats(pid);
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return {
+    name,
+    requestMiB: +(workload.body.length / MiB).toFixed(2),
+    itemsPerRequest: workload.items,
+    requests: ok,
+    failed,
+    itemsPerSecond: Math.round((ok * workload.items) / seconds),
+    p50Ms: +pct(50).toFixed(1),
+    p99Ms: +pct(99).toFixed(1),
+    peakRssMb: Math.round(after.peakRssMb),
+    cpuSeconds: +(after.cpuSeconds - before.cpuSeconds).toFixed(2),
+  };
+}
+
+async function main() {
+  const sink = await startSink();
+  const { child, base } = await startService(sink.url);
+  try {
+    const results = [];
+    if (args.only !== 'logs') results.push(await phase(base, child.pid!, 'metrics', '/firehose/metrics', metricsWorkload()));
+    if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logsWorkload()));
+    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
+    for (const r of results) {
+      const unit = r.name === 'metrics' ? 'datapoints/s' : 'events/s';
+      console.log(
+        `${r.name.padEnd(8)} ${String(r.itemsPerSecond).padStart(9)} ${unit.padEnd(13)} p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
+          `${r.requests} requests of ${r.requestMiB} MiB (${r.failed} not 200)  peak RSS ${r.peakRssMb} MB  CPU ${r.cpuSeconds} s`,
+      );
+    }
+    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, results }));
+  } finally {
+    child.kill('SIGTERM');
+    sink.close();
+  }
+}
+
+await main();

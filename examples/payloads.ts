@@ -1,0 +1,36 @@
+import { gzipSync } from 'node:zlib';
+import {
+  CONTROL_MESSAGE,
+  lengthPrefixed,
+  logsMessage,
+  metricStreamRequest,
+  sampleDatapoints,
+} from '../test/helpers/cloudwatch-fixtures.ts';
+
+const TIME_MS = 1_795_000_000_000; // 2026-11-18T09:46:40Z
+
+/** The sample requests, deterministic so that the committed files can be checked. */
+export function examplePayloads(): Record<string, string> {
+  const id = { account: '123456789012', region: 'eu-west-1', streamName: 'firetap-example' };
+  // One record holding two frames, as CloudWatch writes them.
+  const points = sampleDatapoints(6, TIME_MS);
+  const metricsRecord = lengthPrefixed(metricStreamRequest(id, points.slice(0, 4)), metricStreamRequest(id, points.slice(4)));
+  const lambda = logsMessage({
+    logGroup: '/aws/lambda/checkout',
+    events: [
+      { id: '37958412345678901234567890123456789012345678901234567890', timestamp: TIME_MS + 1, message: 'START RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b Version: $LATEST\n' },
+      { id: '37958412345678901234567890123456789012345678901234567891', timestamp: TIME_MS + 45, message: '{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n' },
+      {
+        id: '37958412345678901234567890123456789012345678901234567892',
+        timestamp: TIME_MS + 52,
+        message: 'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n',
+      },
+    ],
+  });
+  const body = (requestId: string, records: Uint8Array[]) =>
+    JSON.stringify({ requestId, timestamp: TIME_MS + 60_000, records: records.map((r) => ({ data: Buffer.from(r).toString('base64') })) }, null, 2) + '\n';
+  return {
+    'metrics-request.json': body('6a1f2ee4-5b0a-4e6f-9d36-4f0d3c1b2a10', [metricsRecord]),
+    'logs-request.json': body('0c6e1d7a-93a5-4f0e-8b7e-2d5f6a7b8c91', [gzipSync(JSON.stringify(lambda)), gzipSync(JSON.stringify(CONTROL_MESSAGE))]),
+  };
+}

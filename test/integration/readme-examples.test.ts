@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { examplePayloads } from '../../examples/payloads.ts';
+import { buildTestApp } from '../helpers/build-test-app.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The shell blocks of the README's "Try it" section that call curl against the service. */
+function readmeCurlCommands(): string[] {
+  const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Try it'));
+  if (!section) throw new Error('README has no "## Try it" section');
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, ' ').trim()).filter((c) => c.startsWith('curl'));
+}
+
+describe('the README examples', () => {
+  it('ship sample payloads that match what examples/generate.ts writes', () => {
+    for (const [name, body] of Object.entries(examplePayloads())) {
+      expect(readFileSync(resolve(ROOT, 'examples', name), 'utf8')).toBe(body);
+    }
+  });
+
+  it('work verbatim against the service: every curl gets a Firehose 200 and the data is printed', async () => {
+    const commands = readmeCurlCommands();
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    const t = await buildTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (t.app.server.address() as { port: number }).port;
+    for (const command of commands) {
+      const { stdout } = await run('bash', ['-c', command.replaceAll('localhost:8080', `127.0.0.1:${port}`)], { cwd: ROOT });
+      const answer = JSON.parse(stdout);
+      expect(answer, command).toEqual({ requestId: expect.any(String), timestamp: expect.any(Number) });
+    }
+    const lines = t.debug();
+    expect(lines.filter((l) => l.signal === 'metrics').length).toBeGreaterThanOrEqual(12); // 6 data points, plain and gzipped
+    expect(lines.filter((l) => l.signal === 'logs').map((l) => l.body)).toContain('{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n');
+  });
+});
