@@ -35,7 +35,7 @@ export function answerFor(err: unknown, limits: { maxBodyBytes: number }): Error
     return { status: 413, message: `request body is larger than ${limits.maxBodyBytes} bytes after decompression (FIRETAP_MAX_BODY_BYTES)` };
   }
   if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return { status: 400, message: 'request body length does not match Content-Length' };
-  if (e.code === 'FST_CP_ERR_INVALID_CONTENT_ENCODING') return { status: 415, message: `${e.message}; firetap accepts gzip, deflate, br and identity` };
+  if (e.code === 'FST_CP_ERR_INVALID_CONTENT_ENCODING') return { status: 415, message: `${e.message}; firetap accepts gzip, deflate, br, zstd and identity` };
   if (e.validation) return { status: 400, message: `invalid request: ${e.message}` };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return { status: e.statusCode, message: e.message };
   return { status: 500, message: 'internal error; see the firetap log for this request id' };
