@@ -132,23 +132,31 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
   }
 }
 
-/** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
-function rewriteScopeMetrics(r: Reader, end: number, w: Writer): number {
-  let points = 0;
+/**
+ * Copies the message spanning up to `end`, field by field, except fields tagged `rewriteTag`, which are
+ * rewritten into a fresh length-delimited field by `rewrite`. Returns the sum of what `rewrite` counted.
+ */
+function copyRewriting(r: Reader, end: number, w: Writer, rewriteTag: number, rewrite: (r: Reader, stop: number, w: Writer) => number): number {
+  let count = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
-    if (t === LEN2) {
+    if (t === rewriteTag) {
       const stop = readLenBounds(r, end);
-      w.uint32(LEN2).fork();
-      points += rewriteMetric(r, stop, w);
+      w.uint32(t).fork();
+      count += rewrite(r, stop, w);
       w.ldelim();
     } else {
       skipField(r, t & 7, end);
       copyFieldSince(r, fieldStart, w);
     }
   }
-  return points;
+  return count;
+}
+
+/** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
+function rewriteScopeMetrics(r: Reader, end: number, w: Writer): number {
+  return copyRewriting(r, end, w, LEN2, rewriteMetric);
 }
 
 /** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
@@ -171,24 +179,13 @@ function rewriteMetric(r: Reader, end: number, w: Writer): number {
   return points;
 }
 
-/** Gauge / Sum / Histogram / ExponentialHistogram / Summary: `data_points = 1`, other fields copied. */
+/** Gauge / Sum / Histogram / ExponentialHistogram / Summary: `data_points = 1` rewritten, other fields copied. */
 function rewriteData(r: Reader, end: number, w: Writer, attributesField: number): number {
-  let points = 0;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const t = r.uint32();
-    if (t === LEN1) {
-      const stop = readLenBounds(r, end);
-      w.uint32(LEN1).fork();
-      rewriteDataPoint(r, stop, w, tag(attributesField, WIRE_LEN));
-      w.ldelim();
-      points++;
-    } else {
-      skipField(r, t & 7, end);
-      copyFieldSince(r, fieldStart, w);
-    }
-  }
-  return points;
+  const attributesTag = tag(attributesField, WIRE_LEN);
+  return copyRewriting(r, end, w, LEN1, (r, stop, w) => {
+    rewriteDataPoint(r, stop, w, attributesTag);
+    return 1;
+  });
 }
 
 /**
