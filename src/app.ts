@@ -11,6 +11,8 @@ import { httpsOptions } from './server/tls.ts';
 import { loggerOptions } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
+import { enrichmentRoutes } from './enrich/route.ts';
+import { TagScraper } from './enrich/scraper.ts';
 
 export interface BuildOptions {
   /** Where logs go (default stdout); tests pass a stream to read them. */
@@ -20,12 +22,16 @@ export interface BuildOptions {
   readonly retry?: RetryOptions;
   /** Replaces the configured exporters (narrow tests only). */
   readonly exporters?: Record<Signal, Exporter>;
+  /** Replaces the tag scraper (narrow tests only). */
+  readonly scraper?: TagScraper;
 }
 
 export interface Firetap {
   readonly app: FastifyInstance;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics;
+  /** The background tag scraper, when enrichment is on; main.ts starts it. */
+  readonly scraper: TagScraper | undefined;
 }
 
 /** Builds the service without listening: tests inject requests into it, main.ts listens. */
@@ -45,9 +51,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }) as unknown as FastifyInstance;
 
   const metrics = createMetrics();
-  const lifecycle: Lifecycle = { draining: false };
+  const lifecycle: Lifecycle = { draining: false, ready: () => true };
   const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
   const deadLetter = config.deadLetterDir ? createDeadLetter(config.deadLetterDir) : undefined;
+  const scraper = options.scraper ?? (config.enrichment.regions.length > 0 ? new TagScraper({ config: config.enrichment, metrics, log: app.log }) : undefined);
+  if (scraper) lifecycle.ready = () => scraper.ready();
 
   // While draining, every answer closes its connection: keep-alive clients (the ALB, Firehose) reconnect
   // to another replica, and the listener can close without waiting for idle sockets to time out.
@@ -56,7 +64,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter });
+  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter, enrichment: scraper });
+  await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
 
   const known = new Set<string>([...Object.values(FIREHOSE_ROUTES)]);
   app.setNotFoundHandler((request, reply) => {
@@ -67,7 +76,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return reply.code(404).send({ error: `no route ${request.method} ${path}; Firehose routes are POST ${[...known].join(', POST ')}` });
   });
   app.addHook('onClose', async () => {
-    await Promise.all(Object.values(exporters).map((e) => e.shutdown()));
+    await Promise.all([...Object.values(exporters).map((e) => e.shutdown()), scraper?.stop()]);
   });
-  return { app, lifecycle, metrics };
+  return { app, lifecycle, metrics, scraper };
 }

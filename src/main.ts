@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     process.stderr.write(`firetap: ${err.message}\n`);
     process.exit(2);
   }
-  const { app, lifecycle } = await buildApp(config);
+  const { app, lifecycle, scraper } = await buildApp(config);
   const log = app.log;
 
   if (config.accessKeys.length === 0) {
@@ -41,6 +41,10 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ port: config.port, host: config.host });
+  if (scraper) {
+    scraper.start();
+    log.info({ regions: config.enrichment.regions, roles: config.enrichment.roles.map((r) => r.roleArn), refreshSeconds: config.enrichment.refreshSeconds }, 'enrichment on');
+  }
   log.info({ version: VERSION, node: process.version }, 'firetap ready');
 }
 

@@ -27,6 +27,13 @@ const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: string, nam
   ['FIRETAP_EXPORT_MAX_BATCH_BYTES', 'export.maxBatchBytes'],
   ['FIRETAP_EXPORT_CONCURRENCY', 'export.concurrency'],
   ['FIRETAP_EXPORT_MAX_IN_FLIGHT', 'export.maxInFlight'],
+  ['FIRETAP_ENRICHMENT_REGIONS', 'enrichment.regions', parseList],
+  ['FIRETAP_ENRICHMENT_ROLE_ARNS', 'enrichment.roles', parseRoles],
+  ['FIRETAP_ENRICHMENT_REFRESH_SECONDS', 'enrichment.refreshSeconds'],
+  ['FIRETAP_ENRICHMENT_READY_TIMEOUT_MS', 'enrichment.readyTimeoutMs'],
+  ['FIRETAP_ENRICHMENT_TAG_KEYS', 'enrichment.tagKeys', parseList],
+  ['FIRETAP_ENRICHMENT_EXCLUDE_TAG_KEYS', 'enrichment.excludeTagKeys', parseList],
+  ['FIRETAP_ENRICHMENT_STS_REGION', 'enrichment.stsRegion'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp.endpoint'],
   ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseKeyValues],
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
@@ -69,7 +76,7 @@ export function loadConfig(env: Env = process.env): Config {
       const from = sourceOf.get(path) ?? (envName ? `${envName} (${path})` : path || 'config');
       const actual = getPath(input, path);
       // Keys and headers are secrets: name the setting, never echo its value.
-      const secret = /^accessKeys|headers/.test(path);
+      const secret = /^accessKeys|headers|externalId/.test(path);
       const shown = actual === undefined || secret ? '' : ` (actual: ${JSON.stringify(actual)})`;
       return `${from}: ${issue.message}${shown}`;
     });
@@ -102,6 +109,14 @@ function readConfigFile(path: string): Json {
 
 function parseList(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** `arn[|externalId],…`: roles to assume for other accounts, each with an optional external id. */
+function parseRoles(text: string): Array<{ roleArn: string; externalId?: string }> {
+  return parseList(text).map((item) => {
+    const bar = item.indexOf('|');
+    return bar < 0 ? { roleArn: item } : { roleArn: item.slice(0, bar).trim(), externalId: item.slice(bar + 1).trim() };
+  });
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES define it. */

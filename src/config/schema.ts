@@ -21,6 +21,30 @@ const otlpSignalSchema = z.strictObject({
   timeoutMs: positiveInt.optional(),
 });
 
+const roleSchema = z.strictObject({
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
+  externalId: z.string().min(2).max(1224).optional(),
+  /** Regions to index in this account; the shared list when absent. */
+  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')).optional(),
+});
+
+const enrichmentSchema = z.strictObject({
+  /** Regions to index; none means enrichment is off. */
+  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')).default([]),
+  /** Roles to assume for other accounts (cross-account), on top of the default credentials' own account. */
+  roles: z.array(roleSchema).default([]),
+  /** Index the account of the default credentials (env, files, IRSA, ECS, IMDS) too. */
+  includeDefaultCredentials: z.boolean().default(true),
+  refreshSeconds: positiveInt.min(30).default(300),
+  /** /readyz waits at most this long after start for the first snapshot; ingestion never waits. */
+  readyTimeoutMs: nonNegativeInt.default(30_000),
+  /** Tag keys to attach (all when empty), and tag keys never to attach. */
+  tagKeys: z.array(z.string().min(1)).default([]),
+  excludeTagKeys: z.array(z.string().min(1)).default([]),
+  /** Region of the STS endpoint used to assume roles. */
+  stsRegion: z.string().optional(),
+});
+
 /** What a config file may hold, and what the environment is turned into before validation. */
 export const configSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -52,6 +76,7 @@ export const configSchema = z.strictObject({
       maxInFlight: positiveInt.default(32),
     })
     .prefault({}),
+  enrichment: enrichmentSchema.prefault({}),
   otlp: z
     .strictObject({
       /** Base URL; `/v1/metrics` and `/v1/logs` are appended. */
@@ -70,6 +95,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
 export type Signal = 'metrics' | 'logs';
+export type EnrichmentConfig = z.output<typeof enrichmentSchema>;
 
 /** Where and how one signal is exported; `undefined` endpoint means the debug exporter. */
 export interface OtlpSignalConfig {

@@ -10,6 +10,8 @@ import {
   type EncodedAttribute,
 } from '../otlp/wire.ts';
 import { SCOPE_NAME, VERSION } from '../version.ts';
+import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
+import { logResourceAttributes } from '../enrich/log-groups.ts';
 import { gunzipRecord, isGzip } from './gzip.ts';
 import { RecordError } from './record-error.ts';
 
@@ -41,6 +43,9 @@ export interface CloudWatchLogsContext {
   /** The batch is handed to the exporter once it reaches this size, even in the middle of a record. */
   readonly maxBatchBytes: number;
   readonly maxRecordBytes: number;
+  /** Resource tags: log groups and streams that name a known resource get its attributes. */
+  readonly enrichment?: Enrichment | undefined;
+  readonly stats?: EnrichmentStats | undefined;
 }
 
 /** Continues writing a record after the batch was flushed; returns another one if it fills up again. */
@@ -141,7 +146,7 @@ function groupEvents(m: CloudWatchLogsMessage, region: string | undefined): Arra
   return [...groups.values()];
 }
 
-function encodeResource(m: CloudWatchLogsMessage, account: string, region: string | undefined, extra: readonly EncodedAttribute[]): Uint8Array {
+function encodeResource(m: CloudWatchLogsMessage, account: string, region: string | undefined, ctx: CloudWatchLogsContext): Uint8Array {
   const w = Writer.create();
   const attr = (kv: Uint8Array) => w.uint32(tag(1, WIRE_LEN)).bytes(kv);
   attr(encodeStringKeyValue('cloud.provider', 'aws'));
@@ -149,7 +154,22 @@ function encodeResource(m: CloudWatchLogsMessage, account: string, region: strin
   if (region) attr(encodeStringKeyValue('cloud.region', region));
   attr(encodeStringArrayKeyValue('aws.log.group.names', [m.logGroup]));
   attr(encodeStringArrayKeyValue('aws.log.stream.names', [m.logStream]));
-  for (const a of extra) if (!RESOURCE_KEYS.has(a.key)) attr(a.encoded);
+  const written = new Set(RESOURCE_KEYS);
+  const scope = region !== undefined ? ctx.enrichment?.scope(account, region) : undefined;
+  if (scope) {
+    const found = logResourceAttributes(scope, m.logGroup, m.logStream);
+    if (found) {
+      for (const [key, value] of Object.entries(found.attributes)) {
+        if (written.has(key)) continue;
+        written.add(key);
+        attr(encodeStringKeyValue(key, value));
+      }
+      ctx.stats?.hit('AWS/Logs');
+    } else {
+      ctx.stats?.miss('AWS/Logs');
+    }
+  }
+  for (const a of ctx.resourceAttributes) if (!written.has(a.key)) attr(a.encoded);
   return w.finish();
 }
 
@@ -164,7 +184,7 @@ export function appendCloudWatchLogs(messages: readonly CloudWatchLogsMessage[],
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
     for (const g of groupEvents(m, ctx.region)) {
-      work.push({ resource: encodeResource(m, g.account, g.region, ctx.resourceAttributes), events: g.events });
+      work.push({ resource: encodeResource(m, g.account, g.region, ctx), events: g.events });
     }
   }
   return writeFrom(work, 0, 0, batch, ctx);

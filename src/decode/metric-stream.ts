@@ -6,18 +6,25 @@ import {
   bytesEqual,
   copyFieldSince,
   keyValueKeyBounds,
+  keyValueStringValue,
   readLenBounds,
   skipField,
   tag,
   type EncodedAttribute,
   type Writer,
+  utf8,
 } from '../otlp/wire.ts';
+import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
+import { lookupMetric, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
 
 const LEN1 = tag(1, WIRE_LEN);
 const LEN2 = tag(2, WIRE_LEN);
 const DIMENSIONS = Buffer.from('Dimensions');
+const NAMESPACE = Buffer.from('Namespace');
+const ACCOUNT = Buffer.from('cloud.account.id');
+const REGION = Buffer.from('cloud.region');
 const DIMENSION_COLLISION_PREFIX = 'Dimensions.';
 
 /** Metric.data oneof: field number → the field number of `attributes` in that type's data points. */
@@ -32,6 +39,15 @@ const ATTRIBUTES_FIELD_BY_DATA: ReadonlyMap<number, number> = new Map([
 export interface MetricStreamContext {
   /** Added to every Resource unless the resource already has an attribute of that key. */
   readonly resourceAttributes: readonly EncodedAttribute[];
+  /** Resource tags: each data point whose namespace and dimensions identify a known resource gets its attributes. */
+  readonly enrichment?: Enrichment | undefined;
+  readonly stats?: EnrichmentStats | undefined;
+}
+
+/** Per ResourceMetrics: where its data points look their resources up. */
+interface PointContext {
+  readonly scope: ScopeIndex | undefined;
+  readonly stats: EnrichmentStats | undefined;
 }
 
 /**
@@ -84,19 +100,23 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
 function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
   let points = 0;
   let sawResource = false;
+  let point: PointContext = { scope: undefined, stats: ctx.stats };
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
       w.uint32(LEN1).fork();
-      rewriteResource(r, stop, w, ctx.resourceAttributes);
+      const identity = rewriteResource(r, stop, w, ctx.resourceAttributes);
       w.ldelim();
       sawResource = true;
+      if (ctx.enrichment && identity.account !== undefined && identity.region !== undefined) {
+        point = { scope: ctx.enrichment.scope(identity.account, identity.region), stats: ctx.stats };
+      }
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
       w.uint32(LEN2).fork();
-      points += rewriteScopeMetrics(r, stop, w);
+      points += rewriteScopeMetrics(r, stop, w, point);
       w.ldelim();
     } else {
       skipField(r, t & 7, end);
@@ -111,16 +131,25 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
   return points;
 }
 
-/** Resource { attributes = 1; dropped_attributes_count = 2 }: copied, then extra attributes it lacks. */
-export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[]): void {
+/**
+ * Resource { attributes = 1; dropped_attributes_count = 2 }: copied, then extra attributes it lacks.
+ * Returns the account and region CloudWatch put on it (the key of the tag cache).
+ */
+export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[]): { account: string | undefined; region: string | undefined } {
   const keys: Array<[number, number]> = [];
+  let account: string | undefined;
+  let region: string | undefined;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
       const key = keyValueKeyBounds(r, r.pos, stop);
-      if (key) keys.push(key);
+      if (key) {
+        keys.push(key);
+        if (bytesEqual(r.buf, key[0], key[1], ACCOUNT)) account = keyValueStringValue(r, r.pos, stop);
+        else if (bytesEqual(r.buf, key[0], key[1], REGION)) region = keyValueStringValue(r, r.pos, stop);
+      }
       r.pos = stop;
     } else {
       skipField(r, t & 7, end);
@@ -130,6 +159,7 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
   for (const attr of extra) {
     if (!keys.some(([s, e]) => bytesEqual(r.buf, s, e, attr.keyBytes))) w.uint32(LEN1).bytes(attr.encoded);
   }
+  return { account, region };
 }
 
 /**
@@ -155,12 +185,12 @@ function copyRewriting(r: Reader, end: number, w: Writer, rewriteTag: number, re
 }
 
 /** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
-function rewriteScopeMetrics(r: Reader, end: number, w: Writer): number {
-  return copyRewriting(r, end, w, LEN2, rewriteMetric);
+function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointContext): number {
+  return copyRewriting(r, end, w, LEN2, (r, stop, w) => rewriteMetric(r, stop, w, point));
 }
 
 /** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
-function rewriteMetric(r: Reader, end: number, w: Writer): number {
+function rewriteMetric(r: Reader, end: number, w: Writer, point: PointContext): number {
   let points = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
@@ -169,7 +199,7 @@ function rewriteMetric(r: Reader, end: number, w: Writer): number {
     if (attributesField !== undefined) {
       const stop = readLenBounds(r, end);
       w.uint32(t).fork();
-      points += rewriteData(r, stop, w, attributesField);
+      points += rewriteData(r, stop, w, attributesField, point);
       w.ldelim();
     } else {
       skipField(r, t & 7, end);
@@ -180,22 +210,24 @@ function rewriteMetric(r: Reader, end: number, w: Writer): number {
 }
 
 /** Gauge / Sum / Histogram / ExponentialHistogram / Summary: `data_points = 1` rewritten, other fields copied. */
-function rewriteData(r: Reader, end: number, w: Writer, attributesField: number): number {
+function rewriteData(r: Reader, end: number, w: Writer, attributesField: number, point: PointContext): number {
   const attributesTag = tag(attributesField, WIRE_LEN);
   return copyRewriting(r, end, w, LEN1, (r, stop, w) => {
-    rewriteDataPoint(r, stop, w, attributesTag);
+    rewriteDataPoint(r, stop, w, attributesTag, point);
     return 1;
   });
 }
 
 /**
- * Copies a data point, replacing its `Dimensions` kvlist attribute by one attribute per dimension.
+ * Copies a data point, replacing its `Dimensions` kvlist attribute by one attribute per dimension, and
+ * adding the attributes of the AWS resource its namespace and dimensions identify, when known.
  * Other fields (times, count, sum, quantiles, flags) are copied as they came.
  */
-function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number): void {
+function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number, point: PointContext): void {
   let dimsStart = -1;
   let dimsEnd = -1;
   let keys: Array<[number, number]> | undefined;
+  let namespace: string | undefined;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
@@ -210,14 +242,27 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
           continue;
         }
       }
-      if (key) (keys ??= []).push(key);
+      if (key) {
+        (keys ??= []).push(key);
+        if (point.scope && bytesEqual(r.buf, key[0], key[1], NAMESPACE)) namespace = keyValueStringValue(r, r.pos, stop);
+      }
       r.pos = stop;
     } else {
       skipField(r, t & 7, end);
     }
     copyFieldSince(r, fieldStart, w);
   }
-  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
+  const dimensions = point.scope && namespace !== undefined ? new Map<string, string>() : undefined;
+  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, dimensions);
+  if (dimensions) {
+    const resource = lookupMetric(point.scope!, namespace!, dimensions);
+    if (resource) {
+      for (const kv of resource.encoded) w.uint32(attributesTag).bytes(kv);
+      point.stats?.hit(namespace!);
+    } else {
+      point.stats?.miss(namespace!);
+    }
+  }
 }
 
 /** KeyValue { key = 1; value = 2 (AnyValue { kvlist_value = 6 (KeyValueList) }) } → bounds of the KeyValueList. */
@@ -248,7 +293,15 @@ function kvlistValueBounds(r: Reader, start: number, end: number): [number, numb
 }
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
-function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Array<[number, number]> | undefined): void {
+function writeDimensions(
+  r: Reader,
+  start: number,
+  end: number,
+  w: Writer,
+  attributesTag: number,
+  keys: Array<[number, number]> | undefined,
+  collect: Map<string, string> | undefined,
+): void {
   const saved = r.pos;
   r.pos = start;
   while (r.pos < end) {
@@ -259,6 +312,7 @@ function writeDimensions(r: Reader, start: number, end: number, w: Writer, attri
     }
     const stop = readLenBounds(r, end);
     const key = keyValueKeyBounds(r, r.pos, stop);
+    if (collect && key) collect.set(utf8(r, key[0], key[1]), keyValueStringValue(r, r.pos, stop) ?? '');
     const collides = key !== undefined && keys !== undefined && keys.some(([s, e]) => bytesEqual(r.buf, s, e, r.buf.subarray(key[0], key[1])));
     if (collides) {
       writeRenamedKeyValue(r, r.pos, stop, key, w, attributesTag);

@@ -107,3 +107,34 @@ export function keyValueKeyBounds(r: Reader, start: number, end: number): [numbe
     r.pos = saved;
   }
 }
+
+/** The string value of an encoded KeyValue spanning [start, end), or undefined if its value is not a string. */
+export function keyValueStringValue(r: Reader, start: number, end: number): string | undefined {
+  const saved = r.pos;
+  r.pos = start;
+  try {
+    while (r.pos < end) {
+      const t = r.uint32();
+      if (t === tag(2, WIRE_LEN)) {
+        const valueEnd = readLenBounds(r, end);
+        while (r.pos < valueEnd) {
+          const vt = r.uint32();
+          if (vt === tag(1, WIRE_LEN)) {
+            const stop = readLenBounds(r, valueEnd);
+            return Buffer.from(r.buf.buffer, r.buf.byteOffset + r.pos, stop - r.pos).toString('utf8');
+          }
+          skipField(r, vt & 7, valueEnd);
+        }
+        return undefined;
+      }
+      skipField(r, t & 7, end);
+    }
+    return undefined;
+  } finally {
+    r.pos = saved;
+  }
+}
+
+export function utf8(r: Reader, start: number, end: number): string {
+  return Buffer.from(r.buf.buffer, r.buf.byteOffset + start, end - start).toString('utf8');
+}

@@ -10,6 +10,7 @@ import { OtlpBatch } from '../otlp/batch.ts';
 import { encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
+import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
 
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
@@ -20,6 +21,8 @@ export interface PipelineDeps {
   readonly exporters: Readonly<Record<Signal, Exporter>>;
   readonly metrics: Metrics;
   readonly deadLetter: DeadLetter | undefined;
+  /** The tag cache, when enrichment is on. */
+  readonly enrichment: Enrichment | undefined;
 }
 
 export interface Delivery {
@@ -61,6 +64,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     observedAtMs: d.receivedAtMs,
     maxBatchBytes: config.export.maxBatchBytes,
     maxRecordBytes: config.maxRecordBytes,
+    enrichment: deps.enrichment,
+    stats: new EnrichmentStats(),
   };
   const batch = new OtlpBatch();
   const inFlight = new Set<Promise<void>>();
@@ -130,6 +135,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (failure === undefined) await flush();
   await Promise.all(inFlight);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);
+  for (const [namespace, n] of ctx.stats.hits) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'hit' }, n);
+  for (const [namespace, n] of ctx.stats.misses) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'miss' }, n);
   report.badRecords = bad.length;
   if (failure) throw failure;
   if (bad.length > 0) await setAside(deps, d, bad, envelope.count);

@@ -4,6 +4,7 @@ import { appendCloudWatchLogs, parseCloudWatchLogsRecord, type Continuation } fr
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
+import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 
 export interface RecordContext {
   readonly resourceAttributes: readonly EncodedAttribute[];
@@ -11,6 +12,8 @@ export interface RecordContext {
   readonly observedAtMs: number;
   readonly maxBatchBytes: number;
   readonly maxRecordBytes: number;
+  readonly enrichment: Enrichment | undefined;
+  readonly stats: EnrichmentStats;
 }
 
 /**

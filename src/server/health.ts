@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 /** What the probes report. `draining` is set on SIGTERM so that load balancers stop sending. */
 export interface Lifecycle {
   draining: boolean;
+  /** False while a component still warms up (the first tag snapshot, for a bounded time). */
+  ready: () => boolean;
 }
 
 export async function healthRoutes(app: FastifyInstance, lifecycle: Lifecycle): Promise<void> {
@@ -11,6 +13,7 @@ export async function healthRoutes(app: FastifyInstance, lifecycle: Lifecycle): 
   // Readiness: willing to take new traffic.
   app.get('/readyz', async (_request, reply) => {
     if (lifecycle.draining) return reply.code(503).send({ status: 'draining' });
+    if (!lifecycle.ready()) return reply.code(503).send({ status: 'waiting for the first tag snapshot' });
     return { status: 'ready' };
   });
 }

@@ -5,6 +5,7 @@ export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'firetap_' });
   const registers = [registry];
+  let snapshotAges: () => Array<{ account: string; region: string; ageSeconds: number }> = () => [];
   return {
     registry,
     requests: new Counter({ name: 'firetap_requests_total', help: 'Firehose requests answered, by route and HTTP status', labelNames: ['route', 'status'], registers }),
@@ -52,6 +53,46 @@ export function createMetrics() {
       registers,
     }),
     exportsInFlight: new Gauge({ name: 'firetap_exports_in_flight', help: 'OTLP export requests being sent now', registers }),
+    enrichmentResources: new Gauge({
+      name: 'firetap_enrichment_resources',
+      help: 'Resources in the tag cache, by account, region and namespace',
+      labelNames: ['account', 'region', 'namespace'],
+      registers,
+    }),
+    enrichmentSnapshotAge: new Gauge({
+      name: 'firetap_enrichment_snapshot_age_seconds',
+      help: 'Age of the tag cache snapshot of each account and region (it grows while refreshes fail)',
+      labelNames: ['account', 'region'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of snapshotAges()) this.set({ account: s.account, region: s.region }, s.ageSeconds);
+      },
+    }),
+    enrichmentStale: new Gauge({
+      name: 'firetap_enrichment_snapshot_stale',
+      help: '1 when the last refresh of an account and region failed and the previous snapshot is still in use',
+      labelNames: ['account', 'region'],
+      registers,
+    }),
+    enrichmentRefreshDuration: new Histogram({
+      name: 'firetap_enrichment_refresh_duration_seconds',
+      help: 'Time to refresh the whole tag cache',
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    }),
+    enrichmentApiCalls: new Counter({ name: 'firetap_enrichment_api_calls_total', help: 'AWS API calls made by discovery (each page is a call)', labelNames: ['api'], registers }),
+    enrichmentApiErrors: new Counter({ name: 'firetap_enrichment_api_errors_total', help: 'AWS API calls that failed after the SDK retries, by API and error code', labelNames: ['api', 'code'], registers }),
+    enrichmentLookups: new Counter({
+      name: 'firetap_enrichment_lookups_total',
+      help: 'Data points and log resources looked up in the tag cache, by signal, namespace and outcome (hit, miss)',
+      labelNames: ['signal', 'namespace', 'outcome'],
+      registers,
+    }),
+    /** Set by the tag scraper: the snapshot ages reported on each scrape of /metrics. */
+    setSnapshotAges(source: () => Array<{ account: string; region: string; ageSeconds: number }>) {
+      snapshotAges = source;
+    },
     commonAttributesInvalid: new Counter({
       name: 'firetap_common_attributes_invalid_total',
       help: 'Requests whose X-Amz-Firehose-Common-Attributes header could not be read (the request is still served)',

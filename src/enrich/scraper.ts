@@ -1,0 +1,154 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { EnrichmentConfig } from '../config/schema.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import { DiscoveryError, discoverScope, type ScopeTarget } from './aws-discovery.ts';
+import type { Enrichment } from './enrichment.ts';
+import { buildScopeIndex, resourceCounts, scopeKey, type ScopeIndex } from './snapshot.ts';
+import { accountCredentials, callerAccount, type AccountCredentials } from './targets.ts';
+
+/** Scopes (account × region) refreshed at once. */
+const SCOPE_CONCURRENCY = 4;
+
+export interface TagScraperOptions {
+  readonly config: EnrichmentConfig;
+  readonly metrics: Metrics;
+  readonly log: FastifyBaseLogger;
+  /** Replaces AWS discovery (narrow tests only). */
+  readonly discover?: typeof discoverScope;
+  readonly accounts?: AccountCredentials[];
+}
+
+/**
+ * Keeps the tag cache fresh in the background. One refresh pages through every API once per account ×
+ * region, builds a new index per scope and swaps the whole map in at once; a scope whose refresh fails
+ * keeps its previous index, marked stale. Refreshes never overlap: the next is scheduled (with ±10 %
+ * jitter) only when the last has finished, on an unref'd timer that never keeps the process alive.
+ * The request path only reads `scope()`: stale tags beat a blocked delivery.
+ */
+export class TagScraper implements Enrichment {
+  private scopes: ReadonlyMap<string, ScopeIndex> = new Map();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private stopped = false;
+  private refreshed = false;
+  private readonly startedAt = Date.now();
+  private readonly accounts: AccountCredentials[];
+  private readonly resolvedAccounts = new Map<AccountCredentials, string>();
+  private readonly opts: TagScraperOptions;
+
+  constructor(opts: TagScraperOptions) {
+    this.opts = opts;
+    this.accounts = opts.accounts ?? accountCredentials(opts.config);
+    opts.metrics.setSnapshotAges(() =>
+      [...this.scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (Date.now() - s.fetchedAt) / 1000 })),
+    );
+  }
+
+  scope(account: string, region: string): ScopeIndex | undefined {
+    return this.scopes.get(scopeKey(account, region));
+  }
+
+  allScopes(): ScopeIndex[] {
+    return [...this.scopes.values()];
+  }
+
+  /** True once the first refresh finished (whatever its outcome), or when the ready timeout has passed. */
+  ready(): boolean {
+    return this.refreshed || Date.now() - this.startedAt >= this.opts.config.readyTimeoutMs;
+  }
+
+  start(): void {
+    if (this.stopped || this.timer || this.running) return;
+    this.schedule(0);
+  }
+
+  /** Refreshes now, or waits for the refresh under way: never two at once. */
+  refreshNow(): Promise<void> {
+    this.running ??= this.refresh().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort();
+    await this.running?.catch(() => {});
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refreshNow().finally(() => {
+        if (this.stopped) return;
+        const base = this.opts.config.refreshSeconds * 1000;
+        this.schedule(base * (0.9 + Math.random() * 0.2));
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async refresh(): Promise<void> {
+    const { metrics, log } = this.opts;
+    const started = performance.now();
+    const targets = await this.targets();
+    const results = new Map<string, ScopeIndex>();
+    const queue = [...targets];
+    const worker = async (): Promise<void> => {
+      for (let t = queue.shift(); t && !this.stopped; t = queue.shift()) {
+        const key = scopeKey(t.account, t.region);
+        try {
+          const resources = await (this.opts.discover ?? discoverScope)(t, {
+            abortSignal: this.abort.signal,
+            onCall: (api) => metrics.enrichmentApiCalls.inc({ api }),
+          });
+          results.set(key, buildScopeIndex(t.account, t.region, resources, { include: this.opts.config.tagKeys, exclude: this.opts.config.excludeTagKeys }));
+        } catch (err) {
+          if (this.stopped) return;
+          const e = err as Error;
+          const api = e instanceof DiscoveryError ? e.api : 'discovery';
+          const code = e instanceof DiscoveryError ? e.code : e.name;
+          metrics.enrichmentApiErrors.inc({ api, code });
+          const previous = this.scopes.get(key);
+          if (previous) results.set(key, { ...previous, stale: true });
+          log.warn({ account: t.account, region: t.region, api, code, error: e.message }, previous ? 'tag refresh failed; keeping the previous snapshot' : 'tag refresh failed; no snapshot yet');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: SCOPE_CONCURRENCY }, worker));
+    if (this.stopped) return;
+    // Scopes that are no longer configured drop out; all others are replaced in one assignment.
+    this.scopes = results;
+    metrics.enrichmentResources.reset();
+    metrics.enrichmentStale.reset();
+    for (const s of results.values()) {
+      metrics.enrichmentStale.set({ account: s.account, region: s.region }, s.stale ? 1 : 0);
+      for (const [namespace, n] of resourceCounts(s)) metrics.enrichmentResources.set({ account: s.account, region: s.region, namespace }, n);
+    }
+    metrics.enrichmentRefreshDuration.observe((performance.now() - started) / 1000);
+    this.refreshed = true;
+    log.info({ scopes: results.size, resources: [...results.values()].reduce((n, s) => n + s.byArn.size, 0), ms: Math.round(performance.now() - started) }, 'tag cache refreshed');
+  }
+
+  /** Accounts × regions; the default credentials' account is asked of STS once. */
+  private async targets(): Promise<ScopeTarget[]> {
+    const out: ScopeTarget[] = [];
+    for (const a of this.accounts) {
+      let account = a.account ?? this.resolvedAccounts.get(a);
+      if (account === undefined) {
+        try {
+          account = await callerAccount(a.credentials, a.regions[0] ?? 'us-east-1', this.abort.signal);
+          this.resolvedAccounts.set(a, account);
+        } catch (err) {
+          this.opts.metrics.enrichmentApiErrors.inc({ api: 'sts:GetCallerIdentity', code: (err as Error).name });
+          this.opts.log.warn({ credentials: a.label, error: (err as Error).message }, 'cannot tell which account the credentials belong to; skipping them this refresh');
+          continue;
+        }
+      }
+      for (const region of a.regions) out.push({ account, region, credentials: a.credentials });
+    }
+    return out;
+  }
+}
