@@ -23,6 +23,7 @@ import {
   metricStreamRequest,
   sampleDatapoints,
 } from '../test/helpers/cloudwatch-fixtures.ts';
+import { FakeAws } from '../test/helpers/fake-aws.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,11 +39,11 @@ const concurrency = Number(args.concurrency);
 const MiB = 1024 * 1024;
 
 /** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces. */
-function metricsWorkload(): { body: string; items: number } {
+function metricsWorkload(account: string): { body: string; items: number } {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
-  const id = { account: '123456789012', region: 'eu-west-1', streamName: 'bench' };
+  const id = { account, region: 'eu-west-1', streamName: 'bench' };
   for (let r = 0; size < 0.75 * MiB; r++) {
     const frames = [40, 25, 60].map((n, i) => metricStreamRequest(id, sampleDatapoints(n, 1_795_000_000_000 + (r * 3 + i) * 60_000)));
     const record = lengthPrefixed(...frames);
@@ -83,15 +84,51 @@ async function startSink(): Promise<{ url: string; close: () => void; bytes: () 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), bytes: () => bytes };
 }
 
-async function startService(sinkUrl: string) {
+/**
+ * A loopback AWS holding the resources the workload's data points name (account ENRICHED): data points of
+ * that account are enriched, those of account PLAIN find no snapshot and pass through — the same run
+ * measures both paths.
+ */
+const ENRICHED = '123456789012';
+const PLAIN = '999999999999';
+async function startAws(): Promise<FakeAws> {
+  const aws = await new FakeAws().start();
+  aws.pageSize = 100;
+  aws.addAccount(ENRICHED, 'AKIDBENCH');
+  const arn = (service: string, rest: string) => `arn:aws:${service}:eu-west-1:${ENRICHED}:${rest}`;
+  const tags = { team: 'payments', env: 'prod', 'cost-center': '4711', application: 'shop' };
+  aws.setResources(ENRICHED, 'eu-west-1', [
+    { arn: arn('ec2', 'instance/i-0abc1234def567890'), tags, details: { InstanceType: 'm6i.large' } },
+    { arn: arn('rds', 'db:orders'), tags },
+    { arn: arn('lambda', 'function:checkout'), tags },
+    { arn: arn('elasticloadbalancing', 'targetgroup/web/73e2d6bc24d8a067'), tags },
+    { arn: arn('sqs', 'orders-dlq'), tags },
+    { arn: arn('dynamodb', 'table/sessions'), tags },
+  ]);
+  return aws;
+}
+
+async function startService(sinkUrl: string, awsUrl: string) {
   const child = spawn(process.execPath, [resolve(import.meta.dirname, '../src/main.ts')], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_EXPORTER_OTLP_COMPRESSION: args.compression },
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      FIRETAP_LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+      OTEL_EXPORTER_OTLP_COMPRESSION: args.compression,
+      FIRETAP_ENRICHMENT_REGIONS: 'eu-west-1',
+      AWS_ENDPOINT_URL: awsUrl,
+      AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  for (let i = 0; i < 200 && !/listening at/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && !/tag cache refreshed/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
   const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
   if (!m) throw new Error(`firetap did not start:\n${output}`);
   return { child, base: m[1]! };
@@ -146,23 +183,32 @@ async function phase(base: string, pid: number, name: string, url: string, workl
 
 async function main() {
   const sink = await startSink();
-  const { child, base } = await startService(sink.url);
+  const aws = await startAws();
+  const { child, base } = await startService(sink.url, aws.url);
   try {
     const results = [];
-    if (args.only !== 'logs') results.push(await phase(base, child.pid!, 'metrics', '/firehose/metrics', metricsWorkload()));
+    if (args.only !== 'logs') {
+      results.push(await phase(base, child.pid!, 'metrics', '/firehose/metrics', metricsWorkload(PLAIN)));
+      results.push(await phase(base, child.pid!, 'metrics+tags', '/firehose/metrics', metricsWorkload(ENRICHED)));
+    }
     if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logsWorkload()));
     console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
     for (const r of results) {
-      const unit = r.name === 'metrics' ? 'datapoints/s' : 'events/s';
+      const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(
-        `${r.name.padEnd(8)} ${String(r.itemsPerSecond).padStart(9)} ${unit.padEnd(13)} p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
+        `${r.name.padEnd(12)} ${String(r.itemsPerSecond).padStart(9)} ${unit.padEnd(13)} p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
           `${r.requests} requests of ${r.requestMiB} MiB (${r.failed} not 200)  peak RSS ${r.peakRssMb} MB  CPU ${r.cpuSeconds} s`,
       );
     }
-    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, results }));
+    const plain = results.find((r) => r.name === 'metrics');
+    const tagged = results.find((r) => r.name === 'metrics+tags');
+    const enrichmentCost = plain && tagged ? +(1 - tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(3) : undefined;
+    if (enrichmentCost !== undefined) console.log(`enrichment costs ${(enrichmentCost * 100).toFixed(1)} % of metric throughput (metrics+tags / metrics = ${(1 - enrichmentCost).toFixed(2)})`);
+    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, results }));
   } finally {
     child.kill('SIGTERM');
     sink.close();
+    await aws.stop();
   }
 }
 

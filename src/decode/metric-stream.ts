@@ -5,6 +5,7 @@ import {
   WireError,
   bytesEqual,
   copyFieldSince,
+  copyRange,
   keyValueKeyBounds,
   keyValueStringValue,
   readLenBounds,
@@ -15,7 +16,8 @@ import {
   utf8,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import { lookupMetric, type ScopeIndex } from '../enrich/snapshot.ts';
+import { EnrichmentStats as Stats, type CachedLookup } from '../enrich/enrichment.ts';
+import { attributeFields, lookupMetric, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
 
@@ -48,6 +50,7 @@ export interface MetricStreamContext {
 interface PointContext {
   readonly scope: ScopeIndex | undefined;
   readonly stats: EnrichmentStats | undefined;
+  readonly cache: Map<string, CachedLookup> | undefined;
 }
 
 /**
@@ -62,7 +65,8 @@ interface PointContext {
 export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, ctx: MetricStreamContext): void {
   const mark = batch.mark();
   try {
-    const r = Reader.create(record);
+    // A Buffer, so that map keys can be read from it without views (see latin1()).
+    const r = Reader.create(Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength));
     let frameIndex = 0;
     for (const frame of lengthPrefixedFrames(record)) {
       try {
@@ -100,7 +104,7 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
 function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
   let points = 0;
   let sawResource = false;
-  let point: PointContext = { scope: undefined, stats: ctx.stats };
+  let point: PointContext = { scope: undefined, stats: ctx.stats, cache: undefined };
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
@@ -111,7 +115,8 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       w.ldelim();
       sawResource = true;
       if (ctx.enrichment && identity.account !== undefined && identity.region !== undefined) {
-        point = { scope: ctx.enrichment.scope(identity.account, identity.region), stats: ctx.stats };
+        const scope = ctx.enrichment.scope(identity.account, identity.region);
+        point = { scope, stats: ctx.stats, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined };
       }
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
@@ -227,7 +232,8 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   let dimsStart = -1;
   let dimsEnd = -1;
   let keys: Array<[number, number]> | undefined;
-  let namespace: string | undefined;
+  let namespaceStart = -1;
+  let namespaceEnd = -1;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
@@ -244,7 +250,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       }
       if (key) {
         (keys ??= []).push(key);
-        if (point.scope && bytesEqual(r.buf, key[0], key[1], NAMESPACE)) namespace = keyValueStringValue(r, r.pos, stop);
+        if (point.scope && bytesEqual(r.buf, key[0], key[1], NAMESPACE)) [namespaceStart, namespaceEnd] = [r.pos, stop];
       }
       r.pos = stop;
     } else {
@@ -252,17 +258,46 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     }
     copyFieldSince(r, fieldStart, w);
   }
-  const dimensions = point.scope && namespace !== undefined ? new Map<string, string>() : undefined;
-  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, dimensions);
-  if (dimensions) {
-    const resource = lookupMetric(point.scope!, namespace!, dimensions);
-    if (resource) {
-      for (const kv of resource.encoded) w.uint32(attributesTag).bytes(kv);
-      point.stats?.hit(namespace!);
+  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
+  if (point.scope && namespaceStart >= 0) {
+    // The encoded Namespace attribute and Dimensions list identify the resource: look each distinct pair up once.
+    const cacheKey = latin1(r, namespaceStart, namespaceEnd) + '\u0001' + (dimsStart >= 0 ? latin1(r, dimsStart, dimsEnd) : '');
+    let found = point.cache!.get(cacheKey);
+    if (found === undefined) {
+      const namespace = keyValueStringValue(r, namespaceStart, namespaceEnd) ?? '';
+      found = { namespace, resource: lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map()) };
+      point.cache!.set(cacheKey, found);
+    }
+    if (found.resource) {
+      w.raw(attributeFields(found.resource, attributesTag));
+      point.stats?.hit(found.namespace);
     } else {
-      point.stats?.miss(namespace!);
+      point.stats?.miss(found.namespace);
     }
   }
+}
+
+/** A map key for encoded bytes (records are Buffers, so no view is made). */
+const latin1 = (r: Reader, start: number, end: number): string => (r.buf as Buffer).toString('latin1', start, end);
+
+/** KeyValueList → dimension name → string value. */
+function readDimensions(r: Reader, start: number, end: number): Map<string, string> {
+  const dims = new Map<string, string>();
+  const saved = r.pos;
+  r.pos = start;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t !== LEN1) {
+      skipField(r, t & 7, end);
+      continue;
+    }
+    const stop = readLenBounds(r, end);
+    const key = keyValueKeyBounds(r, r.pos, stop);
+    if (key) dims.set(utf8(r, key[0], key[1]), keyValueStringValue(r, r.pos, stop) ?? '');
+    r.pos = stop;
+  }
+  r.pos = saved;
+  return dims;
 }
 
 /** KeyValue { key = 1; value = 2 (AnyValue { kvlist_value = 6 (KeyValueList) }) } → bounds of the KeyValueList. */
@@ -293,15 +328,7 @@ function kvlistValueBounds(r: Reader, start: number, end: number): [number, numb
 }
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
-function writeDimensions(
-  r: Reader,
-  start: number,
-  end: number,
-  w: Writer,
-  attributesTag: number,
-  keys: Array<[number, number]> | undefined,
-  collect: Map<string, string> | undefined,
-): void {
+function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Array<[number, number]> | undefined): void {
   const saved = r.pos;
   r.pos = start;
   while (r.pos < end) {
@@ -312,12 +339,12 @@ function writeDimensions(
     }
     const stop = readLenBounds(r, end);
     const key = keyValueKeyBounds(r, r.pos, stop);
-    if (collect && key) collect.set(utf8(r, key[0], key[1]), keyValueStringValue(r, r.pos, stop) ?? '');
     const collides = key !== undefined && keys !== undefined && keys.some(([s, e]) => bytesEqual(r.buf, s, e, r.buf.subarray(key[0], key[1])));
     if (collides) {
       writeRenamedKeyValue(r, r.pos, stop, key, w, attributesTag);
     } else {
-      w.uint32(attributesTag).bytes(r.buf.subarray(r.pos, stop));
+      w.uint32(attributesTag).uint32(stop - r.pos);
+      copyRange(w, r.buf, r.pos, stop);
     }
     r.pos = stop;
   }

@@ -1,4 +1,4 @@
-import { encodeStringKeyValue } from '../otlp/wire.ts';
+import { Writer, encodeStringKeyValue } from '../otlp/wire.ts';
 import { NAMESPACES, NAMESPACE_BY_NAME, dimensionsFromArn, dimensionsOf } from './namespaces.ts';
 
 /** A resource as discovery found it, before indexing. */
@@ -19,6 +19,20 @@ export interface IndexedResource extends DiscoveredResource {
   /** Every attribute firetap adds for this resource: cloud.resource_id, aws.tag.*, discovered attributes. */
   readonly added: Readonly<Record<string, string>>;
   readonly encoded: readonly Uint8Array[];
+  /** `encoded` as repeated fields of one attributes tag, built once per tag: one copy per data point. */
+  readonly fieldsByTag: Map<number, Uint8Array>;
+}
+
+/** The resource's attributes as repeated `attributes` fields with the given tag, ready to copy. */
+export function attributeFields(resource: IndexedResource, attributesTag: number): Uint8Array {
+  let fields = resource.fieldsByTag.get(attributesTag);
+  if (!fields) {
+    const w = Writer.create();
+    for (const kv of resource.encoded) w.uint32(attributesTag).bytes(kv);
+    fields = w.finish();
+    resource.fieldsByTag.set(attributesTag, fields);
+  }
+  return fields;
 }
 
 export interface TagFilter {
@@ -94,6 +108,7 @@ export function buildScopeIndex(account: string, region: string, resources: read
       namespaces,
       added,
       encoded: Object.entries(added).map(([k, v]) => encodeStringKeyValue(k, v)),
+      fieldsByTag: new Map(),
     };
     byArn.set(r.arn, indexed);
     for (const [index, signature] of matches) index.resources.set(signature, indexed);

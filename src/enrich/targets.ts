@@ -17,18 +17,38 @@ export interface AccountCredentials {
  * configured role, temporary credentials assumed with the default ones (cross-account, ExternalId).
  */
 export function accountCredentials(config: EnrichmentConfig): AccountCredentials[] {
-  const base = fromNodeProviderChain();
+  const base = cached(fromNodeProviderChain());
   const out: AccountCredentials[] = [];
   if (config.includeDefaultCredentials) out.push({ account: undefined, label: 'default credentials', credentials: base, regions: config.regions });
   for (const role of config.roles) {
-    const credentials = fromTemporaryCredentials({
+    const credentials = cached(fromTemporaryCredentials({
       params: { RoleArn: role.roleArn, RoleSessionName: 'firetap-enrichment', ...(role.externalId ? { ExternalId: role.externalId } : {}) },
       masterCredentials: base,
       clientConfig: { region: config.stsRegion ?? role.regions?.[0] ?? config.regions[0] ?? 'us-east-1' },
-    });
+    }));
     out.push({ account: role.roleArn.split(':')[4], label: role.roleArn, credentials, regions: role.regions ?? config.regions });
   }
   return out;
+}
+
+type Identity = Awaited<ReturnType<Extract<Credentials, (...args: never[]) => unknown>>>;
+
+/**
+ * Shares one set of credentials between every client of every region until five minutes before they
+ * expire: without it each SDK client would assume the role (or read the IRSA token) on its own.
+ */
+function cached(provider: () => Promise<Identity>): () => Promise<Identity> {
+  let current: Identity | undefined;
+  let pending: Promise<Identity> | undefined;
+  return () => {
+    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > 300_000)) return Promise.resolve(current);
+    pending ??= provider()
+      .then((identity) => (current = identity))
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
 }
 
 /** The account the credentials belong to, from STS GetCallerIdentity. */

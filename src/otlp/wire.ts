@@ -42,9 +42,34 @@ export function skipField(r: Reader, wireType: number, end: number): void {
   if (r.pos > end) throw new WireError(`field at byte ${r.pos} runs past the end of its message`);
 }
 
+/**
+ * protobufjs's Writer grows its buffer with `_reserve(n)`; it has no public way to append a range of
+ * another buffer without first making a view of it, which costs an allocation per copied field. The
+ * private method is checked once here so that a protobufjs that lacks it fails at load, not silently.
+ */
+type ReservingWriter = Writer & { _reserve(n: number): void; buf: Uint8Array };
+if (typeof (Writer.prototype as Partial<ReservingWriter>)._reserve !== 'function') {
+  throw new Error('protobufjs Writer has no _reserve(): firetap needs protobufjs 8.x');
+}
+
+/** Appends bytes [start, end) of `src` to the writer, without a temporary view. */
+export function copyRange(w: Writer, src: Uint8Array, start: number, end: number): void {
+  const len = end - start;
+  if (len <= 0) return;
+  (w as ReservingWriter)._reserve(len);
+  const dst = (w as ReservingWriter).buf;
+  if (len < 48) {
+    // Most copied fields are a few bytes: a loop beats any call.
+    for (let i = start, p = w.pos; i < end; i++, p++) dst[p] = src[i]!;
+  } else {
+    Buffer.prototype.copy.call(src, dst, w.pos, start, end);
+  }
+  w.pos += len;
+}
+
 /** Copies the bytes of the field that started at `start` (its tag included) up to the reader's position. */
 export function copyFieldSince(r: Reader, start: number, w: Writer): void {
-  w.raw(r.buf.subarray(start, r.pos));
+  copyRange(w, r.buf, start, r.pos);
 }
 
 /** Writes `time` in milliseconds as a fixed64 count of nanoseconds, exactly (doubles cannot hold it). */
