@@ -7,6 +7,9 @@ import {
   copyFieldSince,
   copyRange,
   keyValueKeyBounds,
+  findKey,
+  foundKey,
+  rangesEqual,
   keyValueStringValue,
   readLenBounds,
   skipField,
@@ -16,7 +19,7 @@ import {
   utf8,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import { EnrichmentStats as Stats, type CachedLookup } from '../enrich/enrichment.ts';
+import { EnrichmentStats as Stats, type CachedLookup, type LookupCache } from '../enrich/enrichment.ts';
 import { attributeFields, lookupMetric, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
@@ -49,8 +52,11 @@ export interface MetricStreamContext {
 /** Per ResourceMetrics: where its data points look their resources up. */
 interface PointContext {
   readonly scope: ScopeIndex | undefined;
-  readonly stats: EnrichmentStats | undefined;
-  readonly cache: Map<string, CachedLookup> | undefined;
+  readonly cache: LookupCache | undefined;
+  /** The previous data point's encoded Namespace attribute (same record buffer) and its lookups. */
+  lastNamespaceStart: number;
+  lastNamespaceEnd: number;
+  lastByDimensions: Map<string, CachedLookup> | undefined;
 }
 
 /**
@@ -104,7 +110,7 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
 function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
   let points = 0;
   let sawResource = false;
-  let point: PointContext = { scope: undefined, stats: ctx.stats, cache: undefined };
+  let point: PointContext = { scope: undefined, cache: undefined, lastNamespaceStart: 0, lastNamespaceEnd: 0, lastByDimensions: undefined };
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
@@ -116,7 +122,7 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       sawResource = true;
       if (ctx.enrichment && identity.account !== undefined && identity.region !== undefined) {
         const scope = ctx.enrichment.scope(identity.account, identity.region);
-        point = { scope, stats: ctx.stats, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined };
+        point = { scope, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined, lastNamespaceStart: 0, lastNamespaceEnd: 0, lastByDimensions: undefined };
       }
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
@@ -231,26 +237,31 @@ function rewriteData(r: Reader, end: number, w: Writer, attributesField: number,
 function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number, point: PointContext): void {
   let dimsStart = -1;
   let dimsEnd = -1;
-  let keys: Array<[number, number]> | undefined;
   let namespaceStart = -1;
   let namespaceEnd = -1;
+  const keys = attributeKeys;
+  keys.length = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
     if (t === attributesTag) {
       const stop = readLenBounds(r, end);
-      const key = keyValueKeyBounds(r, r.pos, stop);
-      if (key && dimsStart < 0 && bytesEqual(r.buf, key[0], key[1], DIMENSIONS)) {
-        const kvlist = kvlistValueBounds(r, r.pos, stop);
-        if (kvlist) {
-          [dimsStart, dimsEnd] = kvlist;
-          r.pos = stop;
-          continue;
+      if (findKey(r, r.pos, stop)) {
+        const { start: keyStart, end: keyEnd } = foundKey;
+        if (dimsStart < 0 && bytesEqual(r.buf, keyStart, keyEnd, DIMENSIONS)) {
+          const kvlist = kvlistValueBounds(r, r.pos, stop);
+          if (kvlist) {
+            dimsStart = kvlist[0];
+            dimsEnd = kvlist[1];
+            r.pos = stop;
+            continue;
+          }
         }
-      }
-      if (key) {
-        (keys ??= []).push(key);
-        if (point.scope && bytesEqual(r.buf, key[0], key[1], NAMESPACE)) [namespaceStart, namespaceEnd] = [r.pos, stop];
+        keys.push(keyStart, keyEnd);
+        if (point.scope && bytesEqual(r.buf, keyStart, keyEnd, NAMESPACE)) {
+          namespaceStart = r.pos;
+          namespaceEnd = stop;
+        }
       }
       r.pos = stop;
     } else {
@@ -261,21 +272,29 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
   if (point.scope && namespaceStart >= 0) {
     // The encoded Namespace attribute and Dimensions list identify the resource: look each distinct pair up once.
-    const cacheKey = latin1(r, namespaceStart, namespaceEnd) + '\u0001' + (dimsStart >= 0 ? latin1(r, dimsStart, dimsEnd) : '');
-    let found = point.cache!.get(cacheKey);
+    let byDimensions = point.lastByDimensions;
+    if (!byDimensions || !rangesEqual(r.buf, point.lastNamespaceStart, point.lastNamespaceEnd, namespaceStart, namespaceEnd)) {
+      const namespaceKey = latin1(r, namespaceStart, namespaceEnd);
+      byDimensions = point.cache!.get(namespaceKey);
+      if (!byDimensions) point.cache!.set(namespaceKey, (byDimensions = new Map()));
+      point.lastByDimensions = byDimensions;
+      point.lastNamespaceStart = namespaceStart;
+      point.lastNamespaceEnd = namespaceEnd;
+    }
+    const dimensionsKey = dimsStart >= 0 ? latin1(r, dimsStart, dimsEnd) : '';
+    let found = byDimensions.get(dimensionsKey);
     if (found === undefined) {
       const namespace = keyValueStringValue(r, namespaceStart, namespaceEnd) ?? '';
-      found = { namespace, resource: lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map()) };
-      point.cache!.set(cacheKey, found);
+      found = { namespace, resource: lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map()), uses: 0 };
+      byDimensions.set(dimensionsKey, found);
     }
-    if (found.resource) {
-      w.raw(attributeFields(found.resource, attributesTag));
-      point.stats?.hit(found.namespace);
-    } else {
-      point.stats?.miss(found.namespace);
-    }
+    found.uses++;
+    if (found.resource) w.raw(attributeFields(found.resource, attributesTag));
   }
 }
+
+/** Key bounds of the data point being rewritten, as start/end pairs (reused: no allocation per point). */
+const attributeKeys: number[] = [];
 
 /** A map key for encoded bytes (records are Buffers, so no view is made). */
 const latin1 = (r: Reader, start: number, end: number): string => (r.buf as Buffer).toString('latin1', start, end);
@@ -328,7 +347,7 @@ function kvlistValueBounds(r: Reader, start: number, end: number): [number, numb
 }
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
-function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Array<[number, number]> | undefined): void {
+function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: readonly number[]): void {
   const saved = r.pos;
   r.pos = start;
   while (r.pos < end) {
@@ -338,10 +357,12 @@ function writeDimensions(r: Reader, start: number, end: number, w: Writer, attri
       continue;
     }
     const stop = readLenBounds(r, end);
-    const key = keyValueKeyBounds(r, r.pos, stop);
-    const collides = key !== undefined && keys !== undefined && keys.some(([s, e]) => bytesEqual(r.buf, s, e, r.buf.subarray(key[0], key[1])));
+    let collides = false;
+    if (findKey(r, r.pos, stop)) {
+      for (let i = 0; i < keys.length && !collides; i += 2) collides = rangesEqual(r.buf, keys[i]!, keys[i + 1]!, foundKey.start, foundKey.end);
+    }
     if (collides) {
-      writeRenamedKeyValue(r, r.pos, stop, key, w, attributesTag);
+      writeRenamedKeyValue(r, r.pos, stop, [foundKey.start, foundKey.end], w, attributesTag);
     } else {
       w.uint32(attributesTag).uint32(stop - r.pos);
       copyRange(w, r.buf, r.pos, stop);

@@ -10,7 +10,11 @@ export interface Enrichment {
 export interface CachedLookup {
   readonly namespace: string;
   readonly resource: IndexedResource | undefined;
+  /** Data points that used this lookup (counted here, added to hits or misses at the end). */
+  uses: number;
 }
+
+export type LookupCache = Map<string, Map<string, CachedLookup>>;
 
 /**
  * One request's view of the cache: hits and misses per namespace (added to the metrics once the request
@@ -20,12 +24,27 @@ export interface CachedLookup {
 export class EnrichmentStats {
   readonly hits = new Map<string, number>();
   readonly misses = new Map<string, number>();
-  private readonly lookups = new WeakMap<ScopeIndex, Map<string, CachedLookup>>();
+  private readonly lookups = new Map<ScopeIndex, LookupCache>();
 
-  lookupCache(scope: ScopeIndex): Map<string, CachedLookup> {
+  /** Encoded Namespace attribute → encoded Dimensions list → lookup, for one scope. */
+  lookupCache(scope: ScopeIndex): LookupCache {
     let cache = this.lookups.get(scope);
     if (!cache) this.lookups.set(scope, (cache = new Map()));
     return cache;
+  }
+
+  /** Folds the per-lookup use counts into hits and misses. */
+  settle(): void {
+    for (const cache of this.lookups.values()) {
+      for (const byDimensions of cache.values()) {
+        for (const found of byDimensions.values()) {
+          if (found.uses === 0) continue;
+          const counts = found.resource ? this.hits : this.misses;
+          counts.set(found.namespace, (counts.get(found.namespace) ?? 0) + found.uses);
+          found.uses = 0;
+        }
+      }
+    }
   }
 
   hit(namespace: string): void {

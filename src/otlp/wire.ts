@@ -114,6 +114,37 @@ export function bytesEqual(buf: Uint8Array, start: number, end: number, other: U
   return true;
 }
 
+/** True when bytes [a0, a1) and [b0, b1) of one buffer are equal. */
+export function rangesEqual(buf: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let i = 0; i < a1 - a0; i++) if (buf[a0 + i] !== buf[b0 + i]) return false;
+  return true;
+}
+
+/** Where findKey found the key: reused, so that the hot path allocates nothing per attribute. */
+export const foundKey = { start: 0, end: 0 };
+
+/**
+ * Finds the key of an encoded KeyValue spanning [start, end) and leaves its bounds in `foundKey`.
+ * Encoders write the key first (field order), which is checked before falling back to a scan.
+ */
+export function findKey(r: Reader, start: number, end: number): boolean {
+  const buf = r.buf;
+  if (buf[start] === 0x0a && start + 1 < end && buf[start + 1]! < 0x80) {
+    const keyEnd = start + 2 + buf[start + 1]!;
+    if (keyEnd <= end) {
+      foundKey.start = start + 2;
+      foundKey.end = keyEnd;
+      return true;
+    }
+  }
+  const bounds = keyValueKeyBounds(r, start, end);
+  if (!bounds) return false;
+  foundKey.start = bounds[0];
+  foundKey.end = bounds[1];
+  return true;
+}
+
 /** Finds the key of an encoded KeyValue spanning [start, end): returns [keyStart, keyEnd] or undefined. */
 export function keyValueKeyBounds(r: Reader, start: number, end: number): [number, number] | undefined {
   const saved = r.pos;

@@ -135,6 +135,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (failure === undefined) await flush();
   await Promise.all(inFlight);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);
+  ctx.stats.settle();
   for (const [namespace, n] of ctx.stats.hits) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'hit' }, n);
   for (const [namespace, n] of ctx.stats.misses) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'miss' }, n);
   report.badRecords = bad.length;
