@@ -30,6 +30,7 @@ export class TagScraper implements Enrichment {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  private readonly aborted = new Promise<never>((_, reject) => this.abort.signal.addEventListener('abort', () => reject(new Error('tag scraper stopped')), { once: true }));
   private stopped = false;
   private refreshed = false;
   private readonly startedAt = Date.now();
@@ -39,6 +40,7 @@ export class TagScraper implements Enrichment {
 
   constructor(opts: TagScraperOptions) {
     this.opts = opts;
+    this.aborted.catch(() => {});
     this.accounts = opts.accounts ?? accountCredentials(opts.config);
     opts.metrics.setSnapshotAges(() =>
       [...this.scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (Date.now() - s.fetchedAt) / 1000 })),
@@ -100,10 +102,11 @@ export class TagScraper implements Enrichment {
       for (let t = queue.shift(); t && !this.stopped; t = queue.shift()) {
         const key = scopeKey(t.account, t.region);
         try {
-          const resources = await (this.opts.discover ?? discoverScope)(t, {
-            abortSignal: this.abort.signal,
-            onCall: (api) => metrics.enrichmentApiCalls.inc({ api }),
-          });
+          // Stop must not wait on a call that ignores the abort signal: race the two.
+          const resources = await Promise.race([
+            (this.opts.discover ?? discoverScope)(t, { abortSignal: this.abort.signal, onCall: (api) => metrics.enrichmentApiCalls.inc({ api }) }),
+            this.aborted,
+          ]);
           results.set(key, buildScopeIndex(t.account, t.region, resources, { include: this.opts.config.tagKeys, exclude: this.opts.config.excludeTagKeys }));
         } catch (err) {
           if (this.stopped) return;
