@@ -6,6 +6,8 @@ import {
   bytesEqual,
   copyFieldSince,
   copyRange,
+  checkKeyValue,
+  checkUtf8,
   keyValueKeyBounds,
   findKey,
   foundKey,
@@ -130,8 +132,7 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       points += rewriteScopeMetrics(r, stop, w, point);
       w.ldelim();
     } else {
-      skipField(r, t & 7, end);
-      copyFieldSince(r, fieldStart, w);
+      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
     }
   }
   if (!sawResource && ctx.resourceAttributes.length > 0) {
@@ -155,6 +156,7 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
+      checkKeyValue(r, r.pos, stop);
       const key = keyValueKeyBounds(r, r.pos, stop);
       if (key) {
         keys.push(key);
@@ -163,6 +165,7 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
       }
       r.pos = stop;
     } else {
+      if (t >>> 3 === 1) throw new WireError(`Resource.attributes has wire type ${t & 7} at byte ${fieldStart}`);
       skipField(r, t & 7, end);
     }
     copyFieldSince(r, fieldStart, w);
@@ -177,7 +180,14 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
  * Copies the message spanning up to `end`, field by field, except fields tagged `rewriteTag`, which are
  * rewritten into a fresh length-delimited field by `rewrite`. Returns the sum of what `rewrite` counted.
  */
-function copyRewriting(r: Reader, end: number, w: Writer, rewriteTag: number, rewrite: (r: Reader, stop: number, w: Writer) => number): number {
+function copyRewriting(
+  r: Reader,
+  end: number,
+  w: Writer,
+  rewriteTag: number,
+  rewrite: (r: Reader, stop: number, w: Writer) => number,
+  strings: StringFields = NO_STRING_FIELDS,
+): number {
   let count = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
@@ -188,16 +198,81 @@ function copyRewriting(r: Reader, end: number, w: Writer, rewriteTag: number, re
       count += rewrite(r, stop, w);
       w.ldelim();
     } else {
-      skipField(r, t & 7, end);
-      copyFieldSince(r, fieldStart, w);
+      if (t >>> 3 === rewriteTag >>> 3) throw new WireError(`field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
+      copyCheckedField(r, t, end, fieldStart, w, strings);
     }
   }
   return count;
 }
 
+/** Field numbers of a message that hold strings (checked as UTF-8) or an InstrumentationScope. */
+type StringFields = ReadonlySet<number>;
+const NO_STRING_FIELDS: StringFields = new Set();
+/** ResourceMetrics / ScopeMetrics: schema_url = 3. */
+const STRING_FIELDS_OF_CONTAINER: StringFields = new Set([3]);
+/** Metric: name = 1, description = 2, unit = 3. */
+const STRING_FIELDS_OF_METRIC: StringFields = new Set([1, 2, 3]);
+
+/**
+ * Copies a field it does not rewrite, checking first what strict decoders would refuse in it: a string
+ * field that is not UTF-8 or not length-delimited, and the InstrumentationScope (field 1 of ScopeMetrics).
+ */
+function copyCheckedField(r: Reader, t: number, end: number, fieldStart: number, w: Writer, strings: StringFields): void {
+  if (strings.has(t >>> 3)) {
+    if ((t & 7) !== WIRE_LEN) throw new WireError(`string field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
+    const stop = readLenBounds(r, end);
+    checkUtf8(r.buf, r.pos, stop);
+    r.pos = stop;
+  } else {
+    skipField(r, t & 7, end);
+  }
+  copyFieldSince(r, fieldStart, w);
+}
+
+/** InstrumentationScope { name = 1; version = 2; attributes = 3 }. */
+function checkScope(r: Reader, start: number, end: number): void {
+  r.pos = start;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    const field = t >>> 3;
+    if (field >= 1 && field <= 3 && (t & 7) !== WIRE_LEN) throw new WireError(`InstrumentationScope field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
+    if (field === 1 || field === 2) {
+      const stop = readLenBounds(r, end);
+      checkUtf8(r.buf, r.pos, stop);
+      r.pos = stop;
+    } else if (field === 3) {
+      const stop = readLenBounds(r, end);
+      checkKeyValue(r, r.pos, stop);
+      r.pos = stop;
+    } else {
+      skipField(r, t & 7, end);
+    }
+  }
+}
+
 /** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
 function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointContext): number {
-  return copyRewriting(r, end, w, LEN2, (r, stop, w) => rewriteMetric(r, stop, w, point));
+  let count = 0;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === LEN2) {
+      const stop = readLenBounds(r, end);
+      w.uint32(LEN2).fork();
+      count += rewriteMetric(r, stop, w, point);
+      w.ldelim();
+    } else if (t === LEN1) {
+      const stop = readLenBounds(r, end);
+      checkScope(r, r.pos, stop);
+      r.pos = stop;
+      copyFieldSince(r, fieldStart, w);
+    } else {
+      if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ScopeMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
+      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
+    }
+  }
+  return count;
 }
 
 /** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
@@ -212,9 +287,14 @@ function rewriteMetric(r: Reader, end: number, w: Writer, point: PointContext): 
       w.uint32(t).fork();
       points += rewriteData(r, stop, w, attributesField, point);
       w.ldelim();
-    } else {
-      skipField(r, t & 7, end);
+    } else if (t === tag(12, WIRE_LEN)) {
+      const stop = readLenBounds(r, end);
+      checkKeyValue(r, r.pos, stop);
+      r.pos = stop;
       copyFieldSince(r, fieldStart, w);
+    } else {
+      if (ATTRIBUTES_FIELD_BY_DATA.has(t >>> 3) || t >>> 3 === 12) throw new WireError(`Metric field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
+      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_METRIC);
     }
   }
   return points;
@@ -246,6 +326,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     const t = r.uint32();
     if (t === attributesTag) {
       const stop = readLenBounds(r, end);
+      checkKeyValue(r, r.pos, stop);
       if (findKey(r, r.pos, stop)) {
         const { start: keyStart, end: keyEnd } = foundKey;
         if (dimsStart < 0 && bytesEqual(r.buf, keyStart, keyEnd, DIMENSIONS)) {
@@ -265,6 +346,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       }
       r.pos = stop;
     } else {
+      if (t >>> 3 === attributesTag >>> 3) throw new WireError(`data point attributes have wire type ${t & 7} at byte ${fieldStart}`);
       skipField(r, t & 7, end);
     }
     copyFieldSince(r, fieldStart, w);

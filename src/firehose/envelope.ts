@@ -183,6 +183,8 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
   let timestamp: number | undefined;
   // Pairs of [start, end) offsets of each record's base64 text; negative start = has JSON escapes.
   let bounds: number[] = [];
+  // Data with JSON escapes (rare: an escaped '/'), decoded while scanning so that a bad escape is a 400 now.
+  const unescaped = new Map<number, string>();
   s.ws();
   if (body.length === 0) throw badRequest('request body is empty; expected a Firehose request {"requestId", "timestamp", "records"}');
   s.expect(0x7b, "'{' (the body must be a JSON object)");
@@ -199,6 +201,7 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
       s.ws();
       if (s.literal('null')) return;
       bounds = [];
+      unescaped.clear();
       s.expect(0x5b, "'[' (records must be an array)");
       s.elements((index) => {
         if (index >= maxRecords) s.fail(`more than ${maxRecords} records`);
@@ -209,6 +212,7 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
           const [start, end, escaped] = s.stringBounds();
           // A repeated "data" member replaces the earlier one, as JSON.parse would.
           if (found) bounds.length -= 2;
+          if (escaped) unescaped.set(bounds.length / 2, s.unescape(start, end));
           bounds.push(escaped ? -start - 1 : start, end);
           found = true;
         });
@@ -228,8 +232,7 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
     data(index: number): string {
       const start = located[index * 2]!;
       const end = located[index * 2 + 1]!;
-      if (start >= 0) return body.toString('latin1', start, end);
-      return s.unescape(-start - 1, end);
+      return start >= 0 ? body.toString('latin1', start, end) : unescaped.get(index)!;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 
 /**
@@ -193,4 +194,75 @@ export function keyValueStringValue(r: Reader, start: number, end: number): stri
 
 export function utf8(r: Reader, start: number, end: number): string {
   return Buffer.from(r.buf.buffer, r.buf.byteOffset + start, end - start).toString('utf8');
+}
+
+/**
+ * Proto3 strings must be UTF-8, and strict decoders (Go's protobuf among them) refuse a message that
+ * has an invalid one: checked for the strings firetap walks, ASCII in a loop, the rest natively.
+ */
+export function checkUtf8(buf: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) {
+      if (!isUtf8(buf.subarray(start, end))) throw new WireError(`string at byte ${start} is not valid UTF-8`);
+      return;
+    }
+  }
+}
+
+/** Checks an encoded KeyValue: its key is UTF-8, its value (if a string, array or kvlist) too. */
+export function checkKeyValue(r: Reader, start: number, end: number, depth = 0): void {
+  const saved = r.pos;
+  r.pos = start;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === tag(1, WIRE_LEN)) {
+      const stop = readLenBounds(r, end);
+      checkUtf8(r.buf, r.pos, stop);
+      r.pos = stop;
+    } else if (t === tag(2, WIRE_LEN)) {
+      const stop = readLenBounds(r, end);
+      checkAnyValue(r, r.pos, stop, depth + 1);
+      r.pos = stop;
+    } else if ((t >>> 3) === 1 || (t >>> 3) === 2) {
+      throw new WireError(`KeyValue field ${t >>> 3} has wire type ${t & 7} at byte ${r.pos}`);
+    } else {
+      skipField(r, t & 7, end);
+    }
+  }
+  r.pos = saved;
+}
+
+/** AnyValue { string 1; bool 2; int 3; double 4; array 5; kvlist 6; bytes 7 }: strings UTF-8, nesting bounded. */
+function checkAnyValue(r: Reader, start: number, end: number, depth: number): void {
+  if (depth > 16) throw new WireError('AnyValue nested too deep');
+  r.pos = start;
+  while (r.pos < end) {
+    const t = r.uint32();
+    const field = t >>> 3;
+    if (field === 1 || field === 5 || field === 6 || field === 7) {
+      if ((t & 7) !== WIRE_LEN) throw new WireError(`AnyValue field ${field} has wire type ${t & 7} at byte ${r.pos}`);
+      const stop = readLenBounds(r, end);
+      if (field === 1) checkUtf8(r.buf, r.pos, stop);
+      else if (field === 5) checkRepeated(r, r.pos, stop, (s, e) => checkAnyValue(r, s, e, depth + 1));
+      else if (field === 6) checkRepeated(r, r.pos, stop, (s, e) => checkKeyValue(r, s, e, depth + 1));
+      r.pos = stop;
+    } else {
+      skipField(r, t & 7, end);
+    }
+  }
+}
+
+/** ArrayValue / KeyValueList: `values = 1`, each checked. */
+function checkRepeated(r: Reader, start: number, end: number, check: (start: number, end: number) => void): void {
+  r.pos = start;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === tag(1, WIRE_LEN)) {
+      const stop = readLenBounds(r, end);
+      check(r.pos, stop);
+      r.pos = stop;
+    } else {
+      skipField(r, t & 7, end);
+    }
+  }
 }

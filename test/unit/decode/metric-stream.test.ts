@@ -154,6 +154,20 @@ describe('appendMetricStreamRecord', () => {
     expect(() => rewrite(lengthPrefixed(frame))).toThrow(/runs past the end/);
   });
 
+  it('refuses a string that is not UTF-8, which strict OTLP decoders would reject (found by fuzzing)', () => {
+    const frame = Buffer.from(metricStreamRequest(id, sampleDatapoints(1)));
+    const at = frame.indexOf('Namespace');
+    frame[at] = 0xce; // 'N' → a lone UTF-8 lead byte
+    expect(() => rewrite(lengthPrefixed(frame))).toThrow(/not valid UTF-8/);
+  });
+
+  it('refuses a known field with the wrong wire type instead of copying it through', () => {
+    // Metric.name (field 1) as a varint.
+    const metric = Buffer.from([0x08, 0x01]);
+    const frame = Buffer.concat([Buffer.from([0x0a, 6, 0x12, 4, 0x12, 2]), metric]);
+    expect(() => rewrite(lengthPrefixed(frame))).toThrow(/wire type 0/);
+  });
+
   it('accepts an empty record and a frame with no data points', () => {
     expect(rewrite(Buffer.alloc(0)).items).toBe(0);
     expect(rewrite(lengthPrefixed(Buffer.alloc(0))).items).toBe(0);

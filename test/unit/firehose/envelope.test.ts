@@ -58,6 +58,10 @@ describe('scanEnvelope', () => {
     expect((error as FiretapError).message).toContain(message);
   });
 
+  it('refuses a bad escape inside data while scanning, before any record is delivered (found by fuzzing)', () => {
+    expect(() => scan('{"records":[{"data":"aGk="},{"data":"\\\u0000wQ"}]}')).toThrow('invalid escape in string');
+  });
+
   it('refuses more records than the limit', () => {
     const text = JSON.stringify({ records: Array.from({ length: 4 }, () => ({ data: '' })) });
     expect(() => scan(text, 3)).toThrow('more than 3 records');
