@@ -4,7 +4,7 @@ import type { Signal } from '../config/schema.ts';
 export type ExportResult =
   | { readonly status: 'success'; /** Items the backend reported it rejected (OTLP partial success). */ readonly rejected?: number; readonly message?: string }
   | { readonly status: 'retryable'; readonly message: string; readonly retryAfterMs?: number }
-  | { readonly status: 'permanent'; readonly message: string };
+  | { readonly status: 'permanent'; readonly message: string; /** The backend's HTTP status, when it answered. */ readonly httpStatus?: number };
 
 export interface ExportRequest {
   readonly signal: Signal;

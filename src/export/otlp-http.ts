@@ -62,7 +62,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
         const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
         return retryAfterMs === undefined ? { status: 'retryable', message: detail } : { status: 'retryable', message: detail, retryAfterMs };
       }
-      return { status: 'permanent', message: detail };
+      return { status: 'permanent', message: detail, httpStatus: response.status };
     },
     async shutdown(): Promise<void> {},
   };

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, Signal } from '../config/schema.ts';
 import { RecordError } from '../decode/record-error.ts';
 import { FiretapError } from '../errors.ts';
-import type { Exporter } from '../export/exporter.ts';
+import type { ExportResult, Exporter } from '../export/exporter.ts';
 import type { FirehoseEnvelope } from '../firehose/envelope.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
@@ -71,8 +71,13 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   const inFlight = new Set<Promise<void>>();
   let failure: FiretapError | undefined;
   const bad: Array<DeadLetterEntry> = [];
+  /** Record ranges of batches the backend refused as bad data: retried record by record at the end. */
+  const refused: Array<{ first: number; last: number; message: string }> = [];
+  let batchFirst = 0;
+  let current = 0;
 
-  const sendOne = async (payload: Uint8Array, items: number): Promise<void> => {
+  /** Exports one batch; resolves to the result after counting it. */
+  const exportBatch = async (payload: Uint8Array, items: number): Promise<ExportResult> => {
     const started = performance.now();
     metrics.exportsInFlight.inc();
     const result = await exporter.export({ signal: d.signal, payload, items, deadline }).finally(() => metrics.exportsInFlight.dec());
@@ -88,9 +93,57 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       }
     } else if (result.status === 'retryable') {
       failure ??= new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
-    } else {
-      failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
     }
+    return result;
+  };
+
+  const sendOne = async (payload: Uint8Array, items: number, first: number, last: number): Promise<void> => {
+    const result = await exportBatch(payload, items);
+    if (result.status !== 'permanent') return;
+    // 400 and 413 say "this data": find the record(s) responsible rather than refuse the whole request.
+    if (result.httpStatus === 400 || result.httpStatus === 413) refused.push({ first, last, message: result.message });
+    else failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+  };
+
+  /**
+   * Re-sends the records of a refused batch one record at a time. Those the backend refuses alone are
+   * set aside as bad records (dead-lettered), so one record the backend will not take never blocks the
+   * others. When it refuses every one of several records, the data is not the problem (a backend
+   * misconfiguration, say): the request fails instead, and Firehose keeps it.
+   */
+  const isolate = async (range: { first: number; last: number; message: string }): Promise<void> => {
+    const rejectedHere: DeadLetterEntry[] = [];
+    for (let k = range.first; k <= range.last && failure === undefined; k++) {
+      const data = envelope.data(k);
+      if (bad.some((b) => b.index === k)) continue;
+      const single = new OtlpBatch();
+      let refusedMessage: string | undefined;
+      try {
+        for (let next = codec(data, single, ctx); ; next = next()) {
+          const { payload, items } = single.take();
+          if (items > 0 && refusedMessage === undefined) {
+            const result = await exportBatch(payload, items);
+            if (result.status === 'permanent') {
+              if (result.httpStatus === 400 || result.httpStatus === 413) refusedMessage = result.message;
+              else failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+            }
+          }
+          if (!next) break;
+        }
+      } catch (err) {
+        if (!(err instanceof RecordError)) throw err;
+      }
+      if (refusedMessage !== undefined) {
+        rejectedHere.push({ requestId: d.requestId, signal: d.signal, index: k, reason: 'rejected_by_backend', message: refusedMessage, data });
+      }
+    }
+    const records = range.last - range.first + 1;
+    if (records > 1 && rejectedHere.length === records) {
+      failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', `the backend refused every record of the batch, each alone too: ${range.message}`);
+      return;
+    }
+    for (const entry of rejectedHere) metrics.recordsRejected.inc({ signal: d.signal, reason: entry.reason });
+    bad.push(...rejectedHere);
   };
 
   const flush = async (): Promise<void> => {
@@ -100,7 +153,9 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     }
     const { payload, items } = batch.take();
     report.items += items;
-    const sending = sendOne(payload, items).catch((err: unknown) => {
+    const first = batchFirst;
+    batchFirst = current;
+    const sending = sendOne(payload, items, first, current).catch((err: unknown) => {
       failure ??= new FiretapError('FIRETAP_INTERNAL', `export failed unexpectedly: ${(err as Error).message}`, { retryable: true, cause: err });
     });
     inFlight.add(sending);
@@ -113,6 +168,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   report.records = envelope.count;
   metrics.records.inc({ signal: d.signal }, envelope.count);
   for (let i = 0; i < envelope.count && failure === undefined; i++) {
+    current = i;
+    if (batch.bytes === 0) batchFirst = i;
     let data: string | undefined;
     try {
       data = envelope.data(i);
@@ -134,6 +191,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   }
   if (failure === undefined) await flush();
   await Promise.all(inFlight);
+  for (const range of refused) if (failure === undefined) await isolate(range);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);
   ctx.stats.settle();
   for (const [namespace, n] of ctx.stats.hits) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'hit' }, n);
@@ -155,6 +213,9 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
   }
   if (bad.length === total) {
     const first = bad[0]!;
+    if (bad.every((b) => b.reason === 'rejected_by_backend')) {
+      throw new FiretapError('FIRETAP_EXPORT_REJECTED', `the backend refused all ${total} record(s); record ${first.index}: ${first.message}`);
+    }
     throw new FiretapError(
       'FIRETAP_ALL_RECORDS_INVALID',
       `none of the ${total} record(s) could be decoded as ${d.signal === 'metrics' ? 'CloudWatch Metric Streams OpenTelemetry 1.0' : 'CloudWatch Logs subscription'} data; record ${first.index}: ${first.message}`,

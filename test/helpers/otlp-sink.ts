@@ -31,6 +31,7 @@ export class OtlpSink {
   attempts = 0;
   private readonly script: SinkBehaviour[] = [];
   private fallback: SinkBehaviour = { status: 200 };
+  private refuse: ((body: Buffer) => boolean) | undefined;
   private server: Server | undefined;
   url = '';
 
@@ -40,7 +41,9 @@ export class OtlpSink {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.attempts++;
-        const behaviour = this.script.shift() ?? this.fallback;
+        const raw = Buffer.concat(chunks);
+        const plain = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        const behaviour = this.refuse?.(plain) ? { status: 400, body: 'invalid data' } : (this.script.shift() ?? this.fallback);
         const answer = () => {
           if (behaviour.status >= 200 && behaviour.status < 300) this.record(req, Buffer.concat(chunks));
           res.writeHead(behaviour.status, behaviour.headers ?? {});
@@ -66,6 +69,12 @@ export class OtlpSink {
   /** Answers the next requests as given, in order; afterwards the default applies. */
   respond(...behaviours: SinkBehaviour[]): this {
     this.script.push(...behaviours);
+    return this;
+  }
+
+  /** Answers 400 (bad data) to every request whose decoded body matches. */
+  refuseWhen(predicate: ((body: Buffer) => boolean) | undefined): this {
+    this.refuse = predicate;
     return this;
   }
 

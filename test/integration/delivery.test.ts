@@ -92,6 +92,28 @@ describe('delivery to the OTLP backend', () => {
     expect(lines).toEqual([expect.objectContaining({ requestId: 'partly-bad', signal: 'logs', index: 1, reason: 'gzip', data: truncated.toString('base64') })]);
   });
 
+  it('finds the one record the backend refuses as bad data, dead-letters it and delivers the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'firetap-dlq-'));
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DEAD_LETTER_DIR: dir });
+    sink.refuseWhen((body) => body.includes('POISON'));
+    const records = ['a', 'b', 'POISON', 'c'].map((m) => logsRecord(logsMessage({ events: [{ timestamp: 1, message: m }] })));
+    const res = await post(t, '/firehose/logs', records, 'poison');
+    expect(res.statusCode).toBe(200);
+    expect(sink.lines('logs').map((l) => l.body).sort()).toEqual(['a', 'b', 'c']);
+    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([expect.objectContaining({ index: 2, reason: 'rejected_by_backend', message: expect.stringContaining('answered 400') })]);
+    expect((await t.app.inject({ url: '/metrics' })).body).toContain('firetap_records_rejected_total{signal="logs",reason="rejected_by_backend"} 1');
+  });
+
+  it('fails the request (and keeps its data with Firehose) when the backend refuses every record alone', async () => {
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
+    sink.always({ status: 400, body: 'wrong tenant' });
+    const records = ['a', 'b'].map((m) => logsRecord(logsMessage({ events: [{ timestamp: 1, message: m }] })));
+    const res = await post(t, '/firehose/logs', records, 'all-refused');
+    expect(res.statusCode).toBe(502);
+    expect(res.json().errorMessage).toContain('refused every record of the batch');
+  });
+
   it('adds common attributes and configured resource attributes without overwriting the data', async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_RESOURCE_ATTRIBUTES: 'service.name=cloudwatch,env=from-config,cloud.region=nope' });
     const common = JSON.stringify({ commonAttributes: { env: 'from-firehose', team: 'payments' } });
