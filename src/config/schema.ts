@@ -59,6 +59,13 @@ export const configSchema = z.strictObject({
   /** Time to deliver one Firehose request, retries included; Firehose itself waits 3 minutes. */
   requestTimeoutMs: positiveInt.max(170_000).default(60_000),
   deadLetterDir: z.string().min(1).optional(),
+  /** Firehose requests processed at once; more are answered 503 with Retry-After at once (Firehose retries). */
+  maxConcurrentRequests: positiveInt.default(16),
+  /** Shed load (503) while the event loop lags more than this; 0 turns the check off. */
+  maxEventLoopDelayMs: nonNegativeInt.default(1000),
+  /** Shed load (503) while the heap (V8) or the resident set is above these; 0 turns a check off. */
+  maxHeapUsedBytes: nonNegativeInt.default(0),
+  maxRssBytes: nonNegativeInt.default(0),
   /** Added to every resource forwarded, never overwriting what the data carries. */
   resourceAttributes: stringMap.default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -4,6 +4,7 @@ import type { Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
 import { deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
 import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler.ts';
+import { admission } from '../server/admission.ts';
 import { createAccessKeyCheck } from './auth.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
 import { scanEnvelope } from './envelope.ts';
@@ -73,6 +74,8 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
       if (!checkKey(presented)) throw new FiretapError('FIRETAP_UNAUTHORIZED', 'invalid X-Amz-Firehose-Access-Key');
     });
   }
+
+  await admission(app, { config, metrics });
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unknown';

@@ -52,6 +52,13 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),
+    requestsInFlight: new Gauge({ name: 'firetap_requests_in_flight', help: 'Firehose requests being processed now', registers }),
+    requestsShed: new Counter({
+      name: 'firetap_requests_shed_total',
+      help: 'Firehose requests answered 503 without processing, by reason (concurrency, eventLoopDelay, heapUsedBytes, rssBytes …)',
+      labelNames: ['reason'],
+      registers,
+    }),
     exportsInFlight: new Gauge({ name: 'firetap_exports_in_flight', help: 'OTLP export requests being sent now', registers }),
     enrichmentResources: new Gauge({
       name: 'firetap_enrichment_resources',
