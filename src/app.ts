@@ -6,6 +6,7 @@ import { createExporters } from './export/registry.ts';
 import type { RetryOptions } from './export/retrying.ts';
 import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
 import { createDeadLetter } from './pipeline/dead-letter.ts';
+import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
 import { httpsOptions } from './server/tls.ts';
 import { loggerOptions } from './telemetry/logger.ts';
@@ -64,7 +65,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter, enrichment: scraper });
+  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger() });
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
 
   const known = new Set<string>([...Object.values(FIREHOSE_ROUTES)]);

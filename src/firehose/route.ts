@@ -112,9 +112,11 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         request.log.warn({ requestId, error: common.error }, 'common attributes ignored');
       }
       const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
-      const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0 };
+      const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
       request.firetapReport = report;
-      await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, receivedAtMs, log: request.log }, report);
+      // Hashed in the thread pool (WebCrypto), so a 90 MiB body does not hold the event loop.
+      const bodyDigest = Buffer.from(await crypto.subtle.digest('SHA-256', body)).toString('base64');
+      await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, receivedAtMs, log: request.log, bodyDigest }, report);
       return reply.type('application/json').send(firehoseResponse(requestId));
     });
   }

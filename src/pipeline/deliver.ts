@@ -10,6 +10,7 @@ import { OtlpBatch } from '../otlp/batch.ts';
 import { encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
+import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
 
@@ -23,6 +24,7 @@ export interface PipelineDeps {
   readonly deadLetter: DeadLetter | undefined;
   /** The tag cache, when enrichment is on. */
   readonly enrichment: Enrichment | undefined;
+  readonly ledger: DeliveryLedger;
 }
 
 export interface Delivery {
@@ -35,6 +37,8 @@ export interface Delivery {
   readonly region: string | undefined;
   readonly receivedAtMs: number;
   readonly log: FastifyBaseLogger;
+  /** SHA-256 of the request body: with the request id, what identifies a retry of the same request. */
+  readonly bodyDigest: string;
 }
 
 export interface DeliveryReport {
@@ -45,6 +49,8 @@ export interface DeliveryReport {
   /** Of those, accepted by the backend. */
   exportedItems: number;
   exports: number;
+  /** Items not sent again because an earlier attempt of the same request had delivered them. */
+  skippedItems: number;
 }
 
 /**
@@ -55,6 +61,12 @@ export interface DeliveryReport {
  */
 export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryReport): Promise<void> {
   const { config, metrics } = deps;
+  const ledger: LedgerEntry = deps.ledger.entry(`${d.signal}\u0000${d.requestId}\u0000${d.bodyDigest}`);
+  if (ledger.complete) {
+    report.records = d.envelope.count;
+    d.log.info({ requestId: d.requestId }, 'request already delivered by an earlier attempt; acknowledging');
+    return;
+  }
   const exporter = deps.exporters[d.signal];
   const codec = RECORD_CODECS[d.signal];
   const deadline = d.receivedAtMs + config.requestTimeoutMs;
@@ -75,6 +87,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   const refused: Array<{ first: number; last: number; message: string }> = [];
   let batchFirst = 0;
   let current = 0;
+  /** The batch being written began or will end inside a record (a large log record split between batches). */
+  let midRecord = false;
 
   /** Exports one batch; resolves to the result after counting it. */
   const exportBatch = async (payload: Uint8Array, items: number): Promise<ExportResult> => {
@@ -97,8 +111,14 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     return result;
   };
 
-  const sendOne = async (payload: Uint8Array, items: number, first: number, last: number): Promise<void> => {
+  const sendOne = async (payload: Uint8Array, items: number, first: number, last: number, batchId: string | undefined): Promise<void> => {
+    if (batchId !== undefined && ledger.delivered.has(batchId)) {
+      report.skippedItems += items;
+      metrics.itemsSkipped.inc({ signal: d.signal }, items);
+      return;
+    }
     const result = await exportBatch(payload, items);
+    if (result.status === 'success' && batchId !== undefined) ledger.delivered.add(batchId);
     if (result.status !== 'permanent') return;
     // 400 and 413 say "this data": find the record(s) responsible rather than refuse the whole request.
     if (result.httpStatus === 400 || result.httpStatus === 413) refused.push({ first, last, message: result.message });
@@ -155,7 +175,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     report.items += items;
     const first = batchFirst;
     batchFirst = current;
-    const sending = sendOne(payload, items, first, current).catch((err: unknown) => {
+    // Only a batch of whole records can be recognised again on a retry (see DeliveryLedger).
+    const batchId = midRecord ? undefined : `${first}-${current}`;
+    midRecord = false;
+    const sending = sendOne(payload, items, first, current, batchId).catch((err: unknown) => {
       failure ??= new FiretapError('FIRETAP_INTERNAL', `export failed unexpectedly: ${(err as Error).message}`, { retryable: true, cause: err });
     });
     inFlight.add(sending);
@@ -175,7 +198,9 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       data = envelope.data(i);
       let next = codec(data, batch, ctx);
       while (next) {
+        midRecord = true;
         await flush();
+        midRecord = true;
         next = next();
       }
     } catch (err) {
@@ -199,6 +224,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   report.badRecords = bad.length;
   if (failure) throw failure;
   if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
+  ledger.complete = true;
 }
 
 /**

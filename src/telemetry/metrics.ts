@@ -37,6 +37,12 @@ export function createMetrics() {
       labelNames: ['signal', 'stage'],
       registers,
     }),
+    itemsSkipped: new Counter({
+      name: 'firetap_items_skipped_total',
+      help: 'Items not sent again on a retry of a request because an earlier attempt had delivered them',
+      labelNames: ['signal'],
+      registers,
+    }),
     itemsRejectedByBackend: new Counter({
       name: 'firetap_items_rejected_by_backend_total',
       help: 'Items the OTLP backend reported as rejected in a partial success',
