@@ -33,6 +33,9 @@ const NAMESPACE = Buffer.from('Namespace');
 const ACCOUNT = Buffer.from('cloud.account.id');
 const REGION = Buffer.from('cloud.region');
 const DIMENSION_COLLISION_PREFIX = 'Dimensions.';
+/** CloudWatch sends a few frames per record and at most 30 dimensions per metric; far more is not CloudWatch. */
+export const MAX_FRAMES_PER_RECORD = 65_536;
+export const MAX_ATTRIBUTES_PER_POINT = 128;
 
 /** Metric.data oneof: field number → the field number of `attributes` in that type's data points. */
 const ATTRIBUTES_FIELD_BY_DATA: ReadonlyMap<number, number> = new Map([
@@ -77,6 +80,7 @@ export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, c
     const r = Reader.create(Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength));
     let frameIndex = 0;
     for (const frame of lengthPrefixedFrames(record)) {
+      if (frameIndex >= MAX_FRAMES_PER_RECORD) throw new RecordError('too_large', `record has more than ${MAX_FRAMES_PER_RECORD} frames`);
       try {
         rewriteExportRequest(r, frame.start, frame.end, batch, ctx);
       } catch (err) {
@@ -339,6 +343,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
           }
         }
         keys.push(keyStart, keyEnd);
+        if (keys.length > 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
         if (point.scope && bytesEqual(r.buf, keyStart, keyEnd, NAMESPACE)) {
           namespaceStart = r.pos;
           namespaceEnd = stop;
@@ -432,12 +437,14 @@ function kvlistValueBounds(r: Reader, start: number, end: number): [number, numb
 function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: readonly number[]): void {
   const saved = r.pos;
   r.pos = start;
+  let count = keys.length / 2;
   while (r.pos < end) {
     const t = r.uint32();
     if (t !== LEN1) {
       skipField(r, t & 7, end);
       continue;
     }
+    if (++count > MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
     const stop = readLenBounds(r, end);
     let collides = false;
     if (findKey(r, r.pos, stop)) {

@@ -168,6 +168,16 @@ describe('appendMetricStreamRecord', () => {
     expect(() => rewrite(lengthPrefixed(frame))).toThrow(/wire type 0/);
   });
 
+  it('refuses a data point with more attributes than any CloudWatch metric has', () => {
+    const dimensions = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`D${i}`, 'v']));
+    const point = { ...sampleDatapoints(1)[0]!, dimensions };
+    expect(() => rewrite(lengthPrefixed(metricStreamRequest(id, [point])))).toThrow(/more than 128 attributes/);
+  });
+
+  it('refuses a record of more frames than the limit', () => {
+    expect(() => rewrite(Buffer.alloc(70_000))).toThrow(/more than 65536 frames/);
+  });
+
   it('accepts an empty record and a frame with no data points', () => {
     expect(rewrite(Buffer.alloc(0)).items).toBe(0);
     expect(rewrite(lengthPrefixed(Buffer.alloc(0))).items).toBe(0);
