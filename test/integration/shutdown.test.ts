@@ -66,3 +66,48 @@ describe('shutdown', () => {
     expect(stderr).toContain('"eighty"');
   });
 });
+
+describe('shutdown under load', () => {
+  it('delivers every acknowledged request, refuses the rest with a retryable answer, and exits 0', async () => {
+    const sink = await new OtlpSink().start();
+    sink.always({ status: 200, delayMs: 30 });
+    const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '200' });
+    const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
+    const acknowledged: string[] = [];
+    const refused: number[] = [];
+    let stop = false;
+    const sender = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const requestId = `w${w}-${i}`;
+        const points = sampleDatapoints(3).map((p, k) => ({ ...p, dimensions: { QueueName: `${requestId}-${k}` }, namespace: 'AWS/SQS' }));
+        try {
+          const res = await fetch(`${svc.base}/firehose/metrics`, {
+            method: 'POST',
+            headers: firehoseHeaders(requestId),
+            body: firehoseBody([lengthPrefixed(metricStreamRequest(id, points))], requestId),
+            signal: AbortSignal.timeout(10_000),
+          });
+          await res.arrayBuffer();
+          if (res.status === 200) acknowledged.push(requestId);
+          else refused.push(res.status);
+        } catch (err) {
+          if ((err as Error).name === 'TimeoutError') throw new Error('a request hung during shutdown');
+          refused.push(0); // connection refused or closed: Firehose retries elsewhere
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    };
+    const senders = Array.from({ length: 4 }, (_, w) => sender(w));
+    await new Promise((r) => setTimeout(r, 400));
+    child!.kill('SIGTERM');
+    const code = await svc.exited;
+    stop = true;
+    await Promise.all(senders);
+    expect(code).toBe(0);
+    expect(acknowledged.length).toBeGreaterThan(4);
+    const delivered = new Set(sink.lines('metrics').map((l) => String(l.attributes.QueueName).replace(/-\d+$/, '')));
+    expect(acknowledged.filter((r) => !delivered.has(r))).toEqual([]);
+    expect(refused.every((s) => s === 0 || s === 503)).toBe(true);
+    await sink.stop();
+  });
+});
