@@ -7,12 +7,7 @@
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
@@ -24,6 +19,7 @@ import {
   sampleDatapoints,
 } from '../test/helpers/cloudwatch-fixtures.ts';
 import { FakeAws } from '../test/helpers/fake-aws.ts';
+import { processStats, startCountingSink, startService } from './service.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -74,15 +70,6 @@ function logsWorkload(): { body: string; items: number } {
   return { body: firehoseBody(records, 'bench-logs'), items };
 }
 
-async function startSink(): Promise<{ url: string; close: () => void; bytes: () => number }> {
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    req.on('data', (c: Buffer) => (bytes += c.length));
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), bytes: () => bytes };
-}
 
 /**
  * A loopback AWS holding the resources the workload's data points name (account ENRICHED): data points of
@@ -108,13 +95,9 @@ async function startAws(): Promise<FakeAws> {
   return aws;
 }
 
-async function startService(sinkUrl: string, awsUrl: string) {
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../src/main.ts')], {
-    env: {
-      PATH: process.env.PATH,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      FIRETAP_LOG_LEVEL: 'info',
+async function startFiretap(sinkUrl: string, awsUrl: string) {
+  return startService(
+    {
       OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
       OTEL_EXPORTER_OTLP_COMPRESSION: args.compression,
       FIRETAP_ENRICHMENT_REGIONS: 'eu-west-1',
@@ -123,25 +106,10 @@ async function startService(sinkUrl: string, awsUrl: string) {
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  for (let i = 0; i < 200 && !/tag cache refreshed/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
-  const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-  if (!m) throw new Error(`firetap did not start:\n${output}`);
-  return { child, base: m[1]! };
+    /tag cache refreshed/,
+  );
 }
 
-/** Peak resident set (VmHWM) and CPU seconds of a process, from /proc. */
-function processStats(pid: number): { peakRssMb: number; cpuSeconds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
-  return { peakRssMb: hwm / 1024, cpuSeconds: ticks / 100 };
-}
 
 async function phase(base: string, pid: number, name: string, url: string, workload: { body: string; items: number }) {
   const before = processStats(pid);
@@ -182,9 +150,9 @@ async function phase(base: string, pid: number, name: string, url: string, workl
 }
 
 async function main() {
-  const sink = await startSink();
+  const sink = await startCountingSink();
   const aws = await startAws();
-  const { child, base } = await startService(sink.url, aws.url);
+  const { child, base } = await startFiretap(sink.url, aws.url);
   try {
     const results = [];
     if (args.only !== 'logs') {

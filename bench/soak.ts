@@ -10,9 +10,7 @@
  * 5. unauthenticated flood: large bodies without a valid key.
  * Traffic stays on 127.0.0.1; every phase stops by itself.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.ts';
@@ -21,6 +19,7 @@ import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sam
 import { sendLikeFirehose } from '../test/helpers/firehose-client.ts';
 import { OtlpSink } from '../test/helpers/otlp-sink.ts';
 import { TARGETS, fuzz } from '../test/fuzz/targets.ts';
+import { processStats, startCountingSink, startService } from './service.ts';
 
 const { values: args } = parseArgs({ options: { 'fuzz-inputs': { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' } } });
 const seconds = Number(args.seconds);
@@ -46,11 +45,12 @@ const post = (base: string) => async (requestId: string, body: string, headers: 
   return { statusCode: res.status };
 };
 
-function fuzzPhase() {
+async function fuzzPhase() {
   const total = Number(args['fuzz-inputs']);
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
-  const perTarget = TARGETS.map((t, i) => fuzz(t, Math.ceil(total / TARGETS.length), Date.now() + i));
+  const perTarget = [];
+  for (const [i, t] of TARGETS.entries()) perTarget.push(await fuzz(t, Math.ceil(total / TARGETS.length), Date.now() + i));
   global.gc?.();
   figures.fuzz = {
     inputs: perTarget.reduce((n, f) => n + f.inputs, 0),
@@ -108,64 +108,56 @@ async function outagePhase() {
 }
 
 async function overloadPhase() {
-  const sink = await new OtlpSink().start();
-  sink.always({ status: 200, delayMs: 50 });
-  const t = await app({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_MAX_CONCURRENT_REQUESTS: '16' });
+  const sink = await startCountingSink({ delayMs: 50 });
+  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_MAX_CONCURRENT_REQUESTS: '16' }, /firetap ready/);
   const body = request('load', 60);
   const until = Date.now() + seconds * 1000;
   const counts = { ok: 0, shed: 0, other: 0 };
-  let maxRss = 0;
   let maxInFlight = 0;
   const healthMs: number[] = [];
   const sampler = setInterval(async () => {
-    maxRss = Math.max(maxRss, process.memoryUsage().rss);
-    const m = /firetap_requests_in_flight (\d+)/.exec(await t.metrics.registry.metrics());
+    const m = /firetap_requests_in_flight (\d+)/.exec(await (await fetch(`${svc.base}/metrics`)).text());
     maxInFlight = Math.max(maxInFlight, Number(m?.[1] ?? 0));
     const started = performance.now();
-    await fetch(`${t.base}/healthz`);
+    await fetch(`${svc.base}/healthz`);
     healthMs.push(performance.now() - started);
   }, 50);
   await Promise.all(
     Array.from({ length: 64 }, async (_, c) => {
       for (let i = 0; Date.now() < until; i++) {
-        const { statusCode } = await post(t.base)(`ol-${c}-${i}`, body);
+        const { statusCode } = await post(svc.base)(`ol-${c}-${i}`, body);
         if (statusCode === 200) counts.ok++;
         else if (statusCode === 503) counts.shed++;
         else counts.other++;
       }
     }),
   );
-  clearInterval(sink ? sampler : undefined);
+  clearInterval(sampler);
   healthMs.sort((a, b) => a - b);
-  const after = await post(t.base)('after-load', request('after-load'));
+  const after = await post(svc.base)('after-load', request('after-load'));
+  const total = counts.ok + counts.shed + counts.other;
   figures.overload = {
     clients: 64,
     admitted: 16,
-    requests: counts.ok + counts.shed + counts.other,
+    requests: total,
     ok: counts.ok,
     shed503: counts.shed,
     other: counts.other,
-    shedRate: +(counts.shed / (counts.ok + counts.shed + counts.other)).toFixed(3),
+    shedRate: +(counts.shed / total).toFixed(3),
     maxInFlight,
-    maxRssMiB: Math.round(maxRss / MiB),
+    servicePeakRssMiB: Math.round(processStats(svc.child.pid!).peakRssMb),
     healthzP99Ms: +(healthMs[Math.floor(healthMs.length * 0.99)] ?? 0).toFixed(1),
     recoveredStatus: after.statusCode,
   };
-  await t.app.close();
-  await sink.stop();
+  svc.child.kill('SIGTERM');
+  sink.close();
 }
 
 async function shutdownPhase() {
   const sink = await new OtlpSink().start();
   sink.always({ status: 200, delayMs: 20 });
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../src/main.ts')], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  for (let i = 0; i < 200 && !/listening at/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
-  const base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' }, /firetap ready/);
+  const { child, base } = svc;
   const exited = once(child, 'exit');
   const acknowledged: string[] = [];
   const refused: Record<string, number> = {};
@@ -206,44 +198,42 @@ async function shutdownPhase() {
 }
 
 async function floodPhase() {
-  const sink = await new OtlpSink().start();
-  const t = await app({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'the-key' });
+  const sink = await startCountingSink();
+  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'the-key' }, /firetap ready/);
   const body = firehoseBody(Array.from({ length: 40 }, () => lengthPrefixed(metricStreamRequest(id, sampleDatapoints(200)))), 'flood');
+  /** The service's CPU time per request, from /proc. */
   const run = async (headers: (i: number) => Record<string, string>) => {
-    const cpuBefore = process.cpuUsage();
+    const before = processStats(svc.child.pid!).cpuSeconds;
     let n = 0;
     await Promise.all(
       Array.from({ length: 8 }, async (_, c) => {
         for (let i = 0; i < 50; i++) {
-          await post(t.base)(`fl-${c}-${i}-${Math.random()}`, body, headers(i));
+          await post(svc.base)(`fl-${c}-${i}-${Math.random()}`, body, headers(i));
           n++;
         }
       }),
     );
-    const cpu = process.cpuUsage(cpuBefore);
-    return { n, cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / n };
+    return { n, cpuMsPerRequest: ((processStats(svc.child.pid!).cpuSeconds - before) * 1000) / n };
   };
-  const started = performance.now();
   const flood = await run((i): Record<string, string> => (i % 2 ? { 'x-amz-firehose-access-key': `guess-${i}` } : {}));
-  const text = await t.metrics.registry.metrics();
-  const n = flood.n;
-  // The same requests with the key, for comparison (the client's own cost is in both figures).
+  const text = await (await fetch(`${svc.base}/metrics`)).text();
+  const exportsDuringFlood = sink.requests();
+  // The same requests with the key, for comparison.
   const authenticated = await run(() => ({ 'x-amz-firehose-access-key': 'the-key' }));
   figures.unauthenticatedFlood = {
-    requests: n,
+    requests: flood.n,
     bodyMiB: +(body.length / MiB).toFixed(2),
     status401: Number(/firetap_requests_total\{route="\/firehose\/metrics",status="401"\} (\d+)/.exec(text)?.[1] ?? 0),
     recordsDecoded: Number(/firetap_records_total\{signal="metrics"\} (\d+)/.exec(text)?.[1] ?? 0),
-    exportsSent: sink.attempts,
-    cpuMsPerRequest: +flood.cpuMsPerRequest.toFixed(2),
-    authenticatedCpuMsPerRequest: +authenticated.cpuMsPerRequest.toFixed(2),
-    seconds: +((performance.now() - started) / 1000).toFixed(1),
+    exportsSent: exportsDuringFlood,
+    serviceCpuMsPerRequest: +flood.cpuMsPerRequest.toFixed(2),
+    authenticatedServiceCpuMsPerRequest: +authenticated.cpuMsPerRequest.toFixed(2),
   };
-  await t.app.close();
-  await sink.stop();
+  svc.child.kill('SIGTERM');
+  sink.close();
 }
 
-fuzzPhase();
+await fuzzPhase();
 console.log('fuzz', JSON.stringify(figures.fuzz));
 await outagePhase();
 console.log('outage', JSON.stringify(figures.outage));

@@ -56,8 +56,8 @@ export type Continuation = () => Continuation | undefined;
  * gzip magic (records that Firehose already decompressed arrive as plain JSON), then JSON. Throws
  * RecordError for anything that is not a subscription message.
  */
-export function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: number): CloudWatchLogsMessage[] {
-  const bytes = isGzip(record) ? gunzipRecord(record, maxRecordBytes) : record;
+export async function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: number): Promise<CloudWatchLogsMessage[]> {
+  const bytes = isGzip(record) ? await gunzipRecord(record, maxRecordBytes) : record;
   if (bytes !== record && isGzip(bytes)) {
     // CloudWatch Logs gzips once; a second layer means something upstream compressed again.
     throw new RecordError('format', 'record is gzip inside gzip; firetap gunzips a record exactly once (is Firehose compression set on an already compressed source?)');

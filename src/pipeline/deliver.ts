@@ -139,7 +139,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       const single = new OtlpBatch();
       let refusedMessage: string | undefined;
       try {
-        for (let next = codec(data, single, ctx); ; next = next()) {
+        for (let next = await codec(data, single, ctx); ; next = next()) {
           const { payload, items } = single.take();
           if (items > 0 && refusedMessage === undefined) {
             const result = await exportBatch(payload, items);
@@ -196,7 +196,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     let data: string | undefined;
     try {
       data = envelope.data(i);
-      let next = codec(data, batch, ctx);
+      let next = await codec(data, batch, ctx);
       while (next) {
         midRecord = true;
         await flush();

@@ -20,16 +20,18 @@ export interface RecordContext {
  * Decodes one record's base64 `data` into the batch, throwing RecordError when it is bad (the batch
  * is then unchanged). May return a continuation when a large record filled the batch part-way.
  */
-export type RecordCodec = (data: string, batch: OtlpBatch, ctx: RecordContext) => Continuation | undefined;
+export type RecordCodec = (data: string, batch: OtlpBatch, ctx: RecordContext) => Continuation | undefined | Promise<Continuation | undefined>;
 
 export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
   metrics(data, batch, ctx) {
     appendMetricStreamRecord(decodeBase64(data), batch, ctx);
     return undefined;
   },
-  logs(data, batch, ctx) {
+  async logs(data, batch, ctx) {
     const bytes = decodeBase64(data);
     if (bytes.length === 0) return undefined;
-    return appendCloudWatchLogs(parseCloudWatchLogsRecord(bytes, ctx.maxRecordBytes), batch, ctx);
+    // The batch is written only after the record parsed: a bad record leaves nothing behind.
+    const messages = await parseCloudWatchLogsRecord(bytes, ctx.maxRecordBytes);
+    return appendCloudWatchLogs(messages, batch, ctx);
   },
 };

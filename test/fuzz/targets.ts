@@ -114,10 +114,10 @@ function framesDecode(record: Buffer): boolean {
 }
 
 /** CloudWatch Logs record: accepted → every batch decodes as OTLP; refused → RecordError. */
-export function logsRecordTarget(record: Buffer): 'ok' | 'refused' {
+export async function logsRecordTarget(record: Buffer): Promise<'ok' | 'refused'> {
   let messages;
   try {
-    messages = parseCloudWatchLogsRecord(record, 1024 * 1024);
+    messages = await parseCloudWatchLogsRecord(record, 1024 * 1024);
   } catch (err) {
     if (!(err instanceof RecordError)) throw err;
     return 'refused';
@@ -162,12 +162,12 @@ export interface FuzzFigures {
 }
 
 /** Runs one target over `numRuns` inputs; throws (with fast-check's shrunk counterexample) on a violation. */
-export function fuzz(target: (typeof TARGETS)[number], numRuns: number, seed: number): FuzzFigures {
+export async function fuzz(target: (typeof TARGETS)[number], numRuns: number, seed: number): Promise<FuzzFigures> {
   const figures: FuzzFigures = { name: target.name, inputs: 0, accepted: 0, refused: 0, slowestMs: 0 };
-  fc.assert(
-    fc.property(target.arbitrary as fc.Arbitrary<Buffer>, (input) => {
+  await fc.assert(
+    fc.asyncProperty(target.arbitrary as fc.Arbitrary<Buffer>, async (input) => {
       const started = performance.now();
-      const outcome = target.run(input);
+      const outcome = await target.run(input);
       const ms = performance.now() - started;
       figures.inputs++;
       figures[outcome === 'ok' ? 'accepted' : 'refused']++;

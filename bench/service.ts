@@ -1,0 +1,56 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+
+/** A loopback OTLP sink that only counts: the load generator must not be the bottleneck. */
+export async function startCountingSink(opts: { delayMs?: number } = {}): Promise<{ url: string; close: () => void; bytes: () => number; requests: () => number }> {
+  let bytes = 0;
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      requests++;
+      const answer = () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      else answer();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), bytes: () => bytes, requests: () => requests };
+}
+
+export interface Service {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly base: string;
+  output(): string;
+}
+
+/** Starts the real service (node src/main.ts) on a free loopback port; resolves once `ready` shows in its log. */
+export async function startService(env: Record<string, string>, ready = /firetap ready/): Promise<Service> {
+  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../src/main.ts')], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
+  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
+  let base: string | undefined;
+  for (let i = 0; i < 400; i++) {
+    base ??= /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+    if (base && ready.test(output)) return { child, base, output: () => output };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`firetap did not start:\n${output}`);
+}
+
+/** Peak resident set (VmHWM) and CPU seconds of a process, from /proc. */
+export function processStats(pid: number): { peakRssMb: number; rssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
+  return { peakRssMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024, cpuSeconds: ticks / 100 };
+}
