@@ -9,8 +9,8 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 type Json = { [key: string]: unknown };
 
-/** Each environment variable, the config path it sets, and how its text becomes a value. */
-const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: string, name: string) => unknown]> = [
+/** Each environment variable firetap reads, the config path it sets, and how its text becomes a value. */
+export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: string, name: string) => unknown]> = [
   ['PORT', 'port'],
   ['HOST', 'host'],
   ['FIRETAP_TLS_CERT_FILE', 'tls.certFile'],
