@@ -1,0 +1,65 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+/**
+ * No Docker engine here: these tests check the Dockerfile's text and do what its stages do — a
+ * production-only install in a clean directory plus the compiled output — so that a runtime dependency
+ * left in devDependencies, or a build that does not run, is caught.
+ */
+describe('the container image', () => {
+  it('builds with dev dependencies, ships only production ones, on the Node major the project pins', () => {
+    const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const nodeMajor = String(pkg.devDependencies.node).replace(/^\D*/, '').split('.')[0];
+    for (const image of stages) expect(image).toMatch(new RegExp(`^node:${nodeMajor}[-.]`));
+    expect(process.version.startsWith(`v${nodeMajor}.`)).toBe(true);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm run build/);
+  });
+
+  it('runs as a non-root user, node directly (signals reach it), and exposes the port', () => {
+    expect(dockerfile).toMatch(/^USER (?!root)\S+/m);
+    expect(dockerfile).toMatch(/^CMD \["node", .*"dist\/main\.js"\]/m);
+    expect(dockerfile).not.toMatch(/CMD \["npm/);
+    expect(dockerfile).toMatch(/^EXPOSE 8080/m);
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const path of ['node_modules', 'test', 'bench', '.git']) expect(ignored).toContain(path);
+  });
+
+  it('starts from a production-only install and the compiled output, and answers /healthz and a Firehose request', { timeout: 180_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'firetap-image-'));
+    for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(dir, f));
+    await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 150_000 });
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], { timeout: 120_000 });
+
+    const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      let base: string | undefined;
+      for (let i = 0; i < 200 && !base; i++) {
+        base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+        if (!base) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(base, output).toBeDefined();
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const body = readFileSync(join(ROOT, 'examples/metrics-request.json'));
+      const res = await fetch(`${base}/firehose/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-amz-firehose-request-id': 'image-test' }, body });
+      expect(res.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+});
