@@ -19,6 +19,9 @@ import {
   sampleDatapoints,
 } from '../test/helpers/cloudwatch-fixtures.ts';
 import { FakeAws } from '../test/helpers/fake-aws.ts';
+import { gunzipSync } from 'node:zlib';
+import { lengthPrefixedFrames } from '../src/decode/length-prefixed.ts';
+import { otlpTypes } from '../src/otlp/schema.ts';
 import { processStats, startCountingSink, startService } from './service.ts';
 
 const { values: args } = parseArgs({
@@ -35,7 +38,7 @@ const concurrency = Number(args.concurrency);
 const MiB = 1024 * 1024;
 
 /** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces. */
-function metricsWorkload(account: string): { body: string; items: number } {
+function metricsWorkload(account: string): { body: string; items: number; records: Buffer[] } {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
@@ -47,11 +50,11 @@ function metricsWorkload(account: string): { body: string; items: number } {
     items += 125;
     size += record.length;
   }
-  return { body: firehoseBody(records, 'bench-metrics'), items };
+  return { body: firehoseBody(records, 'bench-metrics'), items, records };
 }
 
 /** ~1 MiB request of CloudWatch Logs records: gzipped, messages from 60 bytes to 4 KB. */
-function logsWorkload(): { body: string; items: number } {
+function logsWorkload(): { body: string; items: number; records: Buffer[] } {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
@@ -67,7 +70,7 @@ function logsWorkload(): { body: string; items: number } {
     items += events.length;
     size += record.length;
   }
-  return { body: firehoseBody(records, 'bench-logs'), items };
+  return { body: firehoseBody(records, 'bench-logs'), items, records };
 }
 
 
@@ -149,17 +152,75 @@ async function phase(base: string, pid: number, name: string, url: string, workl
   };
 }
 
+/** Runs `work` (which returns items done) repeatedly for about `ms`, single-threaded: items per second. */
+function rate(ms: number, work: () => number): number {
+  for (let i = 0; i < 3; i++) work(); // warm up
+  let items = 0;
+  const started = performance.now();
+  while (performance.now() - started < ms) items += work();
+  return Math.round(items / ((performance.now() - started) / 1000));
+}
+
+/** The naive relay firetap is measured against: protobufjs object decode of every frame, then re-encode. */
+function metricsBaseline(records: Buffer[]): number {
+  const T = otlpTypes.ExportMetricsServiceRequest;
+  return rate(3000, () => {
+    let points = 0;
+    for (const record of records) {
+      for (const f of lengthPrefixedFrames(record)) {
+        const request = T.decode(record.subarray(f.start, f.end)) as any;
+        for (const rm of request.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) points += m.summary.dataPoints.length;
+        T.encode(request).finish();
+      }
+    }
+    return points;
+  });
+}
+
+/** The logs floor (gunzip + JSON.parse) and the naive relay (that, plus building and encoding OTLP objects). */
+function logsBaselines(records: Buffer[]): { floor: number; naive: number } {
+  const T = otlpTypes.ExportLogsServiceRequest;
+  const floor = rate(3000, () => records.reduce((n, r) => n + (JSON.parse(gunzipSync(r).toString('utf8')) as { logEvents: unknown[] }).logEvents.length, 0));
+  const naive = rate(3000, () => {
+    let events = 0;
+    for (const r of records) {
+      const m = JSON.parse(gunzipSync(r).toString('utf8')) as { owner: string; logGroup: string; logStream: string; logEvents: Array<{ id: string; timestamp: number; message: string }> };
+      const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+      const request = T.fromObject({
+        resourceLogs: [
+          {
+            resource: { attributes: [str('cloud.provider', 'aws'), str('cloud.account.id', m.owner), str('aws.log.group.names', m.logGroup), str('aws.log.stream.names', m.logStream)] },
+            scopeLogs: [{ scope: { name: 'baseline' }, logRecords: m.logEvents.map((e) => ({ timeUnixNano: String(BigInt(e.timestamp) * 1_000_000n), body: { stringValue: e.message }, attributes: [str('log.record.uid', e.id ?? '')] })) }],
+          },
+        ],
+      });
+      T.encode(request).finish();
+      events += m.logEvents.length;
+    }
+    return events;
+  });
+  return { floor, naive };
+}
+
 async function main() {
+  const metricsPlain = metricsWorkload(PLAIN);
+  const metricsTagged = metricsWorkload(ENRICHED);
+  const logs = logsWorkload();
+  // Baselines first, in this process, before the service starts competing for the cores.
+  const baseline = {
+    metricsNaive: args.only === 'logs' ? 0 : metricsBaseline(metricsPlain.records),
+    ...(args.only === 'metrics' ? { floor: 0, naive: 0 } : logsBaselines(logs.records)),
+  };
   const sink = await startCountingSink();
   const aws = await startAws();
   const { child, base } = await startFiretap(sink.url, aws.url);
   try {
     const results = [];
     if (args.only !== 'logs') {
-      results.push(await phase(base, child.pid!, 'metrics', '/firehose/metrics', metricsWorkload(PLAIN)));
-      results.push(await phase(base, child.pid!, 'metrics+tags', '/firehose/metrics', metricsWorkload(ENRICHED)));
+      results.push(await phase(base, child.pid!, 'metrics', '/firehose/metrics', metricsPlain));
+      results.push(await phase(base, child.pid!, 'metrics+tags', '/firehose/metrics', metricsTagged));
     }
-    if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logsWorkload()));
+    if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logs));
     console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
@@ -170,9 +231,22 @@ async function main() {
     }
     const plain = results.find((r) => r.name === 'metrics');
     const tagged = results.find((r) => r.name === 'metrics+tags');
+    const logsResult = results.find((r) => r.name === 'logs');
+    const ratios = {
+      metricsVsNaive: plain ? +(plain.itemsPerSecond / baseline.metricsNaive).toFixed(2) : undefined,
+      metricsWithTagsVsNaive: tagged ? +(tagged.itemsPerSecond / baseline.metricsNaive).toFixed(2) : undefined,
+      logsVsFloor: logsResult ? +(logsResult.itemsPerSecond / baseline.floor).toFixed(2) : undefined,
+      logsVsNaive: logsResult ? +(logsResult.itemsPerSecond / baseline.naive).toFixed(2) : undefined,
+    };
+    console.log(
+      `baselines (single thread, same run): metrics decode+re-encode ${baseline.metricsNaive} datapoints/s; logs gunzip+JSON.parse floor ${baseline.floor} events/s, naive relay ${baseline.naive} events/s`,
+    );
+    console.log(
+      `ratios: metrics ${ratios.metricsVsNaive}× naive, metrics+tags ${ratios.metricsWithTagsVsNaive}× naive; logs ${ratios.logsVsFloor}× floor, ${ratios.logsVsNaive}× naive`,
+    );
     const enrichmentCost = plain && tagged ? +(1 - tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(3) : undefined;
     if (enrichmentCost !== undefined) console.log(`enrichment costs ${(enrichmentCost * 100).toFixed(1)} % of metric throughput (metrics+tags / metrics = ${(1 - enrichmentCost).toFixed(2)})`);
-    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, results }));
+    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, ratios, results }));
   } finally {
     child.kill('SIGTERM');
     sink.close();

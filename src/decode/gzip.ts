@@ -17,7 +17,8 @@ const gunzipAsync = promisify(gunzip);
  */
 export async function gunzipRecord(bytes: Uint8Array, maxBytes: number): Promise<Buffer> {
   try {
-    return await gunzipAsync(bytes, { maxOutputLength: maxBytes });
+    // Large output chunks: the default 16 KiB means one main-thread callback per 16 KiB of a record.
+    return await gunzipAsync(bytes, { maxOutputLength: maxBytes, chunkSize: Math.min(maxBytes, 1024 * 1024) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {

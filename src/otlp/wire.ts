@@ -73,10 +73,25 @@ export function copyFieldSince(r: Reader, start: number, w: Writer): void {
   copyRange(w, r.buf, start, r.pos);
 }
 
-/** Writes `time` in milliseconds as a fixed64 count of nanoseconds, exactly (doubles cannot hold it). */
+/**
+ * Writes `millis` as a fixed64 count of nanoseconds, exactly: a double cannot hold ms × 10⁶ (≈ 2⁶¹), so the
+ * product is formed from 16-bit halves whose partial products all fit in 53 bits.
+ */
 export function writeFixed64Nanos(w: Writer, millis: number): void {
-  const nanos = BigInt(Math.trunc(millis)) * 1_000_000n;
-  w.fixed32(Number(nanos & 0xffffffffn)).fixed32(Number((nanos >> 32n) & 0xffffffffn));
+  const ms = Math.trunc(millis);
+  if (ms < 0 || ms > 2 ** 42) {
+    const nanos = BigInt(ms) * 1_000_000n;
+    w.fixed32(Number(nanos & 0xffffffffn)).fixed32(Number((nanos >> 32n) & 0xffffffffn));
+    return;
+  }
+  const high = Math.floor(ms / 65536);
+  const low = ms - high * 65536;
+  const t1 = low * 1_000_000; // < 2^36
+  const t2 = high * 1_000_000; // < 2^46
+  const lowPart = (t2 % 65536) * 65536 + t1; // < 2^37
+  const lo = lowPart % 4294967296;
+  const hi = Math.floor(t2 / 65536) + Math.floor(lowPart / 4294967296);
+  w.fixed32(lo).fixed32(hi);
 }
 
 /** Encodes one KeyValue with a string value: { key = 1; value = 2 { string_value = 1 } }. */
