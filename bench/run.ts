@@ -38,7 +38,7 @@ const concurrency = Number(args.concurrency);
 const MiB = 1024 * 1024;
 
 /** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces. */
-function metricsWorkload(account: string): { body: string; items: number; records: Buffer[] } {
+function metricsWorkload(account: string): { body: Buffer; items: number; records: Buffer[] } {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
@@ -50,11 +50,11 @@ function metricsWorkload(account: string): { body: string; items: number; record
     items += 125;
     size += record.length;
   }
-  return { body: firehoseBody(records, 'bench-metrics'), items, records };
+  return { body: Buffer.from(firehoseBody(records, 'bench-metrics')), items, records };
 }
 
 /** ~1 MiB request of CloudWatch Logs records: gzipped, messages from 60 bytes to 4 KB. */
-function logsWorkload(): { body: string; items: number; records: Buffer[] } {
+function logsWorkload(): { body: Buffer; items: number; records: Buffer[] } {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
@@ -70,7 +70,7 @@ function logsWorkload(): { body: string; items: number; records: Buffer[] } {
     items += events.length;
     size += record.length;
   }
-  return { body: firehoseBody(records, 'bench-logs'), items, records };
+  return { body: Buffer.from(firehoseBody(records, 'bench-logs')), items, records };
 }
 
 
@@ -114,7 +114,7 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
 }
 
 
-async function phase(base: string, pid: number, name: string, url: string, workload: { body: string; items: number }) {
+async function phase(base: string, pid: number, name: string, url: string, workload: { body: Buffer; items: number }) {
   const before = processStats(pid);
   const latencies: number[] = [];
   let ok = 0;
@@ -202,6 +202,60 @@ function logsBaselines(records: Buffer[]): { floor: number; naive: number } {
   return { floor, naive };
 }
 
+/**
+ * One request as large as Firehose sends (64 MiB of records), on a fresh service: its peak RSS, the
+ * longest event-loop stall while it was processed (prom-client's monitorEventLoopDelay, read from
+ * /metrics), and how long /healthz took meanwhile.
+ */
+async function largeRequestPhase(records: Buffer[], sinkUrl: string) {
+  const many: Buffer[] = [];
+  let size = 0;
+  for (let i = 0; size < 64 * MiB; i++) {
+    const r = records[i % records.length]!;
+    many.push(r);
+    size += r.length;
+  }
+  // Encoded once here: fetch would otherwise spend this process's event loop turning an 85 MiB string into bytes.
+  const body = Buffer.from(firehoseBody(many, 'large'));
+  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, FIRETAP_LOG_LEVEL: 'info' });
+  try {
+    const lagMax = async () => {
+      const text = await (await fetch(`${svc.base}/metrics`)).text();
+      return Number(/^firetap_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? NaN);
+    };
+    await lagMax(); // resets the window
+    const rssBefore = processStats(svc.child.pid!).peakRssMb;
+    let healthMax = 0;
+    let done = false;
+    const prober = (async () => {
+      while (!done) {
+        const started = performance.now();
+        await fetch(`${svc.base}/healthz`);
+        healthMax = Math.max(healthMax, performance.now() - started);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const started = performance.now();
+    const res = await fetch(`${svc.base}/firehose/metrics`, { method: 'POST', headers: firehoseHeaders('large'), body });
+    await res.arrayBuffer();
+    const seconds = (performance.now() - started) / 1000;
+    done = true;
+    await prober;
+    return {
+      status: res.status,
+      recordsMiB: +(size / MiB).toFixed(1),
+      bodyMiB: +(body.length / MiB).toFixed(1),
+      seconds: +seconds.toFixed(2),
+      peakRssMb: Math.round(processStats(svc.child.pid!).peakRssMb),
+      idleRssMb: Math.round(rssBefore),
+      maxEventLoopStallMs: +((await lagMax()) * 1000).toFixed(1),
+      maxHealthzMs: +healthMax.toFixed(1),
+    };
+  } finally {
+    svc.child.kill('SIGTERM');
+  }
+}
+
 async function main() {
   const metricsPlain = metricsWorkload(PLAIN);
   const metricsTagged = metricsWorkload(ENRICHED);
@@ -221,6 +275,8 @@ async function main() {
       results.push(await phase(base, child.pid!, 'metrics+tags', '/firehose/metrics', metricsTagged));
     }
     if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logs));
+    child.kill('SIGTERM');
+    const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url);
     console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
@@ -246,7 +302,13 @@ async function main() {
     );
     const enrichmentCost = plain && tagged ? +(1 - tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(3) : undefined;
     if (enrichmentCost !== undefined) console.log(`enrichment costs ${(enrichmentCost * 100).toFixed(1)} % of metric throughput (metrics+tags / metrics = ${(1 - enrichmentCost).toFixed(2)})`);
-    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, ratios, results }));
+    if (large) {
+      console.log(
+        `one ${large.recordsMiB} MiB request (${large.bodyMiB} MiB body): ${large.status} in ${large.seconds} s, peak RSS ${large.peakRssMb} MB (idle ${large.idleRssMb} MB), ` +
+          `longest event-loop stall ${large.maxEventLoopStallMs} ms, slowest /healthz ${large.maxHealthzMs} ms`,
+      );
+    }
+    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, ratios, large, results }));
   } finally {
     child.kill('SIGTERM');
     sink.close();

@@ -7,6 +7,7 @@ import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler
 import { admission } from '../server/admission.ts';
 import { createAccessKeyCheck } from './auth.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
+import { collectBody, sha256InSlices } from './body.ts';
 import { scanEnvelope } from './envelope.ts';
 import { firehoseResponse } from './response.ts';
 
@@ -65,7 +66,11 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
 
   // Firehose sends application/json; curl users may send anything. The body is located, not parsed.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBodyBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', (request, payload, done) => {
+    const declared = Number(request.headers['content-length']);
+    const encoded = request.headers['content-encoding'] !== undefined && request.headers['content-encoding'] !== 'identity';
+    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes).then((body) => done(null, body), done);
+  });
 
   if (config.accessKeys.length > 0) {
     app.addHook('onRequest', async (request) => {
@@ -114,8 +119,7 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
       const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
       const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
       request.firetapReport = report;
-      // Hashed in the thread pool (WebCrypto), so a 90 MiB body does not hold the event loop.
-      const bodyDigest = Buffer.from(await crypto.subtle.digest('SHA-256', body)).toString('base64');
+      const bodyDigest = await sha256InSlices(body);
       await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, receivedAtMs, log: request.log, bodyDigest }, report);
       return reply.type('application/json').send(firehoseResponse(requestId));
     });

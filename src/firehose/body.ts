@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { FiretapError } from '../errors.ts';
+
+const SLICE = 4 * 1024 * 1024;
+
+const tooLarge = (limit: number) =>
+  new FiretapError('FIRETAP_BODY_TOO_LARGE', `request body is larger than ${limit} bytes after decompression (FIRETAP_MAX_BODY_BYTES)`);
+
+/**
+ * Reads a request body (already decompressed by @fastify/compress when it had a Content-Encoding) into
+ * one buffer, copying each chunk as it arrives: sized from Content-Length when the body is not encoded,
+ * grown by doubling otherwise. Unlike collecting chunks and concatenating them at the end, no single
+ * step copies the whole body at once, so a 90 MiB request does not stall the event loop. The limit
+ * applies to the decompressed bytes and is enforced as they arrive.
+ */
+export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number): Promise<Buffer> {
+  if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
+  let buf = Buffer.allocUnsafe(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024));
+  let length = 0;
+  for await (const chunk of payload as AsyncIterable<Buffer>) {
+    if (length + chunk.length > limit) {
+      payload.destroy();
+      throw tooLarge(limit);
+    }
+    if (length + chunk.length > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)));
+      buf.copy(grown, 0, 0, length);
+      buf = grown;
+    }
+    chunk.copy(buf, length);
+    length += chunk.length;
+  }
+  if (!encoded && declaredLength !== undefined && length !== declaredLength) {
+    throw new FiretapError('FIRETAP_BAD_REQUEST', `request body is ${length} bytes but Content-Length said ${declaredLength}`);
+  }
+  return buf.subarray(0, length);
+}
+
+/** SHA-256 of a body, a few MiB at a time with the event loop served in between. */
+export async function sha256InSlices(body: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  for (let offset = 0; offset < body.length; offset += SLICE) {
+    hash.update(body.subarray(offset, offset + SLICE));
+    if (offset + SLICE < body.length) await yieldToEventLoop();
+  }
+  return hash.digest('base64');
+}
