@@ -13,7 +13,7 @@ import { loggerOptions } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
 import { enrichmentRoutes } from './enrich/route.ts';
-import { TagScraper } from './enrich/scraper.ts';
+import type { TagScraper } from './enrich/scraper.ts';
 
 export interface BuildOptions {
   /** Where logs go (default stdout); tests pass a stream to read them. */
@@ -55,7 +55,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
   const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
   const deadLetter = config.deadLetterDir ? createDeadLetter(config.deadLetterDir) : undefined;
-  const scraper = options.scraper ?? (config.enrichment.regions.length > 0 ? new TagScraper({ config: config.enrichment, metrics, log: app.log }) : undefined);
+  // The AWS SDK clients weigh ~150 MB of memory once loaded: only when enrichment is on.
+  const scraper =
+    options.scraper ??
+    (config.enrichment.regions.length > 0 ? new (await import('./enrich/scraper.ts')).TagScraper({ config: config.enrichment, metrics, log: app.log }) : undefined);
   if (scraper) lifecycle.ready = () => scraper.ready();
 
   // While draining, every answer closes its connection: keep-alive clients (the ALB, Firehose) reconnect
