@@ -61,7 +61,7 @@ interface PointContext {
   /** The previous data point's encoded Namespace attribute (same record buffer) and its lookups. */
   lastNamespaceStart: number;
   lastNamespaceEnd: number;
-  lastByDimensions: Map<string, CachedLookup> | undefined;
+  lastByDimensions: Map<number, CachedLookup[]> | undefined;
 }
 
 /**
@@ -368,12 +368,17 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       point.lastNamespaceStart = namespaceStart;
       point.lastNamespaceEnd = namespaceEnd;
     }
-    const dimensionsKey = dimsStart >= 0 ? latin1(r, dimsStart, dimsEnd) : '';
-    let found = byDimensions.get(dimensionsKey);
+    // A numeric hash of the encoded dimensions, checked byte for byte: no string is made per data point.
+    const [start, end] = dimsStart >= 0 ? [dimsStart, dimsEnd] : [0, 0];
+    const hash = fnv1a(r.buf, start, end);
+    let candidates = byDimensions.get(hash);
+    let found = candidates?.find((c) => bytesEqual(r.buf, start, end, c.dimensions));
     if (found === undefined) {
       const namespace = keyValueStringValue(r, namespaceStart, namespaceEnd) ?? '';
-      found = { namespace, resource: lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map()), uses: 0 };
-      byDimensions.set(dimensionsKey, found);
+      const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
+      found = { dimensions: Buffer.from(r.buf.subarray(start, end)), namespace, resource, uses: 0 };
+      if (!candidates) byDimensions.set(hash, (candidates = []));
+      candidates.push(found);
     }
     found.uses++;
     if (found.resource) w.raw(attributeFields(found.resource, attributesTag));
@@ -382,6 +387,13 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
 
 /** Key bounds of the data point being rewritten, as start/end pairs (reused: no allocation per point). */
 const attributeKeys: number[] = [];
+
+/** 32-bit FNV-1a over bytes [start, end). */
+function fnv1a(buf: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
 
 /** A map key for encoded bytes (records are Buffers, so no view is made). */
 const latin1 = (r: Reader, start: number, end: number): string => (r.buf as Buffer).toString('latin1', start, end);

@@ -8,13 +8,16 @@ export interface Enrichment {
 
 /** A lookup made once per request: the namespace (for the hit/miss counts) and what it found. */
 export interface CachedLookup {
+  /** The encoded Dimensions list this lookup was made for (to tell apart two lists of one hash). */
+  readonly dimensions: Uint8Array;
   readonly namespace: string;
   readonly resource: IndexedResource | undefined;
   /** Data points that used this lookup (counted here, added to hits or misses at the end). */
   uses: number;
 }
 
-export type LookupCache = Map<string, Map<string, CachedLookup>>;
+/** Encoded Namespace attribute → FNV-1a hash of the encoded Dimensions list → lookups of that hash. */
+export type LookupCache = Map<string, Map<number, CachedLookup[]>>;
 
 /**
  * One request's view of the cache: hits and misses per namespace (added to the metrics once the request
@@ -26,7 +29,7 @@ export class EnrichmentStats {
   readonly misses = new Map<string, number>();
   private readonly lookups = new Map<ScopeIndex, LookupCache>();
 
-  /** Encoded Namespace attribute → encoded Dimensions list → lookup, for one scope. */
+  /** The lookups already made in one scope. */
   lookupCache(scope: ScopeIndex): LookupCache {
     let cache = this.lookups.get(scope);
     if (!cache) this.lookups.set(scope, (cache = new Map()));
@@ -37,7 +40,7 @@ export class EnrichmentStats {
   settle(): void {
     for (const cache of this.lookups.values()) {
       for (const byDimensions of cache.values()) {
-        for (const found of byDimensions.values()) {
+        for (const found of [...byDimensions.values()].flat()) {
           if (found.uses === 0) continue;
           const counts = found.resource ? this.hits : this.misses;
           counts.set(found.namespace, (counts.get(found.namespace) ?? 0) + found.uses);
