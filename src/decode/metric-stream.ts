@@ -13,6 +13,7 @@ import {
   foundKey,
   rangesEqual,
   keyValueStringValue,
+  anyValueFieldBounds,
   readLenBounds,
   skipField,
   tag,
@@ -419,31 +420,7 @@ function readDimensions(r: Reader, start: number, end: number): Map<string, stri
 }
 
 /** KeyValue { key = 1; value = 2 (AnyValue { kvlist_value = 6 (KeyValueList) }) } → bounds of the KeyValueList. */
-function kvlistValueBounds(r: Reader, start: number, end: number): [number, number] | undefined {
-  const saved = r.pos;
-  r.pos = start;
-  try {
-    while (r.pos < end) {
-      const t = r.uint32();
-      if (t === LEN2) {
-        const valueEnd = readLenBounds(r, end);
-        while (r.pos < valueEnd) {
-          const vt = r.uint32();
-          if (vt === tag(6, WIRE_LEN)) {
-            const listEnd = readLenBounds(r, valueEnd);
-            return [r.pos, listEnd];
-          }
-          skipField(r, vt & 7, valueEnd);
-        }
-        return undefined;
-      }
-      skipField(r, t & 7, end);
-    }
-    return undefined;
-  } finally {
-    r.pos = saved;
-  }
-}
+const kvlistValueBounds = (r: Reader, start: number, end: number): [number, number] | undefined => anyValueFieldBounds(r, start, end, 6);
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
 function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: readonly number[]): void {

@@ -180,8 +180,11 @@ export function keyValueKeyBounds(r: Reader, start: number, end: number): [numbe
   }
 }
 
-/** The string value of an encoded KeyValue spanning [start, end), or undefined if its value is not a string. */
-export function keyValueStringValue(r: Reader, start: number, end: number): string | undefined {
+/**
+ * Bounds of one field of the AnyValue of an encoded KeyValue spanning [start, end): KeyValue.value (2) →
+ * AnyValue field `valueField` (1 string, 6 kvlist …), or undefined when the value is of another kind.
+ */
+export function anyValueFieldBounds(r: Reader, start: number, end: number, valueField: number): [number, number] | undefined {
   const saved = r.pos;
   r.pos = start;
   try {
@@ -191,9 +194,9 @@ export function keyValueStringValue(r: Reader, start: number, end: number): stri
         const valueEnd = readLenBounds(r, end);
         while (r.pos < valueEnd) {
           const vt = r.uint32();
-          if (vt === tag(1, WIRE_LEN)) {
-            const stop = readLenBounds(r, valueEnd);
-            return Buffer.from(r.buf.buffer, r.buf.byteOffset + r.pos, stop - r.pos).toString('utf8');
+          if (vt === tag(valueField, WIRE_LEN)) {
+            const fieldEnd = readLenBounds(r, valueEnd); // moves past the length: read the start after it
+            return [r.pos, fieldEnd];
           }
           skipField(r, vt & 7, valueEnd);
         }
@@ -205,6 +208,12 @@ export function keyValueStringValue(r: Reader, start: number, end: number): stri
   } finally {
     r.pos = saved;
   }
+}
+
+/** The string value of an encoded KeyValue spanning [start, end), or undefined if its value is not a string. */
+export function keyValueStringValue(r: Reader, start: number, end: number): string | undefined {
+  const bounds = anyValueFieldBounds(r, start, end, 1);
+  return bounds && utf8(r, bounds[0], bounds[1]);
 }
 
 export function utf8(r: Reader, start: number, end: number): string {
