@@ -49,11 +49,15 @@ describe('backend outage', () => {
     // Small batches: each request is several exports, some of which fail.
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_EXPORT_MAX_BATCH_BYTES: '2000', FIRETAP_EXPORT_CONCURRENCY: '1', FIRETAP_REQUEST_TIMEOUT_MS: '200' });
     const post = (id: string, body: string) => t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders(id), payload: body });
-    // The backend goes down for 400 ms after its 8th export: requests then in flight had delivered some batches.
-    let downFrom = 0;
-    sink.decideBy((_body, attempt) => {
-      if (attempt === 8) downFrom = Date.now();
-      return downFrom && Date.now() - downFrom < 400 ? { status: 503 } : undefined;
+    // The export holding record 3 of each request fails 12 times: longer than one attempt's retries, so the
+    // request fails after records 0-2 went out, and Firehose's retry must not send those again.
+    const failures = new Map<string, number>();
+    sink.decideBy((body) => {
+      const name = /(flap\d)-3-0/.exec(body.toString('latin1'))?.[1];
+      if (!name) return undefined;
+      const n = (failures.get(name) ?? 0) + 1;
+      failures.set(name, n);
+      return n <= 12 ? { status: 503 } : undefined;
     });
     const names = Array.from({ length: 6 }, (_, i) => `flap${i}`);
     const results = await Promise.all(names.map((name) => sendLikeFirehose(post, name, request(name, 6, 5))));
