@@ -1,3 +1,4 @@
+import { Writer } from '../otlp/wire.ts';
 import { RecordError } from './record-error.ts';
 
 /**
@@ -27,4 +28,11 @@ export function* lengthPrefixedFrames(record: Uint8Array): Generator<{ start: nu
     yield { start: pos, end: pos + len };
     pos += len;
   }
+}
+
+/** The inverse: frames joined, each preceded by its varint32 length. */
+export function lengthPrefix(frames: readonly Uint8Array[]): Buffer {
+  const w = Writer.create();
+  for (const f of frames) w.bytes(f);
+  return Buffer.from(w.finish());
 }

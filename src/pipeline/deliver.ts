@@ -12,7 +12,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
-import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
+import { RECORD_CODECS, type MetricFormat, type RecordContext } from './record-codecs.ts';
 
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
 const TIME_SLICE_MS = 10;
@@ -37,6 +37,7 @@ export interface Delivery {
   readonly region: string | undefined;
   readonly receivedAtMs: number;
   readonly log: FastifyBaseLogger;
+  readonly metricFormat: MetricFormat;
   /** SHA-256 of the request body: with the request id, what identifies a retry of the same request. */
   readonly bodyDigest: string;
 }
@@ -78,6 +79,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     maxRecordBytes: config.maxRecordBytes,
     enrichment: deps.enrichment,
     stats: new EnrichmentStats(),
+    metricFormat: d.metricFormat,
   };
   const batch = new OtlpBatch();
   const inFlight = new Set<Promise<void>>();

@@ -2,6 +2,9 @@ import type { Signal } from '../config/schema.ts';
 import { decodeBase64 } from '../decode/base64.ts';
 import { appendCloudWatchLogs, parseCloudWatchLogsRecord, type Continuation } from '../decode/cloudwatch-logs.ts';
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
+import { isJsonMetricRecord, jsonMetricRecordToFrames } from '../decode/metric-stream-json.ts';
+import { lengthPrefix } from '../decode/length-prefixed.ts';
+import { RecordError } from '../decode/record-error.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
@@ -14,7 +17,13 @@ export interface RecordContext {
   readonly maxRecordBytes: number;
   readonly enrichment: Enrichment | undefined;
   readonly stats: EnrichmentStats;
+  /** Metric-stream output format of the records: detected per record by default. */
+  readonly metricFormat: MetricFormat;
 }
+
+/** CloudWatch Metric Streams output formats firetap reads (`?format=` on the metrics route). */
+export const METRIC_FORMATS = ['auto', 'opentelemetry1.0', 'json'] as const;
+export type MetricFormat = (typeof METRIC_FORMATS)[number];
 
 /**
  * Decodes one record's base64 `data` into the batch, throwing RecordError when it is bad (the batch
@@ -24,7 +33,16 @@ export type RecordCodec = (data: string, batch: OtlpBatch, ctx: RecordContext) =
 
 export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
   metrics(data, batch, ctx) {
-    appendMetricStreamRecord(decodeBase64(data), batch, ctx);
+    const bytes = decodeBase64(data);
+    const json = ctx.metricFormat === 'json' || (ctx.metricFormat === 'auto' && isJsonMetricRecord(bytes));
+    if (json) {
+      appendMetricStreamRecord(lengthPrefix(jsonMetricRecordToFrames(bytes)), batch, ctx);
+    } else {
+      if (ctx.metricFormat === 'opentelemetry1.0' && isJsonMetricRecord(bytes)) {
+        throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
+      }
+      appendMetricStreamRecord(bytes, batch, ctx);
+    }
     return undefined;
   },
   async logs(data, batch, ctx) {

@@ -226,11 +226,27 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
     expect(metrics).toHaveLength(3);
   });
 
-  it.each(['cwmetricstream/testdata/single_record', 'cwmetricstream/testdata/legacy/single_record'])('%s (metric-stream JSON format) is refused on the OpenTelemetry 1.0 route', async (file) => {
-    // The JSON output format is another issue's work; until then the request is refused, so Firehose keeps it.
-    const { res } = await send('/firehose/metrics', firehoseBody([read(join(OTEL, file))], 'x'), headers);
-    expect(res.statusCode).toBe(400);
-    expect(res.json().errorMessage).toContain('CloudWatch Metric Streams OpenTelemetry 1.0');
+  it.each([
+    ['cwmetricstream/testdata/single_record', [0, 0.9, 0.99, 1]],
+    ['cwmetricstream/testdata/legacy/single_record', [0, 1]],
+  ])('%s (metric-stream JSON format) yields its data point, shaped like the OpenTelemetry 1.0 output', async (file, quantiles) => {
+    // The collector names the metric DiskWriteOps and renames InstanceId to service.instance.id; firetap gives
+    // JSON streams exactly the shape it gives OpenTelemetry 1.0 streams, so dashboards work with either format.
+    const { res, metrics } = await send('/firehose/metrics', firehoseBody([read(join(OTEL, file))], 'x'), headers);
+    expect(res.statusCode).toBe(200);
+    expect(metrics).toHaveLength(1);
+    const [point] = metrics;
+    expect(point).toMatchObject({
+      metric: 'amazonaws.com/AWS/EC2/DiskWriteOps',
+      unit: 'Seconds',
+      type: 'summary',
+      count: '3',
+      sum: 20,
+      timeUnixNano: '1611929698000000000',
+      attributes: { Namespace: 'AWS/EC2', MetricName: 'DiskWriteOps', InstanceId: 'i-123456789012' },
+      resource: { 'cloud.provider': 'aws', 'cloud.account.id': '1234567890', 'cloud.region': 'us-east-1', 'aws.cloudwatch.metric_stream_name': 'MyMetricStream' },
+    });
+    expect(point!.quantileValues.map((q: { quantile?: number }) => q.quantile ?? 0)).toEqual(quantiles);
   });
 
   it('firehoselog firehose_log.json (a Route 53 resolver record, Direct PUT) is refused on the CloudWatch Logs route', async () => {

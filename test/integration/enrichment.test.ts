@@ -123,6 +123,14 @@ describe('enrichment', () => {
     expect(metrics).toMatch(/firetap_enrichment_api_calls_total\{api="ec2:DescribeInstances"\} \d+/);
   });
 
+  it('tags data points of metric streams in the JSON output format too', async () => {
+    const t = await startApp();
+    const json = JSON.stringify({ metric_stream_name: 's', account_id: B, region: R1, namespace: 'AWS/EC2', metric_name: 'CPUUtilization', dimensions: { InstanceId: 'i-0aaaaaaaaaaaaaaa1' }, timestamp: 1_795_000_000_000, value: { count: 1, sum: 2, min: 2, max: 2 }, unit: 'Percent' });
+    const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('j', { 'x-amz-firehose-access-key': 'k' }), payload: firehoseBody([Buffer.from(json)], 'j') });
+    expect(res.statusCode).toBe(200);
+    expect(sink.lines('metrics')[0]!.attributes).toMatchObject({ InstanceId: 'i-0aaaaaaaaaaaaaaa1', 'aws.tag.team': 'b-eu', 'host.type': 'm6i.large' });
+  });
+
   it('keeps each account and region apart', async () => {
     const t = await startApp();
     const lines = await postMetrics(t, A, R1, [point('AWS/EC2', 'CPUUtilization', { InstanceId: 'i-0aaaaaaaaaaaaaaa1' })]);
