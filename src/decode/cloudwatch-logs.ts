@@ -13,6 +13,7 @@ import { SCOPE_NAME, VERSION } from '../version.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { logResourceAttributes } from '../enrich/log-groups.ts';
 import { gunzipRecord, isGzip } from './gzip.ts';
+import { jsonLines } from './json-lines.ts';
 import { RecordError } from './record-error.ts';
 
 /** One log event of a CloudWatch Logs subscription DATA_MESSAGE. */
@@ -79,20 +80,11 @@ export async function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: 
 
 function parseLines(text: string): CloudWatchLogsMessage[] {
   const out: CloudWatchLogsMessage[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    let parsed: unknown;
+  for (const { line, value } of jsonLines(text, 'record')) {
     try {
-      parsed = JSON.parse(line);
+      out.push(validateMessage(value));
     } catch (err) {
-      throw new RecordError('json', `record line ${i + 1} is not JSON: ${(err as Error).message}`);
-    }
-    try {
-      out.push(validateMessage(parsed));
-    } catch (err) {
-      throw new RecordError((err as RecordError).reason, `record line ${i + 1}: ${(err as Error).message}`);
+      throw new RecordError((err as RecordError).reason, `record line ${line}: ${(err as Error).message}`);
     }
   }
   return out;

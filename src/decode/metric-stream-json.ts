@@ -1,4 +1,5 @@
 import { otlpTypes } from '../otlp/schema.ts';
+import { jsonLines } from './json-lines.ts';
 import { RecordError } from './record-error.ts';
 
 /**
@@ -48,17 +49,8 @@ function validate(value: unknown, line: number): JsonMetric {
 /** Returns the record as OpenTelemetry 1.0 frames (unprefixed ExportMetricsServiceRequest bytes), one per resource. */
 export function jsonMetricRecordToFrames(record: Buffer): Uint8Array[] {
   const byResource = new Map<string, { account: string; region: string; stream: string; metrics: object[] }>();
-  const lines = record.toString('utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const text = lines[i]!.trim();
-    if (text === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new RecordError('json', `metric-stream JSON line ${i + 1} is not JSON: ${(err as Error).message}`);
-    }
-    const m = validate(parsed, i + 1);
+  for (const { line, value } of jsonLines(record.toString('utf8'), 'metric-stream JSON')) {
+    const m = validate(value, line);
     const key = `${m.account_id}\u0000${m.region}\u0000${m.metric_stream_name ?? ''}`;
     let group = byResource.get(key);
     if (!group) byResource.set(key, (group = { account: m.account_id, region: m.region, stream: m.metric_stream_name ?? '', metrics: [] }));
