@@ -122,8 +122,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     const result = await exportBatch(payload, items);
     if (result.status === 'success' && batchId !== undefined) ledger.delivered.add(batchId);
     if (result.status !== 'permanent') return;
-    // 400 and 413 say "this data": find the record(s) responsible rather than refuse the whole request.
-    if (result.httpStatus === 400 || result.httpStatus === 413) refused.push({ first, last, message: result.message });
+    // The data, not the backend: find the record(s) responsible rather than refuse the whole request.
+    if (refusesTheData(result)) refused.push({ first, last, message: result.message });
     else failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
   };
 
@@ -146,7 +146,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
           if (items > 0 && refusedMessage === undefined) {
             const result = await exportBatch(payload, items);
             if (result.status === 'permanent') {
-              if (result.httpStatus === 400 || result.httpStatus === 413) refusedMessage = result.message;
+              if (refusesTheData(result)) refusedMessage = result.message;
               else failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
             }
           }
@@ -261,6 +261,9 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
     });
   }
 }
+
+/** 400 and 413 from the backend say "this data", not "this backend". */
+const refusesTheData = (result: ExportResult & { status: 'permanent' }): boolean => result.httpStatus === 400 || result.httpStatus === 413;
 
 /** Common attributes of the request first, then the configured static ones; the data's own always win. */
 function resourceAttributes(common: Readonly<Record<string, string>>, configured: Readonly<Record<string, string>>): EncodedAttribute[] {
