@@ -44,7 +44,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logger: options.logStream ? { ...logger, stream: options.logStream } : logger,
     // One log line per Firehose request comes from the route's own onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.maxBodyBytes,
     // Longer than an ALB's default 60 s idle timeout, so the load balancer closes idle connections first
     // (the other way round, it may send a request on a connection we are closing and answer 502).
     keepAliveTimeout: 65_000,

@@ -52,7 +52,7 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   app.decorateRequest('firetapRequestId', undefined);
   app.decorateRequest('firetapError', undefined);
   app.decorateRequest('firetapReport', undefined);
-  app.setErrorHandler(createFirehoseErrorHandler(config));
+  app.setErrorHandler(createFirehoseErrorHandler());
 
   await app.register(fastifyCompress, {
     globalCompression: false,

@@ -24,17 +24,13 @@ export interface ErrorAnswer {
   readonly retryAfterSeconds?: number;
 }
 
-export function answerFor(err: unknown, limits: { maxBodyBytes: number }): ErrorAnswer {
+export function answerFor(err: unknown): ErrorAnswer {
   if (err instanceof FiretapError) {
     const status = STATUS[err.code];
     if (status === 503) return { status, message: err.message, retryAfterSeconds: Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)) };
     return { status, message: err.message };
   }
   const e = err as FastifyError;
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, message: `request body is larger than ${limits.maxBodyBytes} bytes after decompression (FIRETAP_MAX_BODY_BYTES)` };
-  }
-  if (e.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return { status: 400, message: 'request body length does not match Content-Length' };
   if (e.code === 'FST_CP_ERR_INVALID_CONTENT_ENCODING') return { status: 415, message: `${e.message}; firetap accepts gzip, deflate, br, zstd and identity` };
   if (e.validation) return { status: 400, message: `invalid request: ${e.message}` };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return { status: e.statusCode, message: e.message };
@@ -47,9 +43,9 @@ export function requestIdOf(request: FastifyRequest): string {
 }
 
 /** Error handler of the Firehose routes: every answer, failures included, is a Firehose response. */
-export function createFirehoseErrorHandler(limits: { maxBodyBytes: number }) {
+export function createFirehoseErrorHandler() {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const answer = answerFor(err, limits);
+    const answer = answerFor(err);
     request.firetapError = answer.message;
     if (answer.status >= 500 && !(err instanceof FiretapError)) request.log.error({ err, requestId: requestIdOf(request) }, 'unexpected error');
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
