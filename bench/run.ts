@@ -23,7 +23,8 @@ import { gunzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { lengthPrefixedFrames } from '../src/decode/length-prefixed.ts';
 import { otlpTypes } from '../src/otlp/schema.ts';
-import { processStats, startCountingSink, startService } from './service.ts';
+import { startService } from '../test/helpers/service.ts';
+import { processStats, startCountingSink } from './service.ts';
 
 const { values: args } = parseArgs({
   options: {

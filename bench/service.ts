@@ -1,8 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 
 /** A loopback OTLP sink that only counts: the load generator must not be the bottleneck. */
 export async function startCountingSink(opts: { delayMs?: number } = {}): Promise<{ url: string; close: () => void; bytes: () => number; requests: () => number }> {
@@ -19,31 +17,6 @@ export async function startCountingSink(opts: { delayMs?: number } = {}): Promis
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), bytes: () => bytes, requests: () => requests };
-}
-
-export interface Service {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly base: string;
-  output(): string;
-}
-
-/** Starts the real service (node src/main.ts) on a free loopback port; resolves once `ready` shows in its log. */
-export async function startService(env: Record<string, string>, ready = /firetap ready/): Promise<Service> {
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../src/main.ts')], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
-  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
-  let base: string | undefined;
-  for (let i = 0; i < 400; i++) {
-    base ??= /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-    if (base && ready.test(output)) return { child, base, output: () => output };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`firetap did not start:\n${output}`);
 }
 
 /** Peak resident set (VmHWM) and CPU seconds of a process, from /proc. */

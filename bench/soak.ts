@@ -10,7 +10,6 @@
  * 5. unauthenticated flood: large bodies without a valid key.
  * Traffic stays on 127.0.0.1; every phase stops by itself.
  */
-import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.ts';
@@ -19,7 +18,8 @@ import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sam
 import { sendLikeFirehose } from '../test/helpers/firehose-client.ts';
 import { OtlpSink } from '../test/helpers/otlp-sink.ts';
 import { TARGETS, fuzz } from '../test/fuzz/targets.ts';
-import { processStats, startCountingSink, startService } from './service.ts';
+import { startService } from '../test/helpers/service.ts';
+import { processStats, startCountingSink } from './service.ts';
 
 const { values: args } = parseArgs({ options: { 'fuzz-inputs': { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' } } });
 const seconds = Number(args.seconds);
@@ -158,7 +158,6 @@ async function shutdownPhase() {
   sink.always({ status: 200, delayMs: 20 });
   const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' }, /firetap ready/);
   const { child, base } = svc;
-  const exited = once(child, 'exit');
   const acknowledged: string[] = [];
   const refused: Record<string, number> = {};
   let stop = false;
@@ -180,7 +179,7 @@ async function shutdownPhase() {
   await new Promise((r) => setTimeout(r, Math.min(5000, (seconds * 1000) / 2)));
   const signalled = Date.now();
   child.kill('SIGTERM');
-  const [code] = await exited;
+  const code = await svc.exited;
   const exitMs = Date.now() - signalled;
   stop = true;
   await Promise.all(senders);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { startService } from '../helpers/service.ts';
 import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
 
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
@@ -11,26 +12,12 @@ afterEach(() => {
   child?.kill('SIGKILL');
 });
 
-/** Starts the real service (node src/main.ts) and resolves with its base URL once it listens. */
-async function startService(env: Record<string, string>): Promise<{ base: string; output: () => string; exited: Promise<number | null> }> {
-  child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  for (let i = 0; i < 200; i++) {
-    const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-    if (m) return { base: m[1]!, output: () => output, exited };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`service did not start:\n${output}`);
-}
-
 describe('shutdown', () => {
   it('on SIGTERM turns unready, finishes and delivers the request in flight, then exits 0', async () => {
     const sink = await new OtlpSink().start();
     sink.always({ status: 200, delayMs: 1500 });
     const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' });
+    child = svc.child;
     const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
     const inFlight = fetch(`${svc.base}/firehose/metrics`, {
       method: 'POST',
@@ -72,6 +59,7 @@ describe('shutdown under load', () => {
     const sink = await new OtlpSink().start();
     sink.always({ status: 200, delayMs: 30 });
     const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '200' });
+    child = svc.child;
     const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
     const acknowledged: string[] = [];
     const refused: number[] = [];
