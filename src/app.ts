@@ -5,6 +5,7 @@ import type { Exporter } from './export/exporter.ts';
 import { createExporters } from './export/registry.ts';
 import type { RetryOptions } from './export/retrying.ts';
 import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
+import { compileLogOptions } from './decode/log-options.ts';
 import { createDeadLetter } from './pipeline/dead-letter.ts';
 import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
@@ -67,7 +68,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger() });
+  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), logs: compileLogOptions(config.logs) });
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
 
   const known = new Set<string>([...Object.values(FIREHOSE_ROUTES)]);

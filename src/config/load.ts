@@ -38,6 +38,12 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_ENRICHMENT_TAG_KEYS', 'enrichment.tagKeys', parseList],
   ['FIRETAP_ENRICHMENT_EXCLUDE_TAG_KEYS', 'enrichment.excludeTagKeys', parseList],
   ['FIRETAP_ENRICHMENT_STS_REGION', 'enrichment.stsRegion'],
+  ['FIRETAP_METRICS_FORMAT', 'metrics.format'],
+  ['FIRETAP_LOGS_FORMAT', 'logs.format'],
+  ['FIRETAP_VPC_FLOW_LOG_FORMAT', 'logs.vpcFlowLogFormat'],
+  ['FIRETAP_CLOUDTRAIL_LOG_GROUPS', 'logs.cloudTrailLogGroups', parseList],
+  ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],
+  ['FIRETAP_LOG_NAME_PATTERNS', 'logs.namePatterns', parseList],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp.endpoint'],
   ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseKeyValues],
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
@@ -76,8 +82,11 @@ export function loadConfig(env: Env = process.env): Config {
     const input = deepMerge(fromFile, fromEnv);
     const problems = result.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const envName = ENV.find(([, p]) => p === path)?.[0];
-      const from = sourceOf.get(path) ?? (envName ? `${envName} (${path})` : path || 'config');
+      // An item of a list (`logs.namePatterns.1`) came from the variable that set the list.
+      const setting = issue.path.filter((key) => typeof key !== 'number').join('.');
+      const envName = ENV.find(([, p]) => p === setting)?.[0];
+      const item = setting === path ? '' : ` [${path.slice(setting.length + 1)}]`;
+      const from = sourceOf.has(setting) ? `${sourceOf.get(setting)}${item}` : envName ? `${envName} (${path})` : path || 'config';
       const actual = getPath(input, path);
       // Keys and headers are secrets: name the setting, never echo its value.
       const secret = /^accessKeys|headers|externalId/.test(path);
@@ -109,6 +118,13 @@ function readConfigFile(path: string): Json {
     throw new ConfigError(`FIRETAP_CONFIG: ${path} must hold a mapping of settings, not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
   }
   return parsed as Json;
+}
+
+function parseBoolean(text: string, name: string): boolean {
+  const value = text.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(text.slice(0, 40))}`);
 }
 
 function parseList(text: string): string[] {

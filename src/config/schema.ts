@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { namePatternProblem } from '../decode/log-options.ts';
+import { DEFAULT_VPC_FLOW_LOG_FORMAT, VPC_FLOW_LOG_FORMAT_PATTERN } from '../decode/vpc-flow-logs.ts';
+import { LOG_FORMATS, METRIC_FORMATS } from '../pipeline/record-codecs.ts';
 
 const MiB = 1024 * 1024;
 
@@ -45,6 +48,24 @@ const enrichmentSchema = z.strictObject({
   stsRegion: z.string().optional(),
 });
 
+const logsSchema = z.strictObject({
+  /** How records of /firehose/logs are read when the request has no ?format= (see LOG_FORMATS). */
+  format: z.enum(LOG_FORMATS).default('auto'),
+  /** The format VPC flow logs were created with (`${field}` tokens), for flow logs sent to Firehose directly. */
+  vpcFlowLogFormat: z.string().regex(VPC_FLOW_LOG_FORMAT_PATTERN, 'expected ${field} tokens separated by single spaces, as in the flow log\'s LogFormat').default(DEFAULT_VPC_FLOW_LOG_FORMAT),
+  /** Log groups (exact, or with * wildcards) whose events are CloudTrail records. */
+  cloudTrailLogGroups: z.array(z.string().min(1)).default([]),
+  /** Recognise CloudTrail records in every log group by their first key. */
+  detectCloudTrail: z.boolean().default(true),
+  /** `<log group pattern> [<log stream pattern>]` with {cluster} {namespace} {pod} {container} {node} {deployment}. */
+  namePatterns: z
+    .array(z.string().superRefine((pattern, ctx) => {
+      const problem = namePatternProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }))
+    .default([]),
+});
+
 /** What a config file may hold, and what the environment is turned into before validation. */
 export const configSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -84,6 +105,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   enrichment: enrichmentSchema.prefault({}),
+  logs: logsSchema.prefault({}),
+  metrics: z
+    .strictObject({
+      /** How records of /firehose/metrics are read when the request has no ?format=. */
+      format: z.enum(METRIC_FORMATS).default('auto'),
+    })
+    .prefault({}),
   otlp: z
     .strictObject({
       /** Base URL; `/v1/metrics` and `/v1/logs` are appended. */

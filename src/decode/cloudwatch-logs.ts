@@ -1,20 +1,15 @@
 import type { OtlpBatch } from '../otlp/batch.ts';
-import {
-  Writer,
-  WIRE_LEN,
-  WIRE_FIXED64,
-  encodeStringArrayKeyValue,
-  encodeStringKeyValue,
-  tag,
-  writeFixed64Nanos,
-  type EncodedAttribute,
-} from '../otlp/wire.ts';
-import { SCOPE_NAME, VERSION } from '../version.ts';
+import { appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
+import { Writer, WIRE_LEN, encodeStringArrayKeyValue, encodeStringKeyValue, tag, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { logResourceAttributes } from '../enrich/log-groups.ts';
+import { extractCloudTrail } from './cloudtrail.ts';
 import { gunzipRecord, isGzip } from './gzip.ts';
 import { jsonLines } from './json-lines.ts';
+import type { LogOptions } from './log-options.ts';
 import { RecordError } from './record-error.ts';
+
+export type { Continuation } from '../otlp/log-records.ts';
 
 /** One log event of a CloudWatch Logs subscription DATA_MESSAGE. */
 export interface CloudWatchLogEvent {
@@ -47,17 +42,16 @@ export interface CloudWatchLogsContext {
   /** Resource tags: log groups and streams that name a known resource get its attributes. */
   readonly enrichment?: Enrichment | undefined;
   readonly stats?: EnrichmentStats | undefined;
+  /** Names from log group / stream patterns, CloudTrail extraction; none of it when absent. */
+  readonly logs?: LogOptions | undefined;
 }
 
-/** Continues writing a record after the batch was flushed; returns another one if it fills up again. */
-export type Continuation = () => Continuation | undefined;
-
 /**
- * Decodes one CloudWatch Logs subscription record: gunzip exactly once when the bytes start with the
- * gzip magic (records that Firehose already decompressed arrive as plain JSON), then JSON. Throws
- * RecordError for anything that is not a subscription message.
+ * Undoes a record's own gzip exactly once when its bytes start with the gzip magic (records that
+ * Firehose already decompressed, or that were never compressed, are returned as they are), refusing
+ * a second layer and anything larger than maxRecordBytes.
  */
-export async function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: number): Promise<CloudWatchLogsMessage[]> {
+export async function unwrapRecord(record: Buffer, maxRecordBytes: number): Promise<Buffer> {
   const bytes = isGzip(record) ? await gunzipRecord(record, maxRecordBytes) : record;
   if (bytes !== record && isGzip(bytes)) {
     // CloudWatch Logs gzips once; a second layer means something upstream compressed again.
@@ -66,6 +60,32 @@ export async function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: 
   if (bytes.length > maxRecordBytes) {
     throw new RecordError('too_large', `record is ${bytes.length} bytes, more than ${maxRecordBytes} (FIRETAP_MAX_RECORD_BYTES)`);
   }
+  return bytes;
+}
+
+/**
+ * Decodes one CloudWatch Logs subscription record: gunzip exactly once (see unwrapRecord), then JSON.
+ * Throws RecordError for anything that is not a subscription message.
+ */
+export async function parseCloudWatchLogsRecord(record: Buffer, maxRecordBytes: number): Promise<CloudWatchLogsMessage[]> {
+  return parseCloudWatchLogsJson(await unwrapRecord(record, maxRecordBytes));
+}
+
+/**
+ * True when (uncompressed) record bytes look like a subscription message: a JSON object naming its
+ * messageType or logEvents near the start, as CloudWatch Logs writes it. Used to tell subscription
+ * records from raw ones; a record that passes is then parsed strictly.
+ */
+export function looksLikeSubscriptionMessage(bytes: Buffer): boolean {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] !== 0x7b) return false;
+  const head = bytes.toString('latin1', i, Math.min(bytes.length, i + 512));
+  return head.includes('"messageType"') || head.includes('"logEvents"');
+}
+
+/** Parses the uncompressed bytes of a subscription record (one message, or older set-ups' one per line). */
+export function parseCloudWatchLogsJson(bytes: Buffer): CloudWatchLogsMessage[] {
   const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
@@ -116,12 +136,6 @@ function validateMessage(value: unknown): CloudWatchLogsMessage {
 }
 
 const RESOURCE_KEYS = new Set(['cloud.provider', 'cloud.account.id', 'cloud.region', 'aws.log.group.names', 'aws.log.stream.names']);
-const SCOPE = (() => {
-  // InstrumentationScope { name = 1; version = 2 }, encoded once.
-  const w = Writer.create();
-  w.uint32(tag(1, WIRE_LEN)).string(SCOPE_NAME).uint32(tag(2, WIRE_LEN)).string(VERSION);
-  return w.finish();
-})();
 
 /** Groups a message's events by the account and region they belong to (extractedFields may differ per event). */
 function groupEvents(m: CloudWatchLogsMessage, region: string | undefined): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
@@ -147,15 +161,18 @@ function encodeResource(m: CloudWatchLogsMessage, account: string, region: strin
   attr(encodeStringArrayKeyValue('aws.log.group.names', [m.logGroup]));
   attr(encodeStringArrayKeyValue('aws.log.stream.names', [m.logStream]));
   const written = new Set(RESOURCE_KEYS);
+  const add = (key: string, value: string) => {
+    if (written.has(key)) return;
+    written.add(key);
+    attr(encodeStringKeyValue(key, value));
+  };
+  const named = ctx.logs?.names.match(m.logGroup, m.logStream);
+  if (named) for (const [key, value] of named) add(key, value);
   const scope = region !== undefined ? ctx.enrichment?.scope(account, region) : undefined;
   if (scope) {
     const found = logResourceAttributes(scope, m.logGroup, m.logStream);
     if (found) {
-      for (const [key, value] of Object.entries(found.attributes)) {
-        if (written.has(key)) continue;
-        written.add(key);
-        attr(encodeStringKeyValue(key, value));
-      }
+      for (const [key, value] of Object.entries(found.attributes)) add(key, value);
       ctx.stats?.hit('AWS/Logs');
     } else {
       ctx.stats?.miss('AWS/Logs');
@@ -166,68 +183,20 @@ function encodeResource(m: CloudWatchLogsMessage, account: string, region: strin
 }
 
 /**
- * Writes the log events of parsed messages into the batch, one ResourceLogs per (account, region,
- * log group, log stream). CONTROL_MESSAGEs write nothing. When the batch reaches maxBatchBytes
- * between two events, the open messages are closed and a continuation is returned that carries on
- * after the caller has flushed the batch.
+ * The log groups of parsed messages, one per (account, region, log group, log stream); CONTROL_MESSAGEs
+ * give none. Events that are CloudTrail records get their fields as attributes.
  */
-export function appendCloudWatchLogs(messages: readonly CloudWatchLogsMessage[], batch: OtlpBatch, ctx: CloudWatchLogsContext): Continuation | undefined {
-  const work: Array<{ resource: Uint8Array; events: CloudWatchLogEvent[] }> = [];
+export function cloudWatchLogGroups(messages: readonly CloudWatchLogsMessage[], ctx: CloudWatchLogsContext): LogGroup[] {
+  const out: LogGroup[] = [];
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
-    for (const g of groupEvents(m, ctx.region)) {
-      work.push({ resource: encodeResource(m, g.account, g.region, ctx), events: g.events });
-    }
+    if (ctx.logs) extractCloudTrail(m, ctx.logs.cloudTrail);
+    for (const g of groupEvents(m, ctx.region)) out.push({ resource: encodeResource(m, g.account, g.region, ctx), events: g.events });
   }
-  return writeFrom(work, 0, 0, batch, ctx);
+  return out;
 }
 
-function writeFrom(
-  work: Array<{ resource: Uint8Array; events: CloudWatchLogEvent[] }>,
-  groupIndex: number,
-  eventIndex: number,
-  batch: OtlpBatch,
-  ctx: CloudWatchLogsContext,
-): Continuation | undefined {
-  const w = batch.writer;
-  for (let gi = groupIndex; gi < work.length; gi++) {
-    const { resource, events } = work[gi]!;
-    // ResourceLogs { resource = 1; scope_logs = 2 } → ScopeLogs { scope = 1; log_records = 2 }
-    w.uint32(tag(1, WIRE_LEN)).fork();
-    w.uint32(tag(1, WIRE_LEN)).bytes(resource);
-    w.uint32(tag(2, WIRE_LEN)).fork();
-    w.uint32(tag(1, WIRE_LEN)).bytes(SCOPE);
-    for (let ei = gi === groupIndex ? eventIndex : 0; ei < events.length; ei++) {
-      writeLogRecord(events[ei]!, ctx.observedAtMs, batch);
-      const more = ei + 1 < events.length || gi + 1 < work.length;
-      if (more && batch.bytes >= ctx.maxBatchBytes) {
-        w.ldelim().ldelim();
-        const [nextGroup, nextEvent] = ei + 1 < events.length ? [gi, ei + 1] : [gi + 1, 0];
-        return () => writeFrom(work, nextGroup, nextEvent, batch, ctx);
-      }
-    }
-    w.ldelim().ldelim();
-  }
-  return undefined;
-}
-
-const EVENT_ID = Buffer.from('log.record.uid');
-
-/** LogRecord { time_unix_nano = 1; body = 5; attributes = 6; observed_time_unix_nano = 11 }. */
-function writeLogRecord(e: CloudWatchLogEvent, observedAtMs: number, batch: OtlpBatch): void {
-  const w = batch.writer;
-  w.uint32(tag(2, WIRE_LEN)).fork();
-  w.uint32(tag(1, WIRE_FIXED64));
-  writeFixed64Nanos(w, e.timestamp);
-  w.uint32(tag(5, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(e.message).ldelim();
-  if (typeof e.id === 'string') {
-    w.uint32(tag(6, WIRE_LEN)).fork();
-    w.uint32(tag(1, WIRE_LEN)).bytes(EVENT_ID);
-    w.uint32(tag(2, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(e.id).ldelim();
-    w.ldelim();
-  }
-  w.uint32(tag(11, WIRE_FIXED64));
-  writeFixed64Nanos(w, observedAtMs);
-  w.ldelim();
-  batch.items++;
+/** Writes the log events of parsed messages into the batch (see appendLogGroups). */
+export function appendCloudWatchLogs(messages: readonly CloudWatchLogsMessage[], batch: OtlpBatch, ctx: CloudWatchLogsContext): Continuation | undefined {
+  return appendLogGroups(cloudWatchLogGroups(messages, ctx), batch, ctx);
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
 import { deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
-import { METRIC_FORMATS, type MetricFormat } from '../pipeline/record-codecs.ts';
+import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../pipeline/record-codecs.ts';
 import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler.ts';
 import { admission } from '../server/admission.ts';
 import { createAccessKeyCheck } from './auth.ts';
@@ -104,9 +104,10 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   for (const signal of ['metrics', 'logs'] as const) {
     app.post(FIREHOSE_ROUTES[signal], { schema: { headers: headersSchema, response: { 200: responseSchema } }, compress: false }, async (request, reply) => {
       const receivedAtMs = Date.now();
-      const format = (request.query as { format?: string }).format ?? 'auto';
-      if (!(METRIC_FORMATS as readonly string[]).includes(format)) {
-        throw new FiretapError('FIRETAP_BAD_REQUEST', `unknown ?format=${format.slice(0, 40)}; expected one of ${METRIC_FORMATS.join(', ')}`);
+      const formats: readonly string[] = signal === 'metrics' ? METRIC_FORMATS : LOG_FORMATS;
+      const format = (request.query as { format?: string }).format ?? config[signal].format;
+      if (!formats.includes(format)) {
+        throw new FiretapError('FIRETAP_BAD_REQUEST', `unknown ?format=${String(format).slice(0, 40)} on ${FIREHOSE_ROUTES[signal]}; expected one of ${formats.join(', ')}`);
       }
       const body = request.body as Buffer;
       metrics.requestBytes.observe({ route: FIREHOSE_ROUTES[signal] }, body.length);
@@ -125,7 +126,7 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
       const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
       request.firetapReport = report;
       const bodyDigest = await sha256InSlices(body);
-      await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, receivedAtMs, log: request.log, bodyDigest, metricFormat: format as MetricFormat }, report);
+      await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, bodyDigest, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat }, report);
       return reply.type('application/json').send(firehoseResponse(requestId));
     });
   }

@@ -12,7 +12,8 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
-import { RECORD_CODECS, type MetricFormat, type RecordContext } from './record-codecs.ts';
+import type { LogOptions } from '../decode/log-options.ts';
+import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, type RecordContext } from './record-codecs.ts';
 
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
 const TIME_SLICE_MS = 10;
@@ -25,6 +26,8 @@ export interface PipelineDeps {
   /** The tag cache, when enrichment is on. */
   readonly enrichment: Enrichment | undefined;
   readonly ledger: DeliveryLedger;
+  /** The logs settings, compiled once. */
+  readonly logs: LogOptions;
 }
 
 export interface Delivery {
@@ -35,9 +38,12 @@ export interface Delivery {
   readonly commonAttributes: Readonly<Record<string, string>>;
   /** Region of the delivery stream, from X-Amz-Firehose-Source-Arn. */
   readonly region: string | undefined;
+  /** Account of the delivery stream, from X-Amz-Firehose-Source-Arn. */
+  readonly account: string | undefined;
   readonly receivedAtMs: number;
   readonly log: FastifyBaseLogger;
   readonly metricFormat: MetricFormat;
+  readonly logFormat: LogFormat;
   /** SHA-256 of the request body: with the request id, what identifies a retry of the same request. */
   readonly bodyDigest: string;
 }
@@ -74,12 +80,15 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   const ctx: RecordContext = {
     resourceAttributes: resourceAttributes(d.commonAttributes, config.resourceAttributes),
     region: d.region,
+    account: d.account,
     observedAtMs: d.receivedAtMs,
     maxBatchBytes: config.export.maxBatchBytes,
     maxRecordBytes: config.maxRecordBytes,
     enrichment: deps.enrichment,
     stats: new EnrichmentStats(),
     metricFormat: d.metricFormat,
+    logFormat: d.logFormat,
+    logs: deps.logs,
   };
   const batch = new OtlpBatch();
   const inFlight = new Set<Promise<void>>();
@@ -246,7 +255,7 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
     }
     throw new FiretapError(
       'FIRETAP_ALL_RECORDS_INVALID',
-      `none of the ${total} record(s) could be decoded as ${d.signal === 'metrics' ? 'CloudWatch Metric Streams OpenTelemetry 1.0' : 'CloudWatch Logs subscription'} data; record ${first.index}: ${first.message}`,
+      `none of the ${total} record(s) could be decoded as ${formatDescription(d.signal, d.signal === 'metrics' ? d.metricFormat : d.logFormat)} data; record ${first.index}: ${first.message}`,
     );
   }
   if (!deps.deadLetter) return;

@@ -1,6 +1,9 @@
 import type { Signal } from '../config/schema.ts';
 import { decodeBase64 } from '../decode/base64.ts';
-import { appendCloudWatchLogs, parseCloudWatchLogsRecord, type Continuation } from '../decode/cloudwatch-logs.ts';
+import { cloudWatchLogGroups, looksLikeSubscriptionMessage, parseCloudWatchLogsJson, unwrapRecord } from '../decode/cloudwatch-logs.ts';
+import type { LogOptions } from '../decode/log-options.ts';
+import { rawLogGroups } from '../decode/raw-logs.ts';
+import { appendLogGroups, type Continuation } from '../otlp/log-records.ts';
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
 import { isJsonMetricRecord, jsonMetricRecordToFrames } from '../decode/metric-stream-json.ts';
 import { lengthPrefix } from '../decode/length-prefixed.ts';
@@ -12,6 +15,8 @@ import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 export interface RecordContext {
   readonly resourceAttributes: readonly EncodedAttribute[];
   readonly region: string | undefined;
+  /** Account of the delivery stream, from X-Amz-Firehose-Source-Arn. */
+  readonly account: string | undefined;
   readonly observedAtMs: number;
   readonly maxBatchBytes: number;
   readonly maxRecordBytes: number;
@@ -19,11 +24,30 @@ export interface RecordContext {
   readonly stats: EnrichmentStats;
   /** Metric-stream output format of the records: detected per record by default. */
   readonly metricFormat: MetricFormat;
+  /** How records of the logs route are read: detected per record by default. */
+  readonly logFormat: LogFormat;
+  readonly logs: LogOptions;
 }
 
 /** CloudWatch Metric Streams output formats firetap reads (`?format=` on the metrics route). */
 export const METRIC_FORMATS = ['auto', 'opentelemetry1.0', 'json'] as const;
 export type MetricFormat = (typeof METRIC_FORMATS)[number];
+
+/**
+ * Record formats of the logs route (`?format=`): `auto` reads CloudWatch Logs subscription records as
+ * such and anything else as raw lines (WAF and VPC flow logs recognised); `cloudwatch-logs` refuses what
+ * is not a subscription record; the others read every record raw (see RawFormat).
+ */
+export const LOG_FORMATS = ['auto', 'cloudwatch-logs', 'lines', 'record', 'vpc-flow-logs', 'waf'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** What a route told a format expects, for messages that say what records could not be read as. */
+export function formatDescription(signal: Signal, format: MetricFormat | LogFormat): string {
+  if (signal === 'metrics') {
+    return format === 'json' ? 'CloudWatch Metric Streams JSON' : format === 'opentelemetry1.0' ? 'CloudWatch Metric Streams OpenTelemetry 1.0' : 'CloudWatch Metric Streams (OpenTelemetry 1.0 or JSON)';
+  }
+  return format === 'cloudwatch-logs' ? 'CloudWatch Logs subscription' : format === 'auto' ? 'CloudWatch Logs subscription or raw log' : `${format} log`;
+}
 
 /**
  * Decodes one record's base64 `data` into the batch, throwing RecordError when it is bad (the batch
@@ -49,7 +73,10 @@ export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
     const bytes = decodeBase64(data);
     if (bytes.length === 0) return undefined;
     // The batch is written only after the record parsed: a bad record leaves nothing behind.
-    const messages = await parseCloudWatchLogsRecord(bytes, ctx.maxRecordBytes);
-    return appendCloudWatchLogs(messages, batch, ctx);
+    const plain = await unwrapRecord(bytes, ctx.maxRecordBytes);
+    const format = ctx.logFormat;
+    const subscription = format === 'cloudwatch-logs' || (format === 'auto' && looksLikeSubscriptionMessage(plain));
+    const groups = subscription ? cloudWatchLogGroups(parseCloudWatchLogsJson(plain), ctx) : rawLogGroups(plain, format, ctx);
+    return appendLogGroups(groups, batch, ctx);
   },
 };

@@ -158,3 +158,85 @@ export function sampleDatapoints(n: number, timeMs = 1_795_000_000_000): CloudWa
     return { ...s, dimensions: { ...s.dimensions }, timeMs: timeMs + (i % 60) * 1000, count: 60, sum: v * 60, min: v / 2, max: v * 2, percentiles: { 0.99: v * 1.9 } };
   });
 }
+
+/** VPC flow log lines in the default format, as the VPC documentation's examples lay them out. */
+export const FLOW_LOG_LINES = {
+  accepted: '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1795000010 1795000070 ACCEPT OK',
+  rejected: '2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1795000010 1795000070 REJECT OK',
+  noData: '2 123456789010 eni-1a2b3c4d5e6f7a8b9 - - - - - - - 1795000076 1795000134 - NODATA',
+};
+
+/** A custom flow log format (a subset of the fields a flow log can be created with) and a line in it. */
+export const CUSTOM_FLOW_LOG = {
+  format: '${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${account-id} ${type} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${packets} ${start} ${end} ${action} ${tcp-flags} ${log-status}',
+  line: '3 vpc-05417e6a2bf3e5a11 subnet-0a7a8a5e7a1c2d3e4 i-01234567890123456 eni-1111aaaa2222bbbb3 123456789010 IPv4 10.0.1.5 10.0.2.7 49761 3306 6 5228 20 1795000092 1795000149 ACCEPT 19 OK',
+};
+
+/** An AWS WAF web ACL log, with the fields the WAF documentation lists. */
+export function wafLog(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    timestamp: 1_795_000_123_456,
+    formatVersion: 1,
+    webaclId: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-acl/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+    terminatingRuleId: 'AWS-AWSManagedRulesSQLiRuleSet',
+    terminatingRuleType: 'MANAGED_RULE_GROUP',
+    action: 'BLOCK',
+    httpSourceName: 'ALB',
+    httpSourceId: '123456789012-app/shop-alb/50dc6c495c0c9188',
+    ruleGroupList: [],
+    rateBasedRuleList: [],
+    nonTerminatingMatchingRules: [],
+    responseCodeSent: 403,
+    httpRequest: {
+      clientIp: '203.0.113.7',
+      country: 'NL',
+      headers: [
+        { name: 'Host', value: 'shop.example.com' },
+        { name: 'User-Agent', value: 'curl/8.5.0' },
+      ],
+      uri: '/products',
+      args: 'id=1%27%20OR%201=1',
+      httpVersion: 'HTTP/1.1',
+      httpMethod: 'GET',
+      requestId: '1-67a1b2c3-0123456789abcdef01234567',
+    },
+    labels: [{ name: 'awswaf:managed:aws:sql-database:SQLi_QueryArguments' }],
+    ...overrides,
+  };
+}
+
+/** A CloudTrail management event as a trail writes it to its CloudWatch Logs log group (one event per log event). */
+export function cloudTrailRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'AssumedRole',
+      principalId: 'AROAEXAMPLEID:deployer',
+      arn: 'arn:aws:sts::123456789012:assumed-role/deploy/deployer',
+      accountId: '123456789012',
+      accessKeyId: 'ASIAEXAMPLEKEY',
+      sessionContext: {
+        sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEID', arn: 'arn:aws:iam::123456789012:role/deploy', accountId: '123456789012', userName: 'deploy' },
+        attributes: { creationDate: '2026-11-22T08:00:00Z', mfaAuthenticated: 'false' },
+      },
+    },
+    eventTime: '2026-11-22T08:15:30Z',
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'TerminateInstances',
+    awsRegion: 'eu-west-1',
+    sourceIPAddress: '198.51.100.23',
+    userAgent: 'aws-cli/2.17.0 Python/3.12.4',
+    errorCode: 'Client.UnauthorizedOperation',
+    errorMessage: 'You are not authorized to perform this operation.',
+    requestParameters: { instancesSet: { items: [{ instanceId: 'i-0abc1234def567890' }] } },
+    responseElements: null,
+    requestID: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE22222',
+    eventID: 'e1f2a3b4-5678-90ab-cdef-EXAMPLE33333',
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: '123456789012',
+    eventCategory: 'Management',
+    ...overrides,
+  };
+}

@@ -88,13 +88,23 @@ describe('Grafana Alloy loki.source.awsfirehose payloads', () => {
       expect(metrics).toContain('firetap_records_rejected_total{signal="logs",reason="base64"} 1');
     });
 
-    it.each(['direct_put.json', 'direct_put_with_non_json_message.json'])('%s is refused on the CloudWatch Logs route, naming why', async (file) => {
-      // Direct PUT records are not CloudWatch Logs subscription messages. Alloy forwards them as raw
-      // lines; firetap's logs route is for CloudWatch Logs, so the request is refused (Firehose keeps
-      // the data and retries, then backs it up to S3) with a message saying what the record was not.
-      const { res } = await post(file);
-      expect(res.statusCode).toBe(400);
-      expect(res.json().errorMessage).toContain('could be decoded as CloudWatch Logs subscription data');
+    it.each([
+      ['direct_put.json', ['{"CHANGE":-0.23,"PRICE":4.8,"TICKER_SYMBOL":"NGC","SECTOR":"HEALTHCARE"}', '{"CHANGE":6.76,"PRICE":82.56,"TICKER_SYMBOL":"SLW","SECTOR":"ENERGY"}', '{"CHANGE":-5.92,"PRICE":199.08,"TICKER_SYMBOL":"HJV","SECTOR":"ENERGY"}']],
+      ['direct_put_with_non_json_message.json', ['hola esto es una prueba']],
+    ])('%s (Direct PUT) yields one log record per record, its text verbatim, on the delivery stream\'s resource', async (file, lines) => {
+      const { res, logs } = await post(file);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().requestId).toBe(headers['x-amz-firehose-request-id']);
+      expect(logs.map((l) => l.body)).toEqual(lines);
+      expect(logs[0]!.resource).toEqual({ 'cloud.provider': 'aws', 'cloud.account.id': '123', 'cloud.region': 'us-east-2' });
+    });
+
+    it.each(['direct_put.json', 'direct_put_with_non_json_message.json'])('%s is refused on a route told ?format=cloudwatch-logs, naming why', async (file) => {
+      // Where only CloudWatch Logs may arrive, anything else is refused (Firehose keeps the data, retries,
+      // then backs it up to S3) with a message saying what the record was not.
+      const res = await send('/firehose/logs?format=cloudwatch-logs', encode(read(join(ALLOY, file))), { ...headers, ...extraHeaders });
+      expect(res.res.statusCode).toBe(400);
+      expect(res.res.json().errorMessage).toContain('could be decoded as CloudWatch Logs subscription data');
     });
   });
 });
@@ -145,7 +155,7 @@ describe('Vector aws_kinesis_firehose payloads', () => {
 
 describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
   const headers = { 'x-amz-firehose-request-id': 'otel-conformance', 'x-amz-firehose-protocol-version': '1.0' };
-  const cwlog = (file: string) => send('/firehose/logs', firehoseBody([gzipSync(read(join(OTEL, 'cwlog/testdata', file)))], 'otel-conformance'), headers);
+  const cwlog = (file: string, url = '/firehose/logs') => send(url, firehoseBody([gzipSync(read(join(OTEL, 'cwlog/testdata', file)))], 'otel-conformance'), headers);
   const resources = (logs: Array<Record<string, any>>) => [...new Set(logs.map((l) => JSON.stringify([l.resource['cloud.account.id'], l.resource['cloud.region'] ?? null])))].map((s) => JSON.parse(s));
 
   it('cwlog single_record yields 2 log records with the semantic-convention attributes', async () => {
@@ -162,10 +172,17 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
     expect(logs).toHaveLength(0);
   });
 
-  it('cwlog invalid_records is refused with 400', async () => {
-    const { res } = await cwlog('invalid_records');
+  it('cwlog invalid_records is refused with 400 where the route is told ?format=cloudwatch-logs (the receiver\'s cwlogs encoding)', async () => {
+    const { res } = await cwlog('invalid_records', '/firehose/logs?format=cloudwatch-logs');
     expect(res.statusCode).toBe(400);
     expect(res.json().errorMessage).toContain('no messageType');
+  });
+
+  it('cwlog invalid_records (a gzipped JSON line that is no subscription message) is forwarded as a raw line by format detection', async () => {
+    const { res, logs } = await cwlog('invalid_records');
+    expect(res.statusCode).toBe(200);
+    expect(logs).toHaveLength(1);
+    expect(JSON.parse(logs[0]!.body)).toHaveProperty('TICKER_SYMBOL');
   });
 
   it.each([
@@ -249,8 +266,17 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
     expect(point!.quantileValues.map((q: { quantile?: number }) => q.quantile ?? 0)).toEqual(quantiles);
   });
 
-  it('firehoselog firehose_log.json (a Route 53 resolver record, Direct PUT) is refused on the CloudWatch Logs route', async () => {
-    const { res } = await send('/firehose/logs', read(join(OTEL, 'firehoselog/testdata/firehose_log.json')), headers);
+  it('firehoselog firehose_log.json (a Route 53 resolver record, Direct PUT) yields one log record on the source ARN\'s account and region', async () => {
+    const source = 'arn:aws:firehose:us-east-1:123456789:deliverystream/testStream';
+    const { res, logs } = await send('/firehose/logs', read(join(OTEL, 'firehoselog/testdata/firehose_log.json')), { ...headers, 'x-amz-firehose-source-arn': source });
+    expect(res.statusCode).toBe(200);
+    expect(logs).toHaveLength(1);
+    expect(JSON.parse(logs[0]!.body)).toMatchObject({ account_id: '428152502467', region: 'us-east-1', query_name: '172.144.52.116.in-addr.arpa.', query_type: 'PTR' });
+    expect(logs[0]!.resource).toEqual({ 'cloud.provider': 'aws', 'cloud.account.id': '123456789', 'cloud.region': 'us-east-1' });
+  });
+
+  it('firehoselog firehose_log.json is refused on a route told ?format=cloudwatch-logs', async () => {
+    const { res } = await send('/firehose/logs?format=cloudwatch-logs', read(join(OTEL, 'firehoselog/testdata/firehose_log.json')), headers);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ requestId: 'otel-conformance', errorMessage: expect.stringContaining('no messageType') });
   });

@@ -61,6 +61,8 @@ const cases: Case[] = [
   { name: 'a backend that is down', sink: { status: 503, headers: { 'retry-after': '3' } }, body: body([metricRecord]), status: 503, error: /answered 503.*deadline/, retryAfter: true },
   { name: 'a backend that rejects the data', sink: { status: 400 }, body: body([metricRecord]), status: 502, error: 'answered 400' },
   { name: 'an unknown ?format', url: '/firehose/metrics?format=csv', body: body([metricRecord]), status: 400, error: 'unknown ?format=csv' },
+  { name: 'an unknown ?format on the logs route', url: '/firehose/logs?format=syslog', body: body([logRecord]), status: 400, error: 'unknown ?format=syslog on /firehose/logs; expected one of auto, cloudwatch-logs' },
+  { name: 'only raw records on a logs route configured for CloudWatch Logs only', env: { FIRETAP_LOGS_FORMAT: 'cloudwatch-logs' }, url: '/firehose/logs', body: body([Buffer.from('plain text')]), status: 400, error: 'could be decoded as CloudWatch Logs subscription data' },
   { name: 'a JSON metric-stream record on a route told ?format=opentelemetry1.0', url: '/firehose/metrics?format=opentelemetry1.0', body: body([Buffer.from('{"namespace":"AWS/EC2"}')]), status: 400, error: 'told ?format=opentelemetry1.0' },
   { name: 'GET on a Firehose route', method: 'GET', status: 405, firehose: false },
   { name: 'an unknown route', url: '/firehose/traces', body: body([]), status: 404, firehose: false },

@@ -9,12 +9,13 @@ import { buildTestApp } from '../helpers/build-test-app.ts';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The shell blocks of the README's "Try it" section that call curl against the service. */
+/** The shell blocks of the README that post to a Firehose route of a local service (Try it, Log sources …). */
 function readmeCurlCommands(): string[] {
   const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
-  const section = readme.split(/^## /m).find((s) => s.startsWith('Try it'));
-  if (!section) throw new Error('README has no "## Try it" section');
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\\\n\s*/g, ' ').trim()).filter((c) => c.startsWith('curl'));
+  if (!/^## Try it$/m.test(readme)) throw new Error('README has no "## Try it" section');
+  return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!.replace(/\\\n\s*/g, ' ').trim())
+    .filter((c) => c.startsWith('curl') && /localhost:8080\/firehose\//.test(c));
 }
 
 describe('the README examples', () => {
@@ -26,7 +27,7 @@ describe('the README examples', () => {
 
   it('work verbatim against the service: every curl gets a Firehose 200 and the data is printed', async () => {
     const commands = readmeCurlCommands();
-    expect(commands.length).toBeGreaterThanOrEqual(4);
+    expect(commands.length).toBeGreaterThanOrEqual(5);
     const t = await buildTestApp();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (t.app.server.address() as { port: number }).port;
@@ -37,6 +38,8 @@ describe('the README examples', () => {
     }
     const lines = t.debug();
     expect(lines.filter((l) => l.signal === 'metrics').length).toBeGreaterThanOrEqual(12); // 6 data points, plain and gzipped
-    expect(lines.filter((l) => l.signal === 'logs').map((l) => l.body)).toContain('{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n');
+    const logs = lines.filter((l) => l.signal === 'logs');
+    expect(logs.map((l) => l.body)).toContain('{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n');
+    expect(logs.filter((l) => l.attributes['aws.vpc.flow_log.action'] === 'REJECT')).toHaveLength(1);
   });
 });

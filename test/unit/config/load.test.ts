@@ -97,15 +97,33 @@ describe('loadConfig', () => {
     [{ FIRETAP_CONFIG: '/nonexistent/firetap.yaml' }, 'FIRETAP_CONFIG: cannot read /nonexistent/firetap.yaml'],
     [{ FIRETAP_CONFIG: join(dir, 'list.yaml') }, 'must hold a mapping of settings, not a list'],
     [{ FIRETAP_CONFIG: join(dir, 'unknown.yaml') }, 'Unrecognized key'],
+    [{ FIRETAP_LOGS_FORMAT: 'syslog' }, 'FIRETAP_LOGS_FORMAT: Invalid option: expected one of "auto"|"cloudwatch-logs"'],
+    [{ FIRETAP_METRICS_FORMAT: 'opentelemetry0.7' }, 'FIRETAP_METRICS_FORMAT'],
+    [{ FIRETAP_VPC_FLOW_LOG_FORMAT: 'version account-id' }, 'FIRETAP_VPC_FLOW_LOG_FORMAT: expected ${field} tokens'],
+    [{ FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster},/logs/{namespace}.{pods}' }, 'FIRETAP_LOG_NAME_PATTERNS [1]: unknown placeholder {pods}'],
+    [{ FIRETAP_DETECT_CLOUDTRAIL: 'maybe' }, 'FIRETAP_DETECT_CLOUDTRAIL: expected true or false'],
   ])('refuses %j', (env, message) => {
     file('list.yaml', '- a\n- b\n');
     file('unknown.yaml', 'prot: 1\n');
     expect(problem(env)).toContain(message);
   });
 
+  it('reads how each route reads its records, and the log source settings', () => {
+    const c = loadConfig({
+      FIRETAP_LOGS_FORMAT: 'vpc-flow-logs',
+      FIRETAP_METRICS_FORMAT: 'json',
+      FIRETAP_CLOUDTRAIL_LOG_GROUPS: 'aws-cloudtrail-logs-*, /org/trail',
+      FIRETAP_DETECT_CLOUDTRAIL: 'false',
+      FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster} {namespace}.{pod}.{container}',
+    });
+    expect(c.logs).toMatchObject({ format: 'vpc-flow-logs', cloudTrailLogGroups: ['aws-cloudtrail-logs-*', '/org/trail'], detectCloudTrail: false, namePatterns: ['/logs/{cluster} {namespace}.{pod}.{container}'] });
+    expect(c.logs.vpcFlowLogFormat).toMatch(/^\$\{version\} \$\{account-id\}/);
+    expect(c.metrics.format).toBe('json');
+  });
+
   it('never echoes an access key or an exporter header in an error', () => {
     const message = problem({ FIRETAP_ACCESS_KEYS: 'x'.repeat(5000), OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=' });
-    expect(message).toContain('accessKeys');
+    expect(message).toContain('FIRETAP_ACCESS_KEYS [0]: Too big');
     expect(message).not.toContain('xxxxxxxx');
   });
 });

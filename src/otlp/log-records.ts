@@ -1,0 +1,106 @@
+import type { OtlpBatch } from './batch.ts';
+import { Writer, WIRE_FIXED64, WIRE_LEN, tag, writeFixed64Nanos } from './wire.ts';
+import { SCOPE_NAME, VERSION } from '../version.ts';
+
+/**
+ * Encoded KeyValues an extractor (CloudTrail, VPC flow logs, WAF …) attached to an event. A symbol, so
+ * that no key of parsed JSON can ever stand in for it.
+ */
+export const LOG_ATTRIBUTES: unique symbol = Symbol('firetap.logAttributes');
+
+/**
+ * What becomes one OTLP LogRecord. A CloudWatch Logs event is used exactly as JSON.parse made it
+ * (`{id, timestamp, message}`); raw records are shaped the same way.
+ */
+export interface LogEvent {
+  /** Milliseconds since the epoch, when the source says when it happened. */
+  timestamp?: number | undefined;
+  /** The body: text, or bytes when a raw record is not UTF-8. */
+  message: string | Uint8Array;
+  /** `log.record.uid`: CloudWatch Logs' event id. */
+  id?: string | undefined;
+  [LOG_ATTRIBUTES]?: Uint8Array[];
+}
+
+/** The events of one OTLP Resource (an encoded Resource message). */
+export interface LogGroup {
+  readonly resource: Uint8Array;
+  readonly events: readonly LogEvent[];
+}
+
+/** Continues writing a record after the batch was flushed; returns another one if it fills up again. */
+export type Continuation = () => Continuation | undefined;
+
+export interface LogWriteContext {
+  /** When the request arrived, for observed_time_unix_nano. */
+  readonly observedAtMs: number;
+  /** The batch is handed to the exporter once it reaches this size, even in the middle of a record. */
+  readonly maxBatchBytes: number;
+}
+
+const SCOPE = (() => {
+  // InstrumentationScope { name = 1; version = 2 }, encoded once.
+  const w = Writer.create();
+  w.uint32(tag(1, WIRE_LEN)).string(SCOPE_NAME).uint32(tag(2, WIRE_LEN)).string(VERSION);
+  return w.finish();
+})();
+
+/**
+ * Writes groups of log events into the batch, one ResourceLogs per group. When the batch reaches
+ * maxBatchBytes between two events, the open messages are closed and a continuation is returned that
+ * carries on after the caller has flushed the batch.
+ */
+export function appendLogGroups(groups: readonly LogGroup[], batch: OtlpBatch, ctx: LogWriteContext): Continuation | undefined {
+  return writeFrom(groups, 0, 0, batch, ctx);
+}
+
+function writeFrom(groups: readonly LogGroup[], groupIndex: number, eventIndex: number, batch: OtlpBatch, ctx: LogWriteContext): Continuation | undefined {
+  const w = batch.writer;
+  for (let gi = groupIndex; gi < groups.length; gi++) {
+    const { resource, events } = groups[gi]!;
+    if (events.length === 0) continue;
+    // ResourceLogs { resource = 1; scope_logs = 2 } → ScopeLogs { scope = 1; log_records = 2 }
+    w.uint32(tag(1, WIRE_LEN)).fork();
+    w.uint32(tag(1, WIRE_LEN)).bytes(resource);
+    w.uint32(tag(2, WIRE_LEN)).fork();
+    w.uint32(tag(1, WIRE_LEN)).bytes(SCOPE);
+    for (let ei = gi === groupIndex ? eventIndex : 0; ei < events.length; ei++) {
+      writeLogRecord(events[ei]!, ctx.observedAtMs, batch);
+      const more = ei + 1 < events.length || gi + 1 < groups.length;
+      if (more && batch.bytes >= ctx.maxBatchBytes) {
+        w.ldelim().ldelim();
+        const [nextGroup, nextEvent] = ei + 1 < events.length ? [gi, ei + 1] : [gi + 1, 0];
+        return () => writeFrom(groups, nextGroup, nextEvent, batch, ctx);
+      }
+    }
+    w.ldelim().ldelim();
+  }
+  return undefined;
+}
+
+const EVENT_ID = Buffer.from('log.record.uid');
+
+/** LogRecord { time_unix_nano = 1; body = 5; attributes = 6; observed_time_unix_nano = 11 }. */
+function writeLogRecord(e: LogEvent, observedAtMs: number, batch: OtlpBatch): void {
+  const w = batch.writer;
+  w.uint32(tag(2, WIRE_LEN)).fork();
+  if (typeof e.timestamp === 'number' && Number.isFinite(e.timestamp)) {
+    w.uint32(tag(1, WIRE_FIXED64));
+    writeFixed64Nanos(w, e.timestamp);
+  }
+  // AnyValue { string_value = 1; bytes_value = 7 }
+  if (typeof e.message === 'string') w.uint32(tag(5, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(e.message).ldelim();
+  else w.uint32(tag(5, WIRE_LEN)).fork().uint32(tag(7, WIRE_LEN)).bytes(e.message).ldelim();
+  if (typeof e.id === 'string') {
+    w.uint32(tag(6, WIRE_LEN)).fork();
+    w.uint32(tag(1, WIRE_LEN)).bytes(EVENT_ID);
+    w.uint32(tag(2, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(e.id).ldelim();
+    w.ldelim();
+  }
+  const extra = e[LOG_ATTRIBUTES];
+  if (extra) for (const kv of extra) w.uint32(tag(6, WIRE_LEN)).bytes(kv);
+  w.uint32(tag(11, WIRE_FIXED64));
+  writeFixed64Nanos(w, observedAtMs);
+  w.ldelim();
+  batch.items++;
+}
