@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { examplePayloads } from './payloads.ts';
+import { GZIPPED, examplePayloads } from './payloads.ts';
 
 const dir = import.meta.dirname;
 for (const [name, body] of Object.entries(examplePayloads())) {
   writeFileSync(join(dir, name), body);
-  writeFileSync(join(dir, `${name}.gz`), gzipSync(body, { level: 9 }));
+  if (GZIPPED.has(name)) writeFileSync(join(dir, `${name}.gz`), gzipSync(body, { level: 9 }));
 }

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import {
   CONTROL_MESSAGE,
   FLOW_LOG_LINES,
+  eventBridgeEvent,
   lengthPrefixed,
   logsMessage,
   metricStreamRequest,
@@ -9,6 +10,9 @@ import {
 } from '../test/helpers/cloudwatch-fixtures.ts';
 
 const TIME_MS = 1_795_000_000_000; // 2026-11-18T09:46:40Z
+
+/** The samples the README also sends gzipped (Content-Encoding: gzip). */
+export const GZIPPED = new Set(['metrics-request.json', 'logs-request.json']);
 
 /** The sample requests, deterministic so that the committed files can be checked. */
 export function examplePayloads(): Record<string, string> {
@@ -32,6 +36,7 @@ export function examplePayloads(): Record<string, string> {
     JSON.stringify({ requestId, timestamp: TIME_MS + 60_000, records: records.map((r) => ({ data: Buffer.from(r).toString('base64') })) }, null, 2) + '\n';
   return {
     'metrics-request.json': body('6a1f2ee4-5b0a-4e6f-9d36-4f0d3c1b2a10', [metricsRecord]),
+    'eventbridge-event.json': JSON.stringify(eventBridgeEvent(), null, 2) + '\n',
     'vpc-flow-logs-request.json': body('7d3c2b1a-0f9e-4d8c-b7a6-5e4f3d2c1b01', [Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`), Buffer.from(`${FLOW_LOG_LINES.noData}\n`)]),
     'logs-request.json': body('0c6e1d7a-93a5-4f0e-8b7e-2d5f6a7b8c91', [gzipSync(JSON.stringify(lambda)), gzipSync(JSON.stringify(CONTROL_MESSAGE))]),
   };

@@ -14,6 +14,7 @@ import { loggerOptions } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
 import { enrichmentRoutes } from './enrich/route.ts';
+import { EVENTBRIDGE_ROUTE, eventBridgeRoutes } from './eventbridge/route.ts';
 import type { TagScraper } from './enrich/scraper.ts';
 
 export interface BuildOptions {
@@ -68,16 +69,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  await app.register(firehoseRoutes, { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), logs: compileLogOptions(config.logs) });
+  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), logs: compileLogOptions(config.logs) };
+  await app.register(firehoseRoutes, pipeline);
+  await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
 
-  const known = new Set<string>([...Object.values(FIREHOSE_ROUTES)]);
+  const known = new Set<string>([...Object.values(FIREHOSE_ROUTES), EVENTBRIDGE_ROUTE]);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     if (known.has(path)) {
-      return reply.code(405).header('allow', 'POST').send({ error: `${request.method} is not allowed on ${path}; Firehose delivers with POST` });
+      return reply.code(405).header('allow', 'POST').send({ error: `${request.method} is not allowed on ${path}; ${path === EVENTBRIDGE_ROUTE ? 'set the API destination\'s HTTP method to POST' : 'Firehose delivers with POST'}` });
     }
-    return reply.code(404).send({ error: `no route ${request.method} ${path}; Firehose routes are POST ${[...known].join(', POST ')}` });
+    return reply.code(404).send({ error: `no route ${request.method} ${path}; firetap takes POST ${[...known].join(', POST ')}` });
   });
   app.addHook('onClose', async () => {
     await Promise.all([...Object.values(exporters).map((e) => e.shutdown()), scraper?.stop()]);

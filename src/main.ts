@@ -25,6 +25,9 @@ async function main(): Promise<void> {
   if (config.accessKeys.length === 0) {
     log.warn('FIRETAP_ACCESS_KEYS is not set: every request is accepted without an access key. Set it before exposing this service.');
   }
+  if (config.eventbridge.apiKeys.length === 0 && config.eventbridge.basicAuth.length === 0) {
+    log.warn('neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events accepts every request.');
+  }
   for (const signal of ['metrics', 'logs'] as const) {
     const c = config.otlp[signal];
     if (c.endpoint) log.info({ signal, endpoint: c.endpoint, protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');

@@ -44,6 +44,10 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_CLOUDTRAIL_LOG_GROUPS', 'logs.cloudTrailLogGroups', parseList],
   ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],
   ['FIRETAP_LOG_NAME_PATTERNS', 'logs.namePatterns', parseList],
+  ['FIRETAP_EVENTBRIDGE_API_KEY_HEADER', 'eventbridge.apiKeyHeader'],
+  ['FIRETAP_EVENTBRIDGE_API_KEYS', 'eventbridge.apiKeys', parseList],
+  ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', 'eventbridge.basicAuth', parseList],
+  ['FIRETAP_EVENTBRIDGE_TIMEOUT_MS', 'eventbridge.timeoutMs'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp.endpoint'],
   ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseKeyValues],
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
@@ -89,7 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
       const from = sourceOf.has(setting) ? `${sourceOf.get(setting)}${item}` : envName ? `${envName} (${path})` : path || 'config';
       const actual = getPath(input, path);
       // Keys and headers are secrets: name the setting, never echo its value.
-      const secret = /^accessKeys|headers|externalId/.test(path);
+      const secret = /^accessKeys|headers|externalId|^eventbridge\.(apiKeys|basicAuth)/.test(path);
       const shown = actual === undefined || secret ? '' : ` (actual: ${JSON.stringify(actual)})`;
       return `${from}: ${issue.message}${shown}`;
     });

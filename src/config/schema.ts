@@ -66,6 +66,17 @@ const logsSchema = z.strictObject({
     .default([]),
 });
 
+const eventBridgeSchema = z.strictObject({
+  /** Header of an API-key connection (its "API key name"). */
+  apiKeyHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name').default('x-api-key'),
+  /** Accepted values of that header; several so that a key can be rotated. */
+  apiKeys: z.array(z.string().min(1).max(4096)).default([]),
+  /** Accepted `user:password` pairs of a Basic connection. */
+  basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'expected user:password')).default([]),
+  /** Time to deliver one event; EventBridge gives an API destination 5 seconds. */
+  timeoutMs: positiveInt.max(60_000).default(4500),
+});
+
 /** What a config file may hold, and what the environment is turned into before validation. */
 export const configSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -106,6 +117,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   enrichment: enrichmentSchema.prefault({}),
   logs: logsSchema.prefault({}),
+  eventbridge: eventBridgeSchema.prefault({}),
   metrics: z
     .strictObject({
       /** How records of /firehose/metrics are read when the request has no ?format=. */

@@ -58,6 +58,9 @@ describe('the Helm chart', () => {
     ['a role that is not a role ARN', { enrichment: { roles: [{ roleArn: 'firetap-reader' }] } }],
     ['an ALB without a certificate', { ingress: { enabled: true } }],
     ['a request timeout beyond what Firehose waits', { config: { requestTimeoutMs: 200000 } }],
+    ['a logs format firetap does not read', { sources: { logsFormat: 'syslog' } }],
+    ['a VPC flow log format without ${field} tokens', { sources: { vpcFlowLogFormat: 'version account-id' } }],
+    ['an EventBridge API key header that is no header name', { eventbridge: { apiKeyHeader: 'x api key' } }],
   ])('rejects %s', (_name, override) => {
     expect(validate(merge(defaults, override as Record<string, unknown>))).toBe(false);
   });

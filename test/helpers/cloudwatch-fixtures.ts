@@ -240,3 +240,19 @@ export function cloudTrailRecord(overrides: Record<string, unknown> = {}): Recor
     ...overrides,
   };
 }
+
+/** An EventBridge event as an API destination receives it (an EC2 state change, in the documented envelope). */
+export function eventBridgeEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: '0',
+    id: '7bf73129-1428-4cd3-a780-95db273d1602',
+    'detail-type': 'EC2 Instance State-change Notification',
+    source: 'aws.ec2',
+    account: '123456789012',
+    time: '2026-11-22T08:30:00Z',
+    region: 'eu-west-1',
+    resources: ['arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc1234def567890'],
+    detail: { 'instance-id': 'i-0abc1234def567890', state: 'stopping' },
+    ...overrides,
+  };
+}

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
 import { FakeAws, type FakeResource } from '../helpers/fake-aws.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { firehoseBody, firehoseHeaders, lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, type CloudWatchDatapoint } from '../helpers/cloudwatch-fixtures.ts';
+import { eventBridgeEvent, firehoseBody, firehoseHeaders, lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, type CloudWatchDatapoint } from '../helpers/cloudwatch-fixtures.ts';
 
 /**
  * Enrichment end to end: the real AWS SDK clients (through AWS_ENDPOINT_URL) against a loopback AWS
@@ -187,6 +187,25 @@ describe('enrichment', () => {
     expect(lambda!.resource).toMatchObject({ 'cloud.resource_id': `arn:aws:lambda:${R1}:${B}:function:checkout`, 'aws.tag.team': 'b-eu', 'aws.tag.retention': '30d', 'faas.name': 'checkout' });
     expect(vm!.resource).toMatchObject({ 'cloud.resource_id': `arn:aws:ec2:${R1}:${B}:instance/i-0aaaaaaaaaaaaaaa2`, 'aws.tag.team': 'b-eu' });
     expect(other!.resource['cloud.resource_id']).toBeUndefined();
+  });
+
+  it('puts the tags of the first known resource an EventBridge event names on its log record', async () => {
+    const t = await startApp();
+    const event = eventBridgeEvent({
+      account: A,
+      region: R2,
+      'detail-type': 'EC2 Instance State-change Notification',
+      resources: [`arn:aws:ec2:${R2}:${A}:instance/i-0unknown00000000`, `arn:aws:ec2:${R2}:${A}:instance/i-0aaaaaaaaaaaaaaa1`],
+    });
+    const res = await t.app.inject({ method: 'POST', url: '/eventbridge/events', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(event) });
+    expect(res.statusCode).toBe(200);
+    expect(sink.lines('logs')[0]!.resource).toMatchObject({
+      'cloud.account.id': A,
+      'cloud.region': R2,
+      'cloud.resource_id': `arn:aws:ec2:${R2}:${A}:instance/i-0aaaaaaaaaaaaaaa1`,
+      'aws.tag.team': 'a-us',
+      'host.type': 'm6i.large',
+    });
   });
 
   it('answers what the cache holds for a resource, behind the access key', async () => {

@@ -9,13 +9,13 @@ import { buildTestApp } from '../helpers/build-test-app.ts';
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The shell blocks of the README that post to a Firehose route of a local service (Try it, Log sources …). */
+/** The shell blocks of the README that post to a local service (Try it, Log sources, EventBridge events …). */
 function readmeCurlCommands(): string[] {
   const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
   if (!/^## Try it$/m.test(readme)) throw new Error('README has no "## Try it" section');
   return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
     .map((m) => m[1]!.replace(/\\\n\s*/g, ' ').trim())
-    .filter((c) => c.startsWith('curl') && /localhost:8080\/firehose\//.test(c));
+    .filter((c) => c.startsWith('curl') && /localhost:8080\/(firehose|eventbridge)\//.test(c));
 }
 
 describe('the README examples', () => {
@@ -27,19 +27,21 @@ describe('the README examples', () => {
 
   it('work verbatim against the service: every curl gets a Firehose 200 and the data is printed', async () => {
     const commands = readmeCurlCommands();
-    expect(commands.length).toBeGreaterThanOrEqual(5);
+    expect(commands.length).toBeGreaterThanOrEqual(6);
     const t = await buildTestApp();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (t.app.server.address() as { port: number }).port;
     for (const command of commands) {
       const { stdout } = await run('bash', ['-c', command.replaceAll('localhost:8080', `127.0.0.1:${port}`)], { cwd: ROOT });
       const answer = JSON.parse(stdout);
-      expect(answer, command).toEqual({ requestId: expect.any(String), timestamp: expect.any(Number) });
+      if (command.includes('/eventbridge/')) expect(answer, command).toEqual({ id: expect.any(String), status: 'delivered' });
+      else expect(answer, command).toEqual({ requestId: expect.any(String), timestamp: expect.any(Number) });
     }
     const lines = t.debug();
     expect(lines.filter((l) => l.signal === 'metrics').length).toBeGreaterThanOrEqual(12); // 6 data points, plain and gzipped
     const logs = lines.filter((l) => l.signal === 'logs');
     expect(logs.map((l) => l.body)).toContain('{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n');
     expect(logs.filter((l) => l.attributes['aws.vpc.flow_log.action'] === 'REJECT')).toHaveLength(1);
+    expect(logs.filter((l) => l.attributes['event.name'] === 'aws.ec2:EC2 Instance State-change Notification')).toHaveLength(1);
   });
 });

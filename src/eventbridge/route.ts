@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EnrichmentStats } from '../enrich/enrichment.ts';
+import { FiretapError } from '../errors.ts';
+import { createAccessKeyCheck } from '../firehose/auth.ts';
+import { OtlpBatch } from '../otlp/batch.ts';
+import { appendLogGroups } from '../otlp/log-records.ts';
+import { encodedAttribute } from '../otlp/wire.ts';
+import type { PipelineDeps } from '../pipeline/deliver.ts';
+import { admission } from '../server/admission.ts';
+import { answerFor } from '../server/error-handler.ts';
+import { eventLogGroup, parseEvent } from './event.ts';
+
+export const EVENTBRIDGE_ROUTE = '/eventbridge/events';
+
+/** EventBridge events are at most 256 KB; room for an input transformer's additions. */
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+/**
+ * Authentication as an EventBridge connection sends it: an API key in a header of the connection's
+ * choosing, or HTTP Basic. Open when neither is configured (warned at start, like the Firehose routes).
+ */
+function createEventAuth(config: PipelineDeps['config']['eventbridge']): ((request: FastifyRequest) => string | undefined) | undefined {
+  const { apiKeyHeader, apiKeys, basicAuth } = config;
+  if (apiKeys.length === 0 && basicAuth.length === 0) return undefined;
+  const keyOk = createAccessKeyCheck(apiKeys);
+  const basicOk = createAccessKeyCheck(basicAuth);
+  const header = apiKeyHeader.toLowerCase();
+  return (request) => {
+    const key = request.headers[header];
+    if (apiKeys.length > 0 && typeof key === 'string' && keyOk(key)) return undefined;
+    const authorization = request.headers.authorization;
+    if (basicAuth.length > 0 && typeof authorization === 'string' && /^basic /i.test(authorization)) {
+      if (basicOk(Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8'))) return undefined;
+      return 'invalid Basic credentials';
+    }
+    if (typeof key === 'string') return `invalid ${apiKeyHeader}`;
+    return apiKeys.length > 0 ? `missing ${apiKeyHeader} header${basicAuth.length > 0 ? ' or Basic credentials' : ''}` : 'missing Basic credentials';
+  };
+}
+
+/**
+ * `POST /eventbridge/events`, the target of an EventBridge API destination. EventBridge sends one event
+ * per call and waits 5 seconds at most; it retries 401, 409, 429 and 5xx answers (honouring Retry-After)
+ * and sends anything else to the rule's dead-letter queue. So: 200 once the backend accepted the event;
+ * 503 with Retry-After when the backend cannot take it in time; 400 for a body that is no event (kept
+ * in firetap's dead-letter file too when one is configured). A retried event (same id and body) that was
+ * already delivered is acknowledged without being sent twice.
+ */
+export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps): Promise<void> {
+  const { config, metrics } = deps;
+  const settings = config.eventbridge;
+  const resourceAttributes = Object.entries(config.resourceAttributes).map(([k, v]) => encodedAttribute(k, v));
+  const check = createEventAuth(settings);
+
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const answer = answerFor(err);
+    if (answer.status >= 500 && !(err instanceof FiretapError)) request.log.error({ err }, 'unexpected error');
+    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
+    return reply.code(answer.status).type('application/json').send({ error: answer.message });
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (_request, body, done) => done(null, body));
+
+  if (check) {
+    app.addHook('onRequest', async (request) => {
+      const problem = check(request);
+      if (problem) throw new FiretapError('FIRETAP_UNAUTHORIZED', problem);
+    });
+  }
+  await admission(app, { config, metrics });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.inc({ route: EVENTBRIDGE_ROUTE, status: String(reply.statusCode) });
+    metrics.requestDuration.observe({ route: EVENTBRIDGE_ROUTE }, reply.elapsedTime / 1000);
+  });
+
+  app.post(EVENTBRIDGE_ROUTE, async (request, reply) => {
+    const receivedAtMs = Date.now();
+    const text = typeof request.body === 'string' ? request.body : '';
+    let parsed: ReturnType<typeof parseEvent>;
+    try {
+      parsed = parseEvent(text);
+    } catch (err) {
+      metrics.recordsRejected.inc({ signal: 'logs', reason: 'format' });
+      if (deps.deadLetter) {
+        await deps.deadLetter.write([{ requestId: `eventbridge-${receivedAtMs}`, signal: 'logs', index: 0, reason: 'format', message: (err as Error).message, data: Buffer.from(text).toString('base64') }]);
+        metrics.deadLettered.inc({ signal: 'logs' });
+      }
+      request.log.warn({ route: EVENTBRIDGE_ROUTE, error: (err as Error).message }, 'event rejected');
+      throw err;
+    }
+    const eventId = parsed.event?.id;
+    const ledger = deps.ledger.entry(`eventbridge\u0000${eventId ?? ''}\u0000${createHash('sha256').update(text).digest('base64')}`);
+    if (ledger.complete) return reply.send({ id: eventId ?? null, status: 'already delivered' });
+
+    const stats = new EnrichmentStats();
+    const batch = new OtlpBatch();
+    appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes, enrichment: deps.enrichment, stats })], batch, { observedAtMs: receivedAtMs, maxBatchBytes: Number.POSITIVE_INFINITY });
+    const { payload, items } = batch.take();
+    metrics.items.inc({ signal: 'logs', stage: 'received' }, items);
+    const result = await deps.exporters.logs.export({ signal: 'logs', payload, items, deadline: receivedAtMs + settings.timeoutMs });
+    stats.settle();
+    for (const [namespace, n] of stats.hits) metrics.enrichmentLookups.inc({ signal: 'logs', namespace, outcome: 'hit' }, n);
+    for (const [namespace, n] of stats.misses) metrics.enrichmentLookups.inc({ signal: 'logs', namespace, outcome: 'miss' }, n);
+    metrics.exports.inc({ signal: 'logs', outcome: result.status });
+    if (result.status === 'retryable') {
+      throw new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+    }
+    if (result.status === 'permanent') throw new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+    ledger.complete = true;
+    metrics.items.inc({ signal: 'logs', stage: 'exported' }, items);
+    request.log.info({ route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs }, 'delivered');
+    return reply.send({ id: eventId ?? null, status: 'delivered' });
+  });
+}
