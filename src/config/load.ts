@@ -44,6 +44,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_CLOUDTRAIL_LOG_GROUPS', 'logs.cloudTrailLogGroups', parseList],
   ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],
   ['FIRETAP_LOG_NAME_PATTERNS', 'logs.namePatterns', parseList],
+  ['FIRETAP_LOG_METRICS', 'logs.metrics', parseList],
   ['FIRETAP_EVENTBRIDGE_API_KEY_HEADER', 'eventbridge.apiKeyHeader'],
   ['FIRETAP_EVENTBRIDGE_API_KEYS', 'eventbridge.apiKeys', parseList],
   ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', 'eventbridge.basicAuth', parseList],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_METRIC_KINDS } from '../decode/log-metrics.ts';
 import { namePatternProblem } from '../decode/log-options.ts';
 import { DEFAULT_VPC_FLOW_LOG_FORMAT, VPC_FLOW_LOG_FORMAT_PATTERN } from '../decode/vpc-flow-logs.ts';
 import { LOG_FORMATS, METRIC_FORMATS } from '../pipeline/record-codecs.ts';
@@ -64,6 +65,8 @@ const logsSchema = z.strictObject({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }))
     .default([]),
+  /** Metrics read out of CloudWatch Logs events: Lambda REPORT lines, Embedded Metric Format; `none` for neither. */
+  metrics: z.array(z.enum([...LOG_METRIC_KINDS, 'none'])).default([...LOG_METRIC_KINDS]),
 });
 
 const eventBridgeSchema = z.strictObject({

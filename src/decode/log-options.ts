@@ -1,4 +1,5 @@
 import type { CloudTrailOptions } from './cloudtrail.ts';
+import type { LogMetricKind } from './log-metrics.ts';
 import { compileFlowLogFormat, type FlowLogFormat } from './vpc-flow-logs.ts';
 
 /** How the logs decoders read what the config says, compiled once at start. */
@@ -6,6 +7,8 @@ export interface LogOptions {
   readonly vpcFlowLogFormat: FlowLogFormat;
   readonly cloudTrail: CloudTrailOptions;
   readonly names: NameRules;
+  /** Metrics read out of log events and sent to the metrics exporter. */
+  readonly metrics: ReadonlySet<LogMetricKind>;
 }
 
 export interface LogOptionsConfig {
@@ -13,6 +16,7 @@ export interface LogOptionsConfig {
   readonly cloudTrailLogGroups: readonly string[];
   readonly detectCloudTrail: boolean;
   readonly namePatterns: readonly string[];
+  readonly metrics: ReadonlyArray<LogMetricKind | 'none'>;
 }
 
 export function compileLogOptions(config: LogOptionsConfig): LogOptions {
@@ -20,6 +24,7 @@ export function compileLogOptions(config: LogOptionsConfig): LogOptions {
     vpcFlowLogFormat: compileFlowLogFormat(config.vpcFlowLogFormat),
     cloudTrail: { logGroups: nameMatcher(config.cloudTrailLogGroups), detect: config.detectCloudTrail },
     names: compileNamePatterns(config.namePatterns),
+    metrics: new Set(config.metrics.filter((k): k is LogMetricKind => k !== 'none')),
   };
 }
 

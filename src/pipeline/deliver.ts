@@ -89,6 +89,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     metricFormat: d.metricFormat,
     logFormat: d.logFormat,
     logs: deps.logs,
+    derived: d.signal === 'logs' && deps.logs.metrics.size > 0 ? new OtlpBatch() : undefined,
   };
   const batch = new OtlpBatch();
   const inFlight = new Set<Promise<void>>();
@@ -148,9 +149,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       const data = envelope.data(k);
       if (bad.some((b) => b.index === k)) continue;
       const single = new OtlpBatch();
+      const alone: RecordContext = { ...ctx, derived: undefined };
       let refusedMessage: string | undefined;
       try {
-        for (let next = await codec(data, single, ctx); ; next = next()) {
+        for (let next = await codec(data, single, alone); ; next = next()) {
           const { payload, items } = single.take();
           if (items > 0 && refusedMessage === undefined) {
             const result = await exportBatch(payload, items);
@@ -197,6 +199,45 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     while (inFlight.size >= config.export.concurrency) await Promise.race(inFlight);
   };
 
+  /**
+   * Metrics read out of log events (Lambda REPORT lines, EMF) go to the metrics exporter, a batch at a
+   * time between records. Their delivery counts like the logs': the request is acknowledged only once
+   * both went out. A backend that refuses them as bad data loses nothing the logs do not still hold:
+   * that is logged and counted, and the logs are acknowledged.
+   */
+  let derivedFirst = 0;
+  const flushDerived = async (last: number): Promise<void> => {
+    const derived = ctx.derived;
+    if (!derived || derived.items === 0) return;
+    const { payload, items } = derived.take();
+    const id = `derived-${derivedFirst}-${last}`;
+    derivedFirst = last + 1;
+    metrics.items.inc({ signal: 'metrics', stage: 'received' }, items);
+    if (ledger.delivered.has(id)) {
+      metrics.itemsSkipped.inc({ signal: 'metrics' }, items);
+      return;
+    }
+    const sending = deps.exporters.metrics.export({ signal: 'metrics', payload, items, deadline }).then(
+      (result) => {
+        metrics.exports.inc({ signal: 'metrics', outcome: result.status });
+        if (result.status === 'success') {
+          ledger.delivered.add(id);
+          metrics.items.inc({ signal: 'metrics', stage: 'exported' }, items);
+        } else if (result.status === 'retryable') {
+          failure ??= new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', `metrics read from the logs: ${result.message}`, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+        } else {
+          d.log.warn({ requestId: d.requestId, items, backendMessage: result.message }, 'the metrics backend refused the metrics read from log events; the log events themselves were delivered');
+        }
+      },
+      (err: unknown) => {
+        failure ??= new FiretapError('FIRETAP_INTERNAL', `export failed unexpectedly: ${(err as Error).message}`, { retryable: true, cause: err });
+      },
+    );
+    inFlight.add(sending);
+    void sending.finally(() => inFlight.delete(sending));
+    while (inFlight.size >= config.export.concurrency) await Promise.race(inFlight);
+  };
+
   let sliceStart = performance.now();
   const { envelope } = d;
   report.records = envelope.count;
@@ -220,12 +261,14 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       bad.push({ requestId: d.requestId, signal: d.signal, index: i, reason: err.reason, message: err.message, data: data ?? '' });
     }
     if (batch.bytes >= config.export.maxBatchBytes) await flush();
+    if (ctx.derived && ctx.derived.bytes >= config.export.maxBatchBytes) await flushDerived(i);
     if (performance.now() - sliceStart > TIME_SLICE_MS) {
       await yieldToEventLoop();
       sliceStart = performance.now();
     }
   }
   if (failure === undefined) await flush();
+  if (failure === undefined) await flushDerived(envelope.count - 1);
   await Promise.all(inFlight);
   for (const range of refused) if (failure === undefined) await isolate(range);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);

@@ -1,6 +1,7 @@
 import type { Signal } from '../config/schema.ts';
 import { decodeBase64 } from '../decode/base64.ts';
 import { cloudWatchLogGroups, looksLikeSubscriptionMessage, parseCloudWatchLogsJson, unwrapRecord } from '../decode/cloudwatch-logs.ts';
+import { LogMetricAggregator, collectLogMetrics } from '../decode/log-metrics.ts';
 import type { LogOptions } from '../decode/log-options.ts';
 import { rawLogGroups } from '../decode/raw-logs.ts';
 import { appendLogGroups, type Continuation } from '../otlp/log-records.ts';
@@ -27,6 +28,8 @@ export interface RecordContext {
   /** How records of the logs route are read: detected per record by default. */
   readonly logFormat: LogFormat;
   readonly logs: LogOptions;
+  /** Where metrics read out of log events go (the logs route only; none while records are retried alone). */
+  readonly derived: OtlpBatch | undefined;
 }
 
 /** CloudWatch Metric Streams output formats firetap reads (`?format=` on the metrics route). */
@@ -76,7 +79,13 @@ export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
     const plain = await unwrapRecord(bytes, ctx.maxRecordBytes);
     const format = ctx.logFormat;
     const subscription = format === 'cloudwatch-logs' || (format === 'auto' && looksLikeSubscriptionMessage(plain));
-    const groups = subscription ? cloudWatchLogGroups(parseCloudWatchLogsJson(plain), ctx) : rawLogGroups(plain, format, ctx);
-    return appendLogGroups(groups, batch, ctx);
+    if (!subscription) return appendLogGroups(rawLogGroups(plain, format, ctx), batch, ctx);
+    const messages = parseCloudWatchLogsJson(plain);
+    if (ctx.derived && ctx.logs.metrics.size > 0) {
+      const metrics = new LogMetricAggregator();
+      collectLogMetrics(messages, ctx.region, ctx.logs.metrics, metrics);
+      if (metrics.size > 0) appendMetricStreamRecord(lengthPrefix(metrics.frames()), ctx.derived, ctx);
+    }
+    return appendLogGroups(cloudWatchLogGroups(messages, ctx), batch, ctx);
   },
 };

@@ -189,6 +189,18 @@ describe('enrichment', () => {
     expect(other!.resource['cloud.resource_id']).toBeUndefined();
   });
 
+  it('puts the function\'s tags on the metrics read from its REPORT lines', async () => {
+    const t = await startApp();
+    const report = 'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n';
+    const record = logsRecord(logsMessage({ owner: B, logGroup: '/aws/lambda/checkout', events: [{ timestamp: 1_795_000_000_000, message: report }] }));
+    const headers = firehoseHeaders('r', { 'x-amz-firehose-access-key': 'k', 'x-amz-firehose-source-arn': `arn:aws:firehose:${R2}:${B}:deliverystream/logs` });
+    const res = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers, payload: firehoseBody([record], 'r') });
+    expect(res.statusCode).toBe(200);
+    const duration = sink.lines('metrics').find((m) => m.metric === 'aws.lambda.duration');
+    expect(duration!.attributes).toMatchObject({ FunctionName: 'checkout', 'cloud.resource_id': `arn:aws:lambda:${R2}:${B}:function:checkout`, 'aws.tag.team': 'b-us', 'aws.tag.app': 'shop' });
+    expect(duration!.resource).toMatchObject({ 'cloud.account.id': B, 'cloud.region': R2 });
+  });
+
   it('puts the tags of the first known resource an EventBridge event names on its log record', async () => {
     const t = await startApp();
     const event = eventBridgeEvent({

@@ -10,7 +10,7 @@ import { EnrichmentStats } from '../../../src/enrich/enrichment.ts';
 import { CUSTOM_FLOW_LOG, FLOW_LOG_LINES, cloudTrailRecord, logsMessage, logsRecord, wafLog } from '../../helpers/cloudwatch-fixtures.ts';
 
 const MiB = 1024 * 1024;
-const defaults: LogOptionsConfig = { vpcFlowLogFormat: DEFAULT_VPC_FLOW_LOG_FORMAT, cloudTrailLogGroups: [], detectCloudTrail: true, namePatterns: [] };
+const defaults: LogOptionsConfig = { vpcFlowLogFormat: DEFAULT_VPC_FLOW_LOG_FORMAT, cloudTrailLogGroups: [], detectCloudTrail: true, namePatterns: [], metrics: [] };
 
 async function decode(record: Buffer, logFormat: LogFormat = 'auto', options: Partial<LogOptionsConfig> = {}) {
   const ctx: RecordContext = {
@@ -25,6 +25,7 @@ async function decode(record: Buffer, logFormat: LogFormat = 'auto', options: Pa
     metricFormat: 'auto',
     logFormat,
     logs: compileLogOptions({ ...defaults, ...options }),
+    derived: undefined,
   };
   const batch = new OtlpBatch();
   const payloads: Uint8Array[] = [];

@@ -1,0 +1,219 @@
+import { otlpTypes } from '../otlp/schema.ts';
+import type { CloudWatchLogsMessage } from './cloudwatch-logs.ts';
+
+/** Metrics firetap can read out of log events (`FIRETAP_LOG_METRICS`). */
+export const LOG_METRIC_KINDS = ['lambda-report', 'emf'] as const;
+export type LogMetricKind = (typeof LOG_METRIC_KINDS)[number];
+
+/** A run of values of one series: what a CloudWatch statistic set holds. */
+interface Series {
+  readonly account: string;
+  readonly region: string | undefined;
+  readonly name: string;
+  readonly unit: string;
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: ReadonlyArray<[string, string]>;
+  readonly extra: ReadonlyArray<[string, string]>;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+/**
+ * Aggregates the values found in the log events of one record into one Summary point per series
+ * (count, sum, min as quantile 0, max as quantile 1), shaped as CloudWatch Metric Streams shape theirs
+ * (`Namespace`, `MetricName` and a `Dimensions` kvlist as attributes, account and region on the
+ * resource) so that the metric-stream rewrite — dimensions as attributes, resource tags — applies as is.
+ */
+export class LogMetricAggregator {
+  private readonly series = new Map<string, Series>();
+
+  add(s: Omit<Series, 'count' | 'sum' | 'min' | 'max' | 'firstMs' | 'lastMs'>, values: readonly number[], timeMs: number): void {
+    if (values.length === 0) return;
+    const key = JSON.stringify([s.account, s.region, s.name, s.unit, s.dimensions, s.extra]);
+    let found = this.series.get(key);
+    if (!found) this.series.set(key, (found = { ...s, count: 0, sum: 0, min: Infinity, max: -Infinity, firstMs: timeMs, lastMs: timeMs }));
+    for (const v of values) {
+      found.count++;
+      found.sum += v;
+      if (v < found.min) found.min = v;
+      if (v > found.max) found.max = v;
+    }
+    if (timeMs < found.firstMs) found.firstMs = timeMs;
+    if (timeMs > found.lastMs) found.lastMs = timeMs;
+  }
+
+  get size(): number {
+    return this.series.size;
+  }
+
+  /** ExportMetricsServiceRequest frames (unprefixed), one per account and region. */
+  frames(): Uint8Array[] {
+    const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    const nanos = (ms: number) => String(BigInt(Math.trunc(ms)) * 1_000_000n);
+    const byResource = new Map<string, { account: string; region: string | undefined; metrics: object[] }>();
+    for (const s of this.series.values()) {
+      const key = `${s.account}\u0000${s.region ?? ''}`;
+      let group = byResource.get(key);
+      if (!group) byResource.set(key, (group = { account: s.account, region: s.region, metrics: [] }));
+      group.metrics.push({
+        name: s.name,
+        unit: s.unit,
+        summary: {
+          dataPoints: [
+            {
+              startTimeUnixNano: nanos(s.firstMs),
+              timeUnixNano: nanos(s.lastMs),
+              count: String(s.count),
+              sum: s.sum,
+              quantileValues: [
+                { quantile: 0, value: s.min },
+                { quantile: 1, value: s.max },
+              ],
+              attributes: [
+                str('Namespace', s.namespace),
+                str('MetricName', s.metricName),
+                { key: 'Dimensions', value: { kvlistValue: { values: s.dimensions.map(([k, v]) => str(k, v)) } } },
+                ...s.extra.map(([k, v]) => str(k, v)),
+              ],
+            },
+          ],
+        },
+      });
+    }
+    const T = otlpTypes.ExportMetricsServiceRequest;
+    return [...byResource.values()].map((g) => {
+      const resource = [str('cloud.provider', 'aws'), str('cloud.account.id', g.account), ...(g.region ? [str('cloud.region', g.region)] : [])];
+      return T.encode(T.fromObject({ resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ scope: { name: 'firetap' }, metrics: g.metrics }] }] })).finish();
+    });
+  }
+}
+
+const LAMBDA_LOG_GROUP = /^\/aws\/lambda\/([^/]+)$/;
+
+/** REPORT line fields → metric, in the text format and in the JSON log format's `platform.report` record. */
+const REPORT_FIELDS: ReadonlyArray<{ label: string; json: string; name: string; metricName: string; unit: string }> = [
+  { label: 'Duration', json: 'durationMs', name: 'aws.lambda.duration', metricName: 'Duration', unit: 'ms' },
+  { label: 'Billed Duration', json: 'billedDurationMs', name: 'aws.lambda.billed_duration', metricName: 'BilledDuration', unit: 'ms' },
+  { label: 'Memory Size', json: 'memorySizeMB', name: 'aws.lambda.memory_size', metricName: 'MemorySize', unit: 'MBy' },
+  { label: 'Max Memory Used', json: 'maxMemoryUsedMB', name: 'aws.lambda.max_memory_used', metricName: 'MaxMemoryUsed', unit: 'MBy' },
+  { label: 'Init Duration', json: 'initDurationMs', name: 'aws.lambda.init_duration', metricName: 'InitDuration', unit: 'ms' },
+];
+
+const REPORT_VALUE = /^(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([0-9]+(?:\.[0-9]+)?) (?:ms|MB)$/;
+
+/** The numbers of a Lambda REPORT line, by REPORT_FIELDS label; undefined when the message is none. */
+export function parseLambdaReport(message: string): Map<string, number> | undefined {
+  if (message.startsWith('REPORT RequestId:')) {
+    const out = new Map<string, number>();
+    for (const part of message.split('\t')) {
+      const m = REPORT_VALUE.exec(part.trim());
+      if (m) out.set(m[1]!, Number(m[2]));
+    }
+    return out.has('Duration') ? out : undefined;
+  }
+  if (message.startsWith('{') && message.includes('"platform.report"')) {
+    let parsed: { type?: unknown; record?: { metrics?: Record<string, unknown> } };
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return undefined;
+    }
+    const metrics = parsed.type === 'platform.report' ? parsed.record?.metrics : undefined;
+    if (!metrics || typeof metrics !== 'object') return undefined;
+    const out = new Map<string, number>();
+    for (const f of REPORT_FIELDS) if (typeof metrics[f.json] === 'number' && Number.isFinite(metrics[f.json])) out.set(f.label, metrics[f.json] as number);
+    return out.has('Duration') ? out : undefined;
+  }
+  return undefined;
+}
+
+interface EmfDirective {
+  Namespace: string;
+  Dimensions: string[][];
+  Metrics: Array<{ Name: string; Unit?: string }>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * An Embedded Metric Format line's metrics: for each directive, each dimension set and each metric, the
+ * values (a number, or an array of up to 100 numbers) and the dimension values read from the root.
+ * A member that is missing or of the wrong type skips that metric or dimension set, as CloudWatch does;
+ * undefined when the message is no EMF at all.
+ */
+export function parseEmf(message: string): { timeMs: number | undefined; metrics: Array<{ namespace: string; name: string; unit: string; values: number[]; dimensions: Array<[string, string]> }> } | undefined {
+  if (!message.startsWith('{') || !message.includes('"_aws"')) return undefined;
+  let root: unknown;
+  try {
+    root = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(root) || !isObject(root._aws) || !Array.isArray(root._aws.CloudWatchMetrics)) return undefined;
+  const timeMs = isFiniteNumber(root._aws.Timestamp) ? root._aws.Timestamp : undefined;
+  const metrics: Array<{ namespace: string; name: string; unit: string; values: number[]; dimensions: Array<[string, string]> }> = [];
+  for (const d of root._aws.CloudWatchMetrics as unknown[]) {
+    if (!isObject(d) || typeof d.Namespace !== 'string' || !Array.isArray(d.Metrics)) continue;
+    const directive = d as unknown as EmfDirective;
+    const sets = Array.isArray(directive.Dimensions) && directive.Dimensions.length > 0 ? directive.Dimensions : [[]];
+    for (const m of directive.Metrics) {
+      if (!isObject(m) || typeof m.Name !== 'string') continue;
+      const raw = root[m.Name];
+      const values = isFiniteNumber(raw) ? [raw] : Array.isArray(raw) ? raw.filter(isFiniteNumber).slice(0, 100) : [];
+      if (values.length === 0) continue;
+      for (const set of sets) {
+        if (!Array.isArray(set)) continue;
+        const dimensions = set.map((name) => [name, root[name]] as [unknown, unknown]);
+        if (!dimensions.every(([k, v]) => typeof k === 'string' && typeof v === 'string')) continue;
+        metrics.push({ namespace: directive.Namespace, name: m.Name, unit: typeof m.Unit === 'string' ? m.Unit : 'None', values, dimensions: dimensions as Array<[string, string]> });
+      }
+    }
+  }
+  return { timeMs, metrics };
+}
+
+/**
+ * Reads the metrics of the log events of parsed subscription messages into the aggregator: Lambda REPORT
+ * lines of `/aws/lambda/<function>` log groups as `aws.lambda.*` (Namespace AWS/Lambda, dimension
+ * FunctionName, so that the function's tags follow), and Embedded Metric Format lines as the metrics they
+ * declare, named as CloudWatch Metric Streams name them (`amazonaws.com/<Namespace>/<Name>`), with the
+ * log group they came from as `aws.log.group.name` so they never merge with the streamed series.
+ */
+export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], region: string | undefined, kinds: ReadonlySet<LogMetricKind>, into: LogMetricAggregator): void {
+  for (const m of messages) {
+    if (m.messageType !== 'DATA_MESSAGE') continue;
+    const fn = kinds.has('lambda-report') ? LAMBDA_LOG_GROUP.exec(m.logGroup)?.[1] : undefined;
+    for (const e of m.logEvents) {
+      const account = typeof e.extractedFields?.['@aws.account'] === 'string' ? (e.extractedFields['@aws.account'] as string) : m.owner;
+      const r = typeof e.extractedFields?.['@aws.region'] === 'string' ? (e.extractedFields['@aws.region'] as string) : region;
+      if (fn !== undefined) {
+        const report = parseLambdaReport(e.message);
+        if (report) {
+          for (const f of REPORT_FIELDS) {
+            const v = report.get(f.label);
+            if (v === undefined) continue;
+            into.add({ account, region: r, name: f.name, unit: f.unit, namespace: 'AWS/Lambda', metricName: f.metricName, dimensions: [['FunctionName', fn]], extra: [] }, [v], e.timestamp);
+          }
+          continue;
+        }
+      }
+      if (kinds.has('emf')) {
+        const emf = parseEmf(e.message);
+        if (!emf) continue;
+        for (const metric of emf.metrics) {
+          into.add(
+            { account, region: r, name: `amazonaws.com/${metric.namespace}/${metric.name}`, unit: metric.unit, namespace: metric.namespace, metricName: metric.name, dimensions: metric.dimensions, extra: [['aws.log.group.name', m.logGroup]] },
+            metric.values,
+            emf.timeMs ?? e.timestamp,
+          );
+        }
+      }
+    }
+  }
+}
