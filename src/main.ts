@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   log.info({ version: VERSION, node: process.version }, 'firetap ready');
 }
 
-main().catch((err: unknown) => {
+const command = process.argv[2] === 'replay' ? import('./replay/cli.ts').then((cli) => cli.replayCommand(process.argv.slice(3), process.env, process.stdout, process.stderr)).then((code) => process.exit(code)) : main();
+
+command.catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`firetap: ${err.message}\n`);
     process.exit(2);
