@@ -7,6 +7,7 @@ import { rawLogGroups } from '../decode/raw-logs.ts';
 import { appendLogGroups, type Continuation } from '../otlp/log-records.ts';
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
 import { isJsonMetricRecord, jsonMetricRecordToFrames } from '../decode/metric-stream-json.ts';
+import { isOpenTelemetry07Record, openTelemetry07ToFrames } from '../decode/metric-stream-v07.ts';
 import { lengthPrefix } from '../decode/length-prefixed.ts';
 import { RecordError } from '../decode/record-error.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
@@ -33,7 +34,7 @@ export interface RecordContext {
 }
 
 /** CloudWatch Metric Streams output formats firetap reads (`?format=` on the metrics route). */
-export const METRIC_FORMATS = ['auto', 'opentelemetry1.0', 'json'] as const;
+export const METRIC_FORMATS = ['auto', 'opentelemetry1.0', 'opentelemetry0.7', 'json'] as const;
 export type MetricFormat = (typeof METRIC_FORMATS)[number];
 
 /**
@@ -47,7 +48,10 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** What a route told a format expects, for messages that say what records could not be read as. */
 export function formatDescription(signal: Signal, format: MetricFormat | LogFormat): string {
   if (signal === 'metrics') {
-    return format === 'json' ? 'CloudWatch Metric Streams JSON' : format === 'opentelemetry1.0' ? 'CloudWatch Metric Streams OpenTelemetry 1.0' : 'CloudWatch Metric Streams (OpenTelemetry 1.0 or JSON)';
+    if (format === 'json') return 'CloudWatch Metric Streams JSON';
+    if (format === 'opentelemetry1.0') return 'CloudWatch Metric Streams OpenTelemetry 1.0';
+    if (format === 'opentelemetry0.7') return 'CloudWatch Metric Streams OpenTelemetry 0.7.0';
+    return 'CloudWatch Metric Streams (OpenTelemetry 1.0, 0.7.0 or JSON)';
   }
   return format === 'cloudwatch-logs' ? 'CloudWatch Logs subscription' : format === 'auto' ? 'CloudWatch Logs subscription or raw log' : `${format} log`;
 }
@@ -61,15 +65,19 @@ export type RecordCodec = (data: string, batch: OtlpBatch, ctx: RecordContext) =
 export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
   metrics(data, batch, ctx) {
     const bytes = decodeBase64(data);
-    const json = ctx.metricFormat === 'json' || (ctx.metricFormat === 'auto' && isJsonMetricRecord(bytes));
-    if (json) {
+    const format = ctx.metricFormat;
+    if (format === 'json' || (format === 'auto' && isJsonMetricRecord(bytes))) {
       appendMetricStreamRecord(lengthPrefix(jsonMetricRecordToFrames(bytes)), batch, ctx);
-    } else {
-      if (ctx.metricFormat === 'opentelemetry1.0' && isJsonMetricRecord(bytes)) {
-        throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
-      }
-      appendMetricStreamRecord(bytes, batch, ctx);
+      return undefined;
     }
+    if (format === 'opentelemetry1.0' && isJsonMetricRecord(bytes)) {
+      throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
+    }
+    const v07 = format === 'opentelemetry0.7' || (format !== 'opentelemetry1.0' && isOpenTelemetry07Record(bytes));
+    if (format === 'opentelemetry1.0' && isOpenTelemetry07Record(bytes)) {
+      throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
+    }
+    appendMetricStreamRecord(v07 ? lengthPrefix(openTelemetry07ToFrames(bytes)) : bytes, batch, ctx);
     return undefined;
   },
   async logs(data, batch, ctx) {

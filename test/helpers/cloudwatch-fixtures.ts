@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
 import { otlpTypes } from '../../src/otlp/schema.ts';
 
 /**
@@ -73,6 +74,76 @@ export function metricStreamRequest(id: StreamIdentity, points: readonly CloudWa
     ],
   });
   return otlpTypes.ExportMetricsServiceRequest.encode(message).finish();
+}
+
+/**
+ * The OpenTelemetry 0.7.0 messages CloudWatch's 0.7.0 output format uses, with the field numbers of
+ * opentelemetry-proto v0.7.0 (as the CloudWatch documentation lists them), written here for the fixtures
+ * only: an encoder independent of firetap's translation.
+ */
+const V07 = protobuf.Root.fromJSON({
+  nested: {
+    v07: {
+      nested: {
+        KeyValue: { fields: { key: { type: 'string', id: 1 }, value: { type: 'AnyValue', id: 2 } } },
+        AnyValue: { fields: { stringValue: { type: 'string', id: 1 } } },
+        StringKeyValue: { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
+        Resource: { fields: { attributes: { rule: 'repeated', type: 'KeyValue', id: 1 } } },
+        ExportMetricsServiceRequest: { fields: { resourceMetrics: { rule: 'repeated', type: 'ResourceMetrics', id: 1 } } },
+        ResourceMetrics: { fields: { resource: { type: 'Resource', id: 1 }, instrumentationLibraryMetrics: { rule: 'repeated', type: 'InstrumentationLibraryMetrics', id: 2 } } },
+        InstrumentationLibraryMetrics: { fields: { metrics: { rule: 'repeated', type: 'Metric', id: 2 } } },
+        Metric: { fields: { name: { type: 'string', id: 1 }, description: { type: 'string', id: 2 }, unit: { type: 'string', id: 3 }, intGauge: { type: 'bytes', id: 4 }, doubleSummary: { type: 'DoubleSummary', id: 11 } } },
+        DoubleSummary: { fields: { dataPoints: { rule: 'repeated', type: 'DoubleSummaryDataPoint', id: 1 } } },
+        DoubleSummaryDataPoint: {
+          fields: {
+            labels: { rule: 'repeated', type: 'StringKeyValue', id: 1 },
+            startTimeUnixNano: { type: 'fixed64', id: 2 },
+            timeUnixNano: { type: 'fixed64', id: 3 },
+            count: { type: 'fixed64', id: 4 },
+            sum: { type: 'double', id: 5 },
+            quantileValues: { rule: 'repeated', type: 'ValueAtQuantile', id: 6 },
+          },
+        },
+        ValueAtQuantile: { fields: { quantile: { type: 'double', id: 1 }, value: { type: 'double', id: 2 } } },
+      },
+    },
+  },
+}).lookupType('v07.ExportMetricsServiceRequest');
+
+/** The same data as metricStreamRequest, in the OpenTelemetry 0.7.0 output format (each dimension a label). */
+export function metricStreamRequestV07(id: StreamIdentity, points: readonly CloudWatchDatapoint[], extra: Record<string, unknown> = {}): Uint8Array {
+  const metrics = points.map((p) => ({
+    name: `amazonaws.com/${p.namespace}/${p.metricName}`,
+    unit: p.unit ?? 'NoneTranslated',
+    doubleSummary: {
+      dataPoints: [
+        {
+          labels: [
+            { key: 'Namespace', value: p.namespace },
+            { key: 'MetricName', value: p.metricName },
+            ...Object.entries(p.dimensions).map(([key, value]) => ({ key, value })),
+          ],
+          startTimeUnixNano: String(BigInt(p.timeMs - 60_000) * 1_000_000n),
+          timeUnixNano: String(BigInt(p.timeMs) * 1_000_000n),
+          count: String(p.count),
+          sum: p.sum,
+          quantileValues: [
+            { quantile: 0, value: p.min },
+            ...Object.entries(p.percentiles ?? {}).map(([q, value]) => ({ quantile: Number(q), value })),
+            { quantile: 1, value: p.max },
+          ],
+        },
+      ],
+    },
+    ...extra,
+  }));
+  const resource = [
+    ['cloud.provider', 'aws'],
+    ['cloud.account.id', id.account],
+    ['cloud.region', id.region],
+    ['aws.exporter.arn', `arn:aws:cloudwatch:${id.region}:${id.account}:metric-stream/${id.streamName}`],
+  ].map(([key, value]) => ({ key, value: { stringValue: value } }));
+  return V07.encode(V07.fromObject({ resourceMetrics: [{ resource: { attributes: resource }, instrumentationLibraryMetrics: [{ metrics }] }] })).finish();
 }
 
 /** Unsigned varint32 length prefix + bytes, for each frame, concatenated: one metric-stream record. */

@@ -98,7 +98,7 @@ describe('loadConfig', () => {
     [{ FIRETAP_CONFIG: join(dir, 'list.yaml') }, 'must hold a mapping of settings, not a list'],
     [{ FIRETAP_CONFIG: join(dir, 'unknown.yaml') }, 'Unrecognized key'],
     [{ FIRETAP_LOGS_FORMAT: 'syslog' }, 'FIRETAP_LOGS_FORMAT: Invalid option: expected one of "auto"|"cloudwatch-logs"'],
-    [{ FIRETAP_METRICS_FORMAT: 'opentelemetry0.7' }, 'FIRETAP_METRICS_FORMAT'],
+    [{ FIRETAP_METRICS_FORMAT: 'otlp' }, 'FIRETAP_METRICS_FORMAT'],
     [{ FIRETAP_VPC_FLOW_LOG_FORMAT: 'version account-id' }, 'FIRETAP_VPC_FLOW_LOG_FORMAT: expected ${field} tokens'],
     [{ FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster},/logs/{namespace}.{pods}' }, 'FIRETAP_LOG_NAME_PATTERNS [1]: unknown placeholder {pods}'],
     [{ FIRETAP_DETECT_CLOUDTRAIL: 'maybe' }, 'FIRETAP_DETECT_CLOUDTRAIL: expected true or false'],
