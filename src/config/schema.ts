@@ -80,6 +80,19 @@ const eventBridgeSchema = z.strictObject({
   timeoutMs: positiveInt.max(60_000).default(4500),
 });
 
+const metersSchema = z.strictObject({
+  /** Look for meter records in log lines. */
+  enabled: z.boolean().default(true),
+  /** What precedes the JSON meter record in a log line. */
+  marker: z.string().min(1).default('meter_record_for_stream'),
+  /** A meter record is counted at most once per uniqueId within this window (Firehose retries for up to 2 hours). */
+  dedupeWindowSeconds: positiveInt.default(3 * 3600),
+  /** Where the meter records are also POSTed as a JSON array (a billing system's ingest API), if anywhere. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  headers: stringMap.default({}),
+  timeoutMs: positiveInt.default(10_000),
+});
+
 /** What a config file may hold, and what the environment is turned into before validation. */
 export const configSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -121,6 +134,7 @@ export const configSchema = z.strictObject({
   enrichment: enrichmentSchema.prefault({}),
   logs: logsSchema.prefault({}),
   eventbridge: eventBridgeSchema.prefault({}),
+  meters: metersSchema.prefault({}),
   metrics: z
     .strictObject({
       /** How records of /firehose/metrics are read when the request has no ?format=. */

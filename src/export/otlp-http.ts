@@ -41,28 +41,8 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     async export(request: ExportRequest): Promise<ExportResult> {
       let body: Uint8Array = json ? Buffer.from(JSON.stringify(decodeToJson(signal, request.payload))) : request.payload;
       if (config.compression === 'gzip') body = await gzip(body);
-      const timeoutMs = Math.max(1, Math.min(config.timeoutMs, request.deadline - Date.now()));
-      let response: Response;
-      try {
-        response = await fetch(config.endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-      } catch (err) {
-        const e = err as Error;
-        const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describeFetchError(e);
-        return { status: 'retryable', message: `OTLP ${signal} backend ${config.endpoint}: ${why}` };
-      }
-      let text: Buffer;
-      try {
-        text = await readCapped(response, MAX_RESPONSE_BODY_BYTES);
-      } catch (err) {
-        return { status: 'retryable', message: `OTLP ${signal} backend ${config.endpoint}: reading the response failed: ${errorMessage(err)}` };
-      }
-      if (response.status >= 200 && response.status < 300) return partialSuccess(text, response.headers.get('content-type'));
-      const detail = `OTLP ${signal} backend ${config.endpoint} answered ${response.status}${summarize(text)}`;
-      if (RETRYABLE_STATUS.has(response.status)) {
-        const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
-        return retryAfterMs === undefined ? { status: 'retryable', message: detail } : { status: 'retryable', message: detail, retryAfterMs };
-      }
-      return { status: 'permanent', message: detail, httpStatus: response.status };
+      const answer = await postOnce(`OTLP ${signal} backend ${config.endpoint}`, config.endpoint, headers, body, Math.min(config.timeoutMs, request.deadline - Date.now()));
+      return 'result' in answer ? answer.result : partialSuccess(answer.body, answer.contentType);
     },
     async shutdown(): Promise<void> {},
   };
@@ -83,6 +63,40 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     }
     return { status: 'success' };
   }
+}
+
+/**
+ * One HTTP POST, its failure classified as OTLP/HTTP classifies it: no answer, an unreadable answer,
+ * 429/502/503/504 (with Retry-After) are retryable; any other non-2xx is permanent. A 2xx gives its body.
+ */
+export async function postOnce(
+  name: string,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: Uint8Array,
+  timeoutMs: number,
+): Promise<{ result: ExportResult } | { body: Buffer; contentType: string | null }> {
+  const timeout = Math.max(1, timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeout), redirect: 'error' });
+  } catch (err) {
+    const e = err as Error;
+    return { result: { status: 'retryable', message: `${name}: ${e.name === 'TimeoutError' ? `no answer within ${timeout} ms` : describeFetchError(e)}` } };
+  }
+  let text: Buffer;
+  try {
+    text = await readCapped(response, MAX_RESPONSE_BODY_BYTES);
+  } catch (err) {
+    return { result: { status: 'retryable', message: `${name}: reading the response failed: ${errorMessage(err)}` } };
+  }
+  if (response.status >= 200 && response.status < 300) return { body: text, contentType: response.headers.get('content-type') };
+  const detail = `${name} answered ${response.status}${summarize(text)}`;
+  if (RETRYABLE_STATUS.has(response.status)) {
+    const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
+    return { result: retryAfterMs === undefined ? { status: 'retryable', message: detail } : { status: 'retryable', message: detail, retryAfterMs } };
+  }
+  return { result: { status: 'permanent', message: detail, httpStatus: response.status } };
 }
 
 export async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {

@@ -5,6 +5,7 @@ import { VERSION } from '../version.ts';
 import { createConcurrencyLimit } from './concurrency-limit.ts';
 import { createDebugExporter } from './debug.ts';
 import type { Exporter } from './exporter.ts';
+import { createJsonPostExporter } from './json-post.ts';
 import { createOtlpHttpExporter } from './otlp-http.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
 
@@ -33,4 +34,15 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
     });
   };
   return { metrics: build('metrics'), logs: build('logs') };
+}
+
+/** The billing endpoint meter records are POSTed to (as a JSON array), retried like an OTLP export; none when unset. */
+export function createMeterEndpoint(config: Config, metrics: Metrics, options: ExporterOptions = {}): Exporter | undefined {
+  const { endpoint, headers, timeoutMs } = config.meters;
+  if (!endpoint) return undefined;
+  const http = createJsonPostExporter({ name: 'meter endpoint', endpoint, headers, timeoutMs, userAgent: `firetap/${VERSION}` });
+  return createRetryingExporter(http, {
+    ...options.retry,
+    onRetry: () => metrics.exportRetries.inc({ signal: 'meters' }),
+  });
 }

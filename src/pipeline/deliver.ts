@@ -13,6 +13,9 @@ import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import type { LogOptions } from '../decode/log-options.ts';
+import { MeterCollector, type MeterDeduplicator } from '../decode/meter-records.ts';
+import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
+import { lengthPrefix } from '../decode/length-prefixed.ts';
 import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, type RecordContext } from './record-codecs.ts';
 
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
@@ -28,6 +31,15 @@ export interface PipelineDeps {
   readonly ledger: DeliveryLedger;
   /** The logs settings, compiled once. */
   readonly logs: LogOptions;
+  /** Meter records in log lines, when on: the process-wide deduplication and the billing endpoint. */
+  readonly meters: MeterPipeline | undefined;
+}
+
+export interface MeterPipeline {
+  readonly marker: string;
+  readonly dedupe: MeterDeduplicator;
+  /** POSTs the records as a JSON array, when an endpoint is configured. */
+  readonly endpoint: Exporter | undefined;
 }
 
 export interface Delivery {
@@ -89,7 +101,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     metricFormat: d.metricFormat,
     logFormat: d.logFormat,
     logs: deps.logs,
-    derived: d.signal === 'logs' && deps.logs.metrics.size > 0 ? new OtlpBatch() : undefined,
+    derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meters) ? new OtlpBatch() : undefined,
+    meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
   const batch = new OtlpBatch();
   const inFlight = new Set<Promise<void>>();
@@ -149,7 +162,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       const data = envelope.data(k);
       if (bad.some((b) => b.index === k)) continue;
       const single = new OtlpBatch();
-      const alone: RecordContext = { ...ctx, derived: undefined };
+      const alone: RecordContext = { ...ctx, derived: undefined, meters: undefined };
       let refusedMessage: string | undefined;
       try {
         for (let next = await codec(data, single, alone); ; next = next()) {
@@ -246,6 +259,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     current = i;
     if (batch.bytes === 0) batchFirst = i;
     let data: string | undefined;
+    if (ctx.meters) ctx.meters.recordIndex = i;
     try {
       data = envelope.data(i);
       let next = await codec(data, batch, ctx);
@@ -268,8 +282,11 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     }
   }
   if (failure === undefined) await flush();
+  const meterFrame = ctx.meters?.metricsFrame([['cloud.provider', 'aws'], ...(d.account ? [['cloud.account.id', d.account] as [string, string]] : []), ...(d.region ? [['cloud.region', d.region] as [string, string]] : [])]);
+  if (meterFrame && ctx.derived) appendMetricStreamRecord(lengthPrefix([meterFrame]), ctx.derived, ctx);
   if (failure === undefined) await flushDerived(envelope.count - 1);
   await Promise.all(inFlight);
+  if (failure === undefined && ctx.meters) await sendMeterRecords(deps, d, ctx.meters, ledger, deadline).catch((err: FiretapError) => (failure ??= err));
   for (const range of refused) if (failure === undefined) await isolate(range);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);
   ctx.stats.settle();
@@ -279,6 +296,40 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (failure) throw failure;
   if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
   ledger.complete = true;
+  ctx.meters?.commit();
+}
+
+/**
+ * The request's new meter records: counted, the invalid ones dead-lettered (their log lines were
+ * delivered as logs), and the new ones POSTed to the billing endpoint once per request (a retry of a
+ * request whose records went out does not send them again). Throws when the request must fail.
+ */
+async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCollector, ledger: LedgerEntry, deadline: number): Promise<void> {
+  const { metrics } = deps;
+  metrics.meterRecords.inc({ outcome: 'new' }, meters.records.length);
+  metrics.meterRecords.inc({ outcome: 'duplicate' }, meters.duplicates);
+  metrics.meterRecords.inc({ outcome: 'invalid' }, meters.invalid.length);
+  if (meters.invalid.length > 0) {
+    for (const m of meters.invalid) d.log.warn({ requestId: d.requestId, recordIndex: m.recordIndex, error: m.message }, 'meter record rejected');
+    if (deps.deadLetter) {
+      const entries = meters.invalid.map((m) => ({ requestId: d.requestId, signal: d.signal, index: m.recordIndex, reason: 'invalid_meter_record', message: m.message, data: Buffer.from(m.text).toString('base64') }));
+      try {
+        await deps.deadLetter.write(entries);
+        metrics.deadLettered.inc({ signal: d.signal }, entries.length);
+      } catch (err) {
+        throw new FiretapError('FIRETAP_INTERNAL', `could not write ${entries.length} invalid meter record(s) to ${deps.deadLetter.path}: ${(err as Error).message}`, { retryable: true, cause: err });
+      }
+    }
+  }
+  const endpoint = deps.meters?.endpoint;
+  if (!endpoint || meters.records.length === 0 || ledger.delivered.has('meter-records')) return;
+  const result = await endpoint.export({ signal: 'logs', payload: Buffer.from(JSON.stringify(meters.records)), items: meters.records.length, deadline });
+  if (result.status === 'success') {
+    ledger.delivered.add('meter-records');
+    return;
+  }
+  if (result.status === 'retryable') throw new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+  throw new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
 }
 
 /**

@@ -3,8 +3,9 @@ import { decodeBase64 } from '../decode/base64.ts';
 import { cloudWatchLogGroups, looksLikeSubscriptionMessage, parseCloudWatchLogsJson, unwrapRecord } from '../decode/cloudwatch-logs.ts';
 import { LogMetricAggregator, collectLogMetrics } from '../decode/log-metrics.ts';
 import type { LogOptions } from '../decode/log-options.ts';
+import type { MeterCollector } from '../decode/meter-records.ts';
 import { rawLogGroups } from '../decode/raw-logs.ts';
-import { appendLogGroups, type Continuation } from '../otlp/log-records.ts';
+import { appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
 import { isJsonMetricRecord, jsonMetricRecordToFrames } from '../decode/metric-stream-json.ts';
 import { isOpenTelemetry07Record, openTelemetry07ToFrames } from '../decode/metric-stream-v07.ts';
@@ -31,6 +32,8 @@ export interface RecordContext {
   readonly logs: LogOptions;
   /** Where metrics read out of log events go (the logs route only; none while records are retried alone). */
   readonly derived: OtlpBatch | undefined;
+  /** Collects the meter records of log lines (the logs route only, when on). */
+  readonly meters: MeterCollector | undefined;
 }
 
 /** CloudWatch Metric Streams output formats firetap reads (`?format=` on the metrics route). */
@@ -87,13 +90,19 @@ export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
     const plain = await unwrapRecord(bytes, ctx.maxRecordBytes);
     const format = ctx.logFormat;
     const subscription = format === 'cloudwatch-logs' || (format === 'auto' && looksLikeSubscriptionMessage(plain));
-    if (!subscription) return appendLogGroups(rawLogGroups(plain, format, ctx), batch, ctx);
-    const messages = parseCloudWatchLogsJson(plain);
-    if (ctx.derived && ctx.logs.metrics.size > 0) {
-      const metrics = new LogMetricAggregator();
-      collectLogMetrics(messages, ctx.region, ctx.logs.metrics, metrics);
-      if (metrics.size > 0) appendMetricStreamRecord(lengthPrefix(metrics.frames()), ctx.derived, ctx);
+    let groups: LogGroup[];
+    if (subscription) {
+      const messages = parseCloudWatchLogsJson(plain);
+      if (ctx.derived && ctx.logs.metrics.size > 0) {
+        const metrics = new LogMetricAggregator();
+        collectLogMetrics(messages, ctx.region, ctx.logs.metrics, metrics);
+        if (metrics.size > 0) appendMetricStreamRecord(lengthPrefix(metrics.frames()), ctx.derived, ctx);
+      }
+      groups = cloudWatchLogGroups(messages, ctx);
+    } else {
+      groups = rawLogGroups(plain, format, ctx);
     }
-    return appendLogGroups(cloudWatchLogGroups(messages, ctx), batch, ctx);
+    if (ctx.meters) for (const g of groups) for (const e of g.events) if (typeof e.message === 'string') ctx.meters.scan(e.message);
+    return appendLogGroups(groups, batch, ctx);
   },
 };

@@ -2,6 +2,7 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Signal } from '../config/schema.ts';
 import { isGzip } from '../decode/gzip.ts';
+import { lengthPrefixedFrames } from '../decode/length-prefixed.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -64,23 +65,16 @@ function frameRecords(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let recordStart = 0;
   let pos = 0;
-  while (pos < bytes.length) {
-    let len = 0;
-    let shift = 0;
-    let p = pos;
-    for (;;) {
-      if (p >= bytes.length || shift > 28) throw new ReplayObjectError(`frame length at byte ${pos} is cut off or too long`);
-      const b = bytes[p++]!;
-      len += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (b < 0x80) break;
+  try {
+    for (const frame of lengthPrefixedFrames(bytes)) {
+      pos = frame.end;
+      if (pos - recordStart >= RECORD_BYTES) {
+        out.push(bytes.subarray(recordStart, pos));
+        recordStart = pos;
+      }
     }
-    if (p + len > bytes.length) throw new ReplayObjectError(`frame at byte ${pos} claims ${len} bytes, ${bytes.length - p} are left (truncated object?)`);
-    pos = p + len;
-    if (pos - recordStart >= RECORD_BYTES) {
-      out.push(bytes.subarray(recordStart, pos));
-      recordStart = pos;
-    }
+  } catch (err) {
+    throw new ReplayObjectError(`${(err as Error).message} (truncated object?)`);
   }
   if (pos > recordStart) out.push(bytes.subarray(recordStart, pos));
   return out;

@@ -30,6 +30,12 @@ export function createMetrics() {
       labelNames: ['signal', 'reason'],
       registers,
     }),
+    meterRecords: new Counter({
+      name: 'firetap_meter_records_total',
+      help: 'Meter records found in log lines: new (forwarded), duplicate (already delivered, dropped), invalid (dead-lettered)',
+      labelNames: ['outcome'],
+      registers,
+    }),
     deadLettered: new Counter({ name: 'firetap_dead_letter_records_total', help: 'Rejected records written to the dead-letter directory', labelNames: ['signal'], registers }),
     items: new Counter({
       name: 'firetap_items_total',

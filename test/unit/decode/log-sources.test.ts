@@ -1,32 +1,15 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { compileLogOptions, compileNamePatterns, type LogOptionsConfig } from '../../../src/decode/log-options.ts';
+import { compileNamePatterns, type LogOptionsConfig } from '../../../src/decode/log-options.ts';
 import { RecordError } from '../../../src/decode/record-error.ts';
-import { DEFAULT_VPC_FLOW_LOG_FORMAT } from '../../../src/decode/vpc-flow-logs.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
-import { RECORD_CODECS, type LogFormat, type RecordContext } from '../../../src/pipeline/record-codecs.ts';
-import { EnrichmentStats } from '../../../src/enrich/enrichment.ts';
+import { RECORD_CODECS, type LogFormat } from '../../../src/pipeline/record-codecs.ts';
+import { recordContext } from '../../helpers/record-context.ts';
 import { CUSTOM_FLOW_LOG, FLOW_LOG_LINES, cloudTrailRecord, logsMessage, logsRecord, wafLog } from '../../helpers/cloudwatch-fixtures.ts';
 
-const MiB = 1024 * 1024;
-const defaults: LogOptionsConfig = { vpcFlowLogFormat: DEFAULT_VPC_FLOW_LOG_FORMAT, cloudTrailLogGroups: [], detectCloudTrail: true, namePatterns: [], metrics: [] };
-
 async function decode(record: Buffer, logFormat: LogFormat = 'auto', options: Partial<LogOptionsConfig> = {}) {
-  const ctx: RecordContext = {
-    resourceAttributes: [],
-    region: 'eu-west-1',
-    account: '123456789012',
-    observedAtMs: 1_795_000_999_000,
-    maxBatchBytes: 4 * MiB,
-    maxRecordBytes: 32 * MiB,
-    enrichment: undefined,
-    stats: new EnrichmentStats(),
-    metricFormat: 'auto',
-    logFormat,
-    logs: compileLogOptions({ ...defaults, ...options }),
-    derived: undefined,
-  };
+  const ctx = recordContext({ logFormat }, options);
   const batch = new OtlpBatch();
   const payloads: Uint8Array[] = [];
   let next = await RECORD_CODECS.logs(record.toString('base64'), batch, ctx);

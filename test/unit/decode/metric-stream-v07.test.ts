@@ -3,29 +3,14 @@ import { isOpenTelemetry07Record } from '../../../src/decode/metric-stream-v07.t
 import { RecordError } from '../../../src/decode/record-error.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
-import { RECORD_CODECS, type MetricFormat, type RecordContext } from '../../../src/pipeline/record-codecs.ts';
-import { compileLogOptions } from '../../../src/decode/log-options.ts';
-import { DEFAULT_VPC_FLOW_LOG_FORMAT } from '../../../src/decode/vpc-flow-logs.ts';
-import { EnrichmentStats } from '../../../src/enrich/enrichment.ts';
+import { RECORD_CODECS, type MetricFormat } from '../../../src/pipeline/record-codecs.ts';
+import { recordContext } from '../../helpers/record-context.ts';
 import { lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../../helpers/cloudwatch-fixtures.ts';
 
 const id = { account: '123456789012', region: 'eu-west-1', streamName: 'legacy' };
 
 function decode(record: Buffer, metricFormat: MetricFormat = 'auto') {
-  const ctx: RecordContext = {
-    resourceAttributes: [],
-    region: undefined,
-    account: undefined,
-    observedAtMs: 0,
-    maxBatchBytes: 1 << 22,
-    maxRecordBytes: 1 << 25,
-    enrichment: undefined,
-    stats: new EnrichmentStats(),
-    metricFormat,
-    logFormat: 'auto',
-    logs: compileLogOptions({ vpcFlowLogFormat: DEFAULT_VPC_FLOW_LOG_FORMAT, cloudTrailLogGroups: [], detectCloudTrail: false, namePatterns: [], metrics: [] }),
-    derived: undefined,
-  };
+  const ctx = recordContext({ metricFormat, region: undefined, account: undefined });
   const batch = new OtlpBatch();
   RECORD_CODECS.metrics(record.toString('base64'), batch, ctx);
   return [...debugLines({ signal: 'metrics', payload: batch.take().payload })];
