@@ -27,7 +27,7 @@ describe('the README examples', () => {
 
   it('work verbatim against the service: every curl gets a Firehose 200 and the data is printed', async () => {
     const commands = readmeCurlCommands();
-    expect(commands.length).toBeGreaterThanOrEqual(6);
+    expect(commands.length).toBeGreaterThanOrEqual(9);
     const t = await buildTestApp();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (t.app.server.address() as { port: number }).port;
@@ -43,5 +43,12 @@ describe('the README examples', () => {
     expect(logs.map((l) => l.body)).toContain('{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n');
     expect(logs.filter((l) => l.attributes['aws.vpc.flow_log.action'] === 'REJECT')).toHaveLength(1);
     expect(logs.filter((l) => l.attributes['event.name'] === 'aws.ec2:EC2 Instance State-change Notification')).toHaveLength(1);
+    expect(logs.filter((l) => l.attributes['aws.cloudtrail.event_name'] === 'TerminateInstances')).toHaveLength(1);
+    const metricNames = new Set(lines.filter((l) => l.signal === 'metrics').map((l) => l.metric));
+    for (const name of ['aws.lambda.duration', 'aws.lambda.init_duration', 'amazonaws.com/shop/OrderValue', 'meter.Checkouts']) expect(metricNames).toContain(name);
+    // Metric-stream points: 6 plain, 6 gzipped, and the 0.7.0 request's 3, each with its dimensions as attributes.
+    const streamed = lines.filter((l) => l.signal === 'metrics' && l.resource['aws.exporter.arn']);
+    expect(streamed).toHaveLength(15);
+    expect(streamed.every((l) => typeof l.attributes.Namespace === 'string' && !('Dimensions' in l.attributes))).toBe(true);
   });
 });
