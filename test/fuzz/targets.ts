@@ -8,7 +8,27 @@ import { FiretapError } from '../../src/errors.ts';
 import { scanEnvelope } from '../../src/firehose/envelope.ts';
 import { OtlpBatch } from '../../src/otlp/batch.ts';
 import { decodeToJson } from '../../src/otlp/schema.ts';
-import { CONTROL_MESSAGE, firehoseBody, lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
+import { MeterCollector, MeterDeduplicator } from '../../src/decode/meter-records.ts';
+import { eventLogGroup, parseEvent } from '../../src/eventbridge/event.ts';
+import { appendLogGroups } from '../../src/otlp/log-records.ts';
+import { RECORD_CODECS } from '../../src/pipeline/record-codecs.ts';
+import { ReplayObjectError, recordsOfObject } from '../../src/replay/objects.ts';
+import { EnrichmentStats } from '../../src/enrich/enrichment.ts';
+import {
+  CONTROL_MESSAGE,
+  FLOW_LOG_LINES,
+  cloudTrailRecord,
+  eventBridgeEvent,
+  firehoseBody,
+  lengthPrefixed,
+  logsMessage,
+  logsRecord,
+  metricStreamRequest,
+  metricStreamRequestV07,
+  sampleDatapoints,
+  wafLog,
+} from '../helpers/cloudwatch-fixtures.ts';
+import { recordContext } from '../helpers/record-context.ts';
 
 /**
  * Structure-aware fuzz targets: real inputs (the shapes CloudWatch and Firehose send) mutated by flips,
@@ -34,6 +54,31 @@ const ENVELOPE_SEEDS = [
   Buffer.from(firehoseBody(LOG_SEEDS.slice(0, 2), 'r2', 2)),
   Buffer.from('{"requestId":"a","timestamp":1,"records":[{"data":"aGk="},{"data":""},{"data":"ab\\/c="}],"x":[1,{"y":null}]}'),
 ];
+
+/** Every format the routes detect: metric streams in 1.0, 0.7.0 and JSON; raw lines, WAF, flow logs, Lambda telemetry, CloudTrail. */
+const ANY_METRIC_SEEDS = [
+  ...METRIC_SEEDS.slice(0, 2),
+  lengthPrefixed(metricStreamRequestV07(id, sampleDatapoints(3))),
+  Buffer.from('{"metric_stream_name":"s","account_id":"1","region":"r","namespace":"AWS/EC2","metric_name":"CPU","dimensions":{"InstanceId":"i-1"},"timestamp":1,"value":{"count":1,"sum":2,"min":1,"max":1,"p99":1},"unit":"Percent"}\n'),
+];
+const REPORT = 'REPORT RequestId: 1\tDuration: 5.5 ms\tBilled Duration: 6 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 99.1 ms\t\n';
+const EMF = '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["S"]],"Metrics":[{"Name":"v","Unit":"Count"}]}]},"S":"a","v":[1,2]}';
+const METER = 'meter_record_for_stream {"meterApiName":"a","customerId":"c","meterTimeInMillis":1,"meterValue":2,"uniqueId":"u","dimensions":{"d":"e"}}';
+const ANY_LOG_SEEDS = [
+  ...LOG_SEEDS.slice(0, 2),
+  logsRecord(logsMessage({ logGroup: '/aws/lambda/f', events: [{ timestamp: 1, message: REPORT }, { timestamp: 2, message: EMF }, { timestamp: 3, message: METER }] })),
+  logsRecord(logsMessage({ logGroup: 'trail', events: [{ timestamp: 1, message: JSON.stringify(cloudTrailRecord()) }] })),
+  Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.noData}\n`),
+  Buffer.from(JSON.stringify(wafLog()) + '\n'),
+  Buffer.from(`plain line\r\n${METER}\n`),
+];
+const OBJECT_SEEDS = [
+  Buffer.concat(METRIC_SEEDS.slice(0, 2)),
+  Buffer.from(JSON.stringify({ attemptsMade: 1, rawData: LOG_SEEDS[0]!.toString('base64') }) + '\n' + JSON.stringify({ attemptsMade: 1, rawData: 'aGk=' }) + '\n'),
+  Buffer.concat([Buffer.from(JSON.stringify(LOG_MESSAGES[0])), Buffer.from(JSON.stringify(LOG_MESSAGES[2]))]),
+  gzipSync(Buffer.concat(METRIC_SEEDS.slice(0, 1))),
+];
+const EVENT_SEEDS = [Buffer.from(JSON.stringify(eventBridgeEvent())), Buffer.from('{"state":"stopping","nested":{"a":[1,2]}}')];
 
 type Mutation = { kind: 'flip' | 'cut' | 'insert' | 'dup' | 'varint'; at: number; bytes: Uint8Array };
 
@@ -79,7 +124,77 @@ export const arbitraries = {
   metricRecord: mutated(METRIC_SEEDS),
   logsRecord: fc.oneof(mutated(LOG_SEEDS), mutated(LOG_SEEDS.slice(3)).map((b) => gzipSync(b))),
   envelope: fc.oneof(mutated(ENVELOPE_SEEDS), fc.json().map((j) => Buffer.from(j))),
+  anyMetricRecord: mutated(ANY_METRIC_SEEDS),
+  anyLogsRecord: fc.oneof(mutated(ANY_LOG_SEEDS), mutated(ANY_LOG_SEEDS).map((b) => gzipSync(b))),
+  backupObject: fc.oneof(mutated(OBJECT_SEEDS), mutated(OBJECT_SEEDS.slice(0, 3)).map((b) => gzipSync(b))),
+  event: fc.oneof(mutated(EVENT_SEEDS), fc.json().map((j) => Buffer.from(j))),
 };
+
+const decodesAll = (signal: 'metrics' | 'logs', batch: OtlpBatch) => decodeToJson(signal, batch.take().payload);
+
+/**
+ * A record of either route, as the route's codec reads it with format detection on (every extractor and the
+ * metrics read from logs included): accepted → the logs and the derived metrics decode as OTLP;
+ * refused → RecordError.
+ */
+export async function anyRecordTarget(signal: 'metrics' | 'logs', record: Buffer): Promise<'ok' | 'refused'> {
+  const derived = new OtlpBatch();
+  const ctx = recordContext(
+    { maxBatchBytes: 4096, derived, meters: new MeterCollector('meter_record_for_stream', new MeterDeduplicator(60_000)) },
+    { metrics: ['lambda-report', 'emf'], cloudTrailLogGroups: ['trail'], namePatterns: ['/aws/{cluster} {namespace}.{pod}.{container}'] },
+  );
+  const batch = new OtlpBatch();
+  const outputs: Uint8Array[] = [];
+  try {
+    for (let next = await RECORD_CODECS[signal](record.toString('base64'), batch, ctx); ; next = next()) {
+      outputs.push(batch.take().payload);
+      if (!next) break;
+    }
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    return 'refused';
+  }
+  for (const payload of outputs) {
+    try {
+      decodeToJson(signal, payload);
+    } catch (err) {
+      // As for the metric-stream target: bytes copied through untouched may stay garbage, never become it.
+      if (signal === 'logs' || framesDecode(record)) throw new Error(`decodable input became undecodable OTLP: ${(err as Error).message}`);
+    }
+  }
+  decodesAll('metrics', derived);
+  const meterFrame = ctx.meters!.metricsFrame([['cloud.provider', 'aws']]);
+  if (meterFrame) decodeToJson('metrics', meterFrame);
+  return 'ok';
+}
+
+/** A Firehose backup object: its records are found, or it is refused with ReplayObjectError. */
+export async function backupObjectTarget(object: Buffer): Promise<'ok' | 'refused'> {
+  try {
+    const records = await recordsOfObject(object);
+    for (const r of records) if (!Buffer.isBuffer(r.data) || (r.signal !== 'metrics' && r.signal !== 'logs')) throw new Error('not a record');
+    return 'ok';
+  } catch (err) {
+    if (!(err instanceof ReplayObjectError)) throw err;
+    return 'refused';
+  }
+}
+
+/** An API destination's body: it becomes a log record that decodes as OTLP, or a 400 FiretapError. */
+export function eventTarget(body: Buffer): 'ok' | 'refused' {
+  const text = body.toString('utf8');
+  let parsed;
+  try {
+    parsed = parseEvent(text);
+  } catch (err) {
+    if (!(err instanceof FiretapError) || err.code !== 'FIRETAP_BAD_REQUEST') throw err;
+    return 'refused';
+  }
+  const batch = new OtlpBatch();
+  appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes: [], enrichment: undefined, stats: new EnrichmentStats() })], batch, { observedAtMs: 1, maxBatchBytes: 1 << 20 });
+  decodesAll('logs', batch);
+  return 'ok';
+}
 
 /** Metric-stream record: accepted → the batch decodes as OTLP; refused → RecordError and the batch unchanged. */
 export function metricRecordTarget(record: Buffer): 'ok' | 'refused' {
@@ -148,6 +263,10 @@ export const TARGETS = [
   { name: 'metric-stream record', arbitrary: arbitraries.metricRecord, run: metricRecordTarget },
   { name: 'CloudWatch Logs record', arbitrary: arbitraries.logsRecord, run: logsRecordTarget },
   { name: 'Firehose envelope', arbitrary: arbitraries.envelope, run: envelopeTarget },
+  { name: 'metrics route record (any format)', arbitrary: arbitraries.anyMetricRecord, run: (b: Buffer) => anyRecordTarget('metrics', b) },
+  { name: 'logs route record (any format)', arbitrary: arbitraries.anyLogsRecord, run: (b: Buffer) => anyRecordTarget('logs', b) },
+  { name: 'S3 backup object', arbitrary: arbitraries.backupObject, run: backupObjectTarget },
+  { name: 'EventBridge event', arbitrary: arbitraries.event, run: eventTarget },
 ] as const;
 
 /** Per-input time bound: a record of at most ~1 MB is decoded far faster; more means a hang. */
