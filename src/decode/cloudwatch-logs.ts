@@ -1,6 +1,7 @@
 import type { OtlpBatch } from '../otlp/batch.ts';
 import { appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
-import { Writer, WIRE_LEN, encodeStringArrayKeyValue, encodeStringKeyValue, tag, type EncodedAttribute } from '../otlp/wire.ts';
+import { ResourceBuilder } from '../otlp/resource.ts';
+import { encodeStringArrayKeyValue, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { logResourceAttributes } from '../enrich/log-groups.ts';
 import { extractCloudTrail } from './cloudtrail.ts';
@@ -135,8 +136,6 @@ function validateMessage(value: unknown): CloudWatchLogsMessage {
   return m as unknown as CloudWatchLogsMessage;
 }
 
-const RESOURCE_KEYS = new Set(['cloud.provider', 'cloud.account.id', 'cloud.region', 'aws.log.group.names', 'aws.log.stream.names']);
-
 /** Groups a message's events by the account and region they belong to (extractedFields may differ per event). */
 function groupEvents(m: CloudWatchLogsMessage, region: string | undefined): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
   const groups = new Map<string, { account: string; region: string | undefined; events: CloudWatchLogEvent[] }>();
@@ -153,33 +152,26 @@ function groupEvents(m: CloudWatchLogsMessage, region: string | undefined): Arra
 }
 
 function encodeResource(m: CloudWatchLogsMessage, account: string, region: string | undefined, ctx: CloudWatchLogsContext): Uint8Array {
-  const w = Writer.create();
-  const attr = (kv: Uint8Array) => w.uint32(tag(1, WIRE_LEN)).bytes(kv);
-  attr(encodeStringKeyValue('cloud.provider', 'aws'));
-  attr(encodeStringKeyValue('cloud.account.id', account));
-  if (region) attr(encodeStringKeyValue('cloud.region', region));
-  attr(encodeStringArrayKeyValue('aws.log.group.names', [m.logGroup]));
-  attr(encodeStringArrayKeyValue('aws.log.stream.names', [m.logStream]));
-  const written = new Set(RESOURCE_KEYS);
-  const add = (key: string, value: string) => {
-    if (written.has(key)) return;
-    written.add(key);
-    attr(encodeStringKeyValue(key, value));
-  };
+  const r = new ResourceBuilder().string('cloud.provider', 'aws').string('cloud.account.id', account);
+  if (region) r.string('cloud.region', region);
+  r.add('aws.log.group.names', encodeStringArrayKeyValue('aws.log.group.names', [m.logGroup]));
+  r.add('aws.log.stream.names', encodeStringArrayKeyValue('aws.log.stream.names', [m.logStream]));
+  // The data's own region, or none: never one from the added attributes.
+  r.reserve('cloud.region');
   const named = ctx.logs?.names.match(m.logGroup, m.logStream);
-  if (named) for (const [key, value] of named) add(key, value);
+  if (named) for (const [key, value] of named) r.string(key, value);
   const scope = region !== undefined ? ctx.enrichment?.scope(account, region) : undefined;
   if (scope) {
     const found = logResourceAttributes(scope, m.logGroup, m.logStream);
     if (found) {
-      for (const [key, value] of Object.entries(found.attributes)) add(key, value);
+      for (const [key, value] of Object.entries(found.attributes)) r.string(key, value);
       ctx.stats?.hit('AWS/Logs');
     } else {
       ctx.stats?.miss('AWS/Logs');
     }
   }
-  for (const a of ctx.resourceAttributes) if (!written.has(a.key)) attr(a.encoded);
-  return w.finish();
+  for (const a of ctx.resourceAttributes) r.add(a.key, a.encoded);
+  return r.finish();
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { LOG_ATTRIBUTES, type LogEvent, type LogGroup } from '../otlp/log-records.ts';
-import { Writer, WIRE_LEN, encodeStringKeyValue, tag, type EncodedAttribute } from '../otlp/wire.ts';
+import { ResourceBuilder } from '../otlp/resource.ts';
+import type { EncodedAttribute } from '../otlp/wire.ts';
 import type { LogOptions } from './log-options.ts';
 import { parseFlowLogLine, type ParsedLine } from './vpc-flow-logs.ts';
 import { looksLikeWafLog, parseWafLog } from './waf-logs.ts';
@@ -28,18 +29,11 @@ const resources = new WeakMap<RawLogsContext, Uint8Array>();
 function resourceOf(ctx: RawLogsContext): Uint8Array {
   let resource = resources.get(ctx);
   if (!resource) {
-    const w = Writer.create();
-    const written = new Set<string>();
-    const attr = (key: string, kv: Uint8Array) => {
-      if (written.has(key)) return;
-      written.add(key);
-      w.uint32(tag(1, WIRE_LEN)).bytes(kv);
-    };
-    attr('cloud.provider', encodeStringKeyValue('cloud.provider', 'aws'));
-    if (ctx.account) attr('cloud.account.id', encodeStringKeyValue('cloud.account.id', ctx.account));
-    if (ctx.region) attr('cloud.region', encodeStringKeyValue('cloud.region', ctx.region));
-    for (const a of ctx.resourceAttributes) attr(a.key, a.encoded);
-    resource = w.finish();
+    const r = new ResourceBuilder().string('cloud.provider', 'aws');
+    if (ctx.account) r.string('cloud.account.id', ctx.account);
+    if (ctx.region) r.string('cloud.region', ctx.region);
+    for (const a of ctx.resourceAttributes) r.add(a.key, a.encoded);
+    resource = r.finish();
     resources.set(ctx, resource);
   }
   return resource;

@@ -1,5 +1,6 @@
 import { LOG_ATTRIBUTES, type LogGroup } from '../otlp/log-records.ts';
-import { Writer, WIRE_LEN, encodeKeyValue, encodeStringArrayKeyValue, encodeStringKeyValue, tag, type EncodedAttribute } from '../otlp/wire.ts';
+import { ResourceBuilder } from '../otlp/resource.ts';
+import { encodeKeyValue, encodeStringArrayKeyValue, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { FiretapError } from '../errors.ts';
 
@@ -50,31 +51,23 @@ export function parseEvent(text: string): { event: EventBridgeEvent | undefined;
 }
 
 function encodeResource(event: EventBridgeEvent | undefined, ctx: EventContext): Uint8Array {
-  const w = Writer.create();
-  const written = new Set<string>();
-  const attr = (key: string, kv: Uint8Array) => {
-    if (written.has(key)) return;
-    written.add(key);
-    w.uint32(tag(1, WIRE_LEN)).bytes(kv);
-  };
-  attr('cloud.provider', encodeStringKeyValue('cloud.provider', 'aws'));
+  const r = new ResourceBuilder().string('cloud.provider', 'aws');
   if (event) {
-    attr('cloud.account.id', encodeStringKeyValue('cloud.account.id', event.account));
-    attr('cloud.region', encodeStringKeyValue('cloud.region', event.region));
+    r.string('cloud.account.id', event.account).string('cloud.region', event.region);
     // The first resource the tag cache knows names the OTLP resource: its ARN, tags and attributes.
     const scope = ctx.enrichment?.scope(event.account, event.region);
     if (scope && event.resources && event.resources.length > 0) {
-      const known = event.resources.map((arn) => scope.byArn.get(arn)).find((r) => r !== undefined);
+      const known = event.resources.map((arn) => scope.byArn.get(arn)).find((found) => found !== undefined);
       if (known) {
-        for (const [key, value] of Object.entries(known.added)) attr(key, encodeStringKeyValue(key, value));
+        for (const [key, value] of Object.entries(known.added)) r.string(key, value);
         ctx.stats.hit('AWS/Events');
       } else {
         ctx.stats.miss('AWS/Events');
       }
     }
   }
-  for (const a of ctx.resourceAttributes) attr(a.key, a.encoded);
-  return w.finish();
+  for (const a of ctx.resourceAttributes) r.add(a.key, a.encoded);
+  return r.finish();
 }
 
 /**

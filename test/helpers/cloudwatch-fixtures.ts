@@ -32,6 +32,21 @@ export interface StreamIdentity {
 
 const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
 
+/** A data point's times and statistics, as both OpenTelemetry formats carry them (min and max as quantiles 0 and 1). */
+function summaryValues(p: CloudWatchDatapoint) {
+  return {
+    startTimeUnixNano: String(BigInt(p.timeMs - 60_000) * 1_000_000n),
+    timeUnixNano: String(BigInt(p.timeMs) * 1_000_000n),
+    count: String(p.count),
+    sum: p.sum,
+    quantileValues: [
+      { quantile: 0, value: p.min },
+      ...Object.entries(p.percentiles ?? {}).map(([q, value]) => ({ quantile: Number(q), value })),
+      { quantile: 1, value: p.max },
+    ],
+  };
+}
+
 /** One ExportMetricsServiceRequest as CloudWatch writes it: one resource, one scope without name, Summary points. */
 export function metricStreamRequest(id: StreamIdentity, points: readonly CloudWatchDatapoint[]): Uint8Array {
   const metrics = points.map((p) => ({
@@ -40,15 +55,7 @@ export function metricStreamRequest(id: StreamIdentity, points: readonly CloudWa
     summary: {
       dataPoints: [
         {
-          startTimeUnixNano: String(BigInt(p.timeMs - 60_000) * 1_000_000n),
-          timeUnixNano: String(BigInt(p.timeMs) * 1_000_000n),
-          count: String(p.count),
-          sum: p.sum,
-          quantileValues: [
-            { quantile: 0, value: p.min },
-            ...Object.entries(p.percentiles ?? {}).map(([q, value]) => ({ quantile: Number(q), value })),
-            { quantile: 1, value: p.max },
-          ],
+          ...summaryValues(p),
           attributes: [
             str('Namespace', p.namespace),
             str('MetricName', p.metricName),
@@ -123,15 +130,7 @@ export function metricStreamRequestV07(id: StreamIdentity, points: readonly Clou
             { key: 'MetricName', value: p.metricName },
             ...Object.entries(p.dimensions).map(([key, value]) => ({ key, value })),
           ],
-          startTimeUnixNano: String(BigInt(p.timeMs - 60_000) * 1_000_000n),
-          timeUnixNano: String(BigInt(p.timeMs) * 1_000_000n),
-          count: String(p.count),
-          sum: p.sum,
-          quantileValues: [
-            { quantile: 0, value: p.min },
-            ...Object.entries(p.percentiles ?? {}).map(([q, value]) => ({ quantile: Number(q), value })),
-            { quantile: 1, value: p.max },
-          ],
+          ...summaryValues(p),
         },
       ],
     },
