@@ -1,10 +1,11 @@
 import type { OtlpBatch } from '../otlp/batch.ts';
-import { appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
+import { LOG_ATTRIBUTES, appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
 import { ResourceBuilder } from '../otlp/resource.ts';
 import { encodeStringArrayKeyValue, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { logResourceAttributes } from '../enrich/log-groups.ts';
 import { extractCloudTrail } from './cloudtrail.ts';
+import { parseFlowLogLine, type FlowLogFormat } from './vpc-flow-logs.ts';
 import { gunzipRecord, isGzip } from './gzip.ts';
 import { jsonLines } from './json-lines.ts';
 import type { LogOptions } from './log-options.ts';
@@ -175,6 +176,20 @@ function encodeResource(m: CloudWatchLogsMessage, account: string, region: strin
 }
 
 /**
+ * VPC flow logs published to CloudWatch Logs write one log stream per network interface (`eni-…`, with a
+ * `-all`, `-accept` or `-reject` suffix): those events are parsed as flow log lines, in the configured
+ * format, exactly as flow logs sent to Firehose directly are. A line that does not fit stays as it is.
+ */
+function extractFlowLogs(m: CloudWatchLogsMessage, format: FlowLogFormat): void {
+  if (!m.logStream.startsWith('eni-')) return;
+  for (const e of m.logEvents) {
+    const parsed = parseFlowLogLine(e.message, format);
+    if (!parsed) continue;
+    (e as { [LOG_ATTRIBUTES]?: Uint8Array[] })[LOG_ATTRIBUTES] = parsed.attributes;
+  }
+}
+
+/**
  * The log groups of parsed messages, one per (account, region, log group, log stream); CONTROL_MESSAGEs
  * give none. Events that are CloudTrail records get their fields as attributes.
  */
@@ -182,7 +197,10 @@ export function cloudWatchLogGroups(messages: readonly CloudWatchLogsMessage[], 
   const out: LogGroup[] = [];
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
-    if (ctx.logs) extractCloudTrail(m, ctx.logs.cloudTrail);
+    if (ctx.logs) {
+      extractCloudTrail(m, ctx.logs.cloudTrail);
+      extractFlowLogs(m, ctx.logs.vpcFlowLogFormat);
+    }
     for (const g of groupEvents(m, ctx.region)) out.push({ resource: encodeResource(m, g.account, g.region, ctx), events: g.events });
   }
   return out;

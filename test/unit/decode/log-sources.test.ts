@@ -130,6 +130,15 @@ describe('VPC flow logs sent to Firehose directly', () => {
     ]);
   });
 
+  it('are parsed the same when published to CloudWatch Logs (a log stream per network interface), the event time kept', async () => {
+    const record = logsRecord(logsMessage({ logGroup: '/vpc/flow-logs', logStream: 'eni-1235b8ca123456789-all', events: [{ id: 'f1', timestamp: 1_795_000_080_000, message: FLOW_LOG_LINES.rejected }, { id: 'f2', timestamp: 1_795_000_081_000, message: 'not a flow log line' }] }));
+    const [flow, other] = await decode(record);
+    expect(flow).toMatchObject({ timeUnixNano: '1795000080000000000', attributes: { 'log.record.uid': 'f1', 'aws.vpc.flow_log.action': 'REJECT', 'destination.port': 3389 } });
+    expect(other!.attributes).toEqual({ 'log.record.uid': 'f2' });
+    const elsewhere = logsRecord(logsMessage({ logGroup: '/app', logStream: 'web-1', events: [{ timestamp: 1, message: FLOW_LOG_LINES.rejected }] }));
+    expect(Object.keys((await decode(elsewhere))[0]!.attributes)).toEqual(['log.record.uid']);
+  });
+
   it('takes a line for plain text with ?format=lines', async () => {
     expect(await decode(text(FLOW_LOG_LINES.accepted), 'lines')).toEqual([expect.objectContaining({ body: FLOW_LOG_LINES.accepted, attributes: {} })]);
   });
