@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { FakeS3 } from '../helpers/fake-s3.ts';
+import { lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -36,7 +38,7 @@ describe('the container image', () => {
     for (const path of ['node_modules', 'test', 'bench', '.git']) expect(ignored).toContain(path);
   });
 
-  it('starts from a production-only install and the compiled output, and answers /healthz and a Firehose request', { timeout: 180_000 }, async () => {
+  it('starts from a production-only install and the compiled output, and answers /healthz and a Firehose request, and runs `replay` against S3', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'firetap-image-'));
     for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(dir, f));
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 150_000 });
@@ -60,6 +62,17 @@ describe('the container image', () => {
     } finally {
       child.kill('SIGTERM');
       await once(child, 'exit');
+    }
+
+    // `firetap replay` from the same install: the S3 client is a production dependency, and the command runs compiled.
+    const s3 = await new FakeS3().start();
+    try {
+      s3.put('backup', 'metrics/2026/11/22/object-1', lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(4))));
+      const env = { PATH: process.env.PATH, AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDIMAGE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_EC2_METADATA_DISABLED: 'true' };
+      const { stdout } = await run(process.execPath, ['dist/main.js', 'replay', '--dry-run', 's3://backup/metrics/'], { cwd: dir, env });
+      expect(JSON.parse(stdout)).toMatchObject({ objects: 1, replayed: 1, items: 4, dryRun: true });
+    } finally {
+      await s3.stop();
     }
   });
 });
