@@ -15,6 +15,8 @@ interface Series {
   readonly metricName: string;
   readonly dimensions: ReadonlyArray<[string, string]>;
   readonly extra: ReadonlyArray<[string, string]>;
+  /** A statistic set (Summary), or a count of occurrences (a delta Sum of the values). */
+  readonly kind: 'summary' | 'count';
   count: number;
   sum: number;
   min: number;
@@ -24,8 +26,8 @@ interface Series {
 }
 
 /**
- * Aggregates the values found in the log events of one record into one Summary point per series
- * (count, sum, min as quantile 0, max as quantile 1), shaped as CloudWatch Metric Streams shape theirs
+ * Aggregates the values found in the log events of one record into one point per series — a Summary
+ * (count, sum, min as quantile 0, max as quantile 1) or, for counts, a delta Sum — shaped as CloudWatch Metric Streams shape theirs
  * (`Namespace`, `MetricName` and a `Dimensions` kvlist as attributes, account and region on the
  * resource) so that the metric-stream rewrite — dimensions as attributes, resource tags — applies as is.
  */
@@ -34,7 +36,7 @@ export class LogMetricAggregator {
 
   add(s: Omit<Series, 'count' | 'sum' | 'min' | 'max' | 'firstMs' | 'lastMs'>, values: readonly number[], timeMs: number): void {
     if (values.length === 0) return;
-    const key = JSON.stringify([s.account, s.region, s.name, s.unit, s.dimensions, s.extra]);
+    const key = JSON.stringify([s.account, s.region, s.name, s.unit, s.dimensions, s.extra, s.kind]);
     let found = this.series.get(key);
     if (!found) this.series.set(key, (found = { ...s, count: 0, sum: 0, min: Infinity, max: -Infinity, firstMs: timeMs, lastMs: timeMs }));
     for (const v of values) {
@@ -60,30 +62,26 @@ export class LogMetricAggregator {
       const key = `${s.account}\u0000${s.region ?? ''}`;
       let group = byResource.get(key);
       if (!group) byResource.set(key, (group = { account: s.account, region: s.region, metrics: [] }));
-      group.metrics.push({
-        name: s.name,
-        unit: s.unit,
-        summary: {
-          dataPoints: [
-            {
-              startTimeUnixNano: nanos(s.firstMs),
-              timeUnixNano: nanos(s.lastMs),
-              count: String(s.count),
-              sum: s.sum,
-              quantileValues: [
-                { quantile: 0, value: s.min },
-                { quantile: 1, value: s.max },
-              ],
-              attributes: [
-                str('Namespace', s.namespace),
-                str('MetricName', s.metricName),
-                { key: 'Dimensions', value: { kvlistValue: { values: s.dimensions.map(([k, v]) => str(k, v)) } } },
-                ...s.extra.map(([k, v]) => str(k, v)),
-              ],
+      const point = {
+        startTimeUnixNano: nanos(s.firstMs),
+        timeUnixNano: nanos(s.lastMs),
+        attributes: [
+          str('Namespace', s.namespace),
+          str('MetricName', s.metricName),
+          { key: 'Dimensions', value: { kvlistValue: { values: s.dimensions.map(([k, v]) => str(k, v)) } } },
+          ...s.extra.map(([k, v]) => str(k, v)),
+        ],
+      };
+      group.metrics.push(
+        s.kind === 'count'
+          ? // DELTA (1): each point counts the occurrences of one record only.
+            { name: s.name, unit: s.unit, sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ ...point, asDouble: s.sum }] } }
+          : {
+              name: s.name,
+              unit: s.unit,
+              summary: { dataPoints: [{ ...point, count: String(s.count), sum: s.sum, quantileValues: [{ quantile: 0, value: s.min }, { quantile: 1, value: s.max }] }] },
             },
-          ],
-        },
-      });
+      );
     }
     const T = otlpTypes.ExportMetricsServiceRequest;
     return [...byResource.values()].map((g) => {
@@ -198,8 +196,11 @@ export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], re
           for (const f of REPORT_FIELDS) {
             const v = report.get(f.label);
             if (v === undefined) continue;
-            into.add({ account, region: r, name: f.name, unit: f.unit, namespace: 'AWS/Lambda', metricName: f.metricName, dimensions: [['FunctionName', fn]], extra: [] }, [v], e.timestamp);
+            into.add({ account, region: r, name: f.name, unit: f.unit, namespace: 'AWS/Lambda', metricName: f.metricName, dimensions: [['FunctionName', fn]], extra: [], kind: 'summary' }, [v], e.timestamp);
           }
+          const fnSeries = { account, region: r, unit: '{invocation}', namespace: 'AWS/Lambda', dimensions: [['FunctionName', fn]] as Array<[string, string]>, extra: [], kind: 'count' as const };
+          into.add({ ...fnSeries, name: 'aws.lambda.invocations', metricName: 'Invocations' }, [1], e.timestamp);
+          into.add({ ...fnSeries, name: 'aws.lambda.cold_starts', metricName: 'ColdStarts' }, [report.has('Init Duration') ? 1 : 0], e.timestamp);
           continue;
         }
       }
@@ -208,7 +209,7 @@ export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], re
         if (!emf) continue;
         for (const metric of emf.metrics) {
           into.add(
-            { account, region: r, name: `amazonaws.com/${metric.namespace}/${metric.name}`, unit: metric.unit, namespace: metric.namespace, metricName: metric.name, dimensions: metric.dimensions, extra: [['aws.log.group.name', m.logGroup]] },
+            { account, region: r, name: `amazonaws.com/${metric.namespace}/${metric.name}`, unit: metric.unit, namespace: metric.namespace, metricName: metric.name, dimensions: metric.dimensions, extra: [['aws.log.group.name', m.logGroup]], kind: 'summary' },
             metric.values,
             emf.timeMs ?? e.timestamp,
           );

@@ -4,6 +4,7 @@ import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
 import { lengthPrefix } from '../../../src/decode/length-prefixed.ts';
 import type { CloudWatchLogsMessage } from '../../../src/decode/cloudwatch-logs.ts';
 import { debugLines } from '../../../src/export/debug.ts';
+import { decodeToJson } from '../../../src/otlp/schema.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { logsMessage } from '../../helpers/cloudwatch-fixtures.ts';
 
@@ -56,10 +57,20 @@ describe('Lambda REPORT lines', () => {
     expect(parseLambdaReport('{"type":"platform.report","record":{}}')).toBeUndefined();
   });
 
-  it('become one summary per metric and function per record: count, sum, min and max, the init duration\'s count being the cold starts', () => {
+  it('become one summary per metric and function per record (count, sum, min, max), and delta counts of invocations and cold starts', () => {
     const points = metricsOf([lambda('START RequestId: x', REPORT_COLD, 'hello', REPORT_WARM)]);
     const byName = Object.fromEntries(points.map((p) => [p.metric, p]));
-    expect(Object.keys(byName).sort()).toEqual(['aws.lambda.billed_duration', 'aws.lambda.duration', 'aws.lambda.init_duration', 'aws.lambda.max_memory_used', 'aws.lambda.memory_size']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'aws.lambda.billed_duration',
+      'aws.lambda.cold_starts',
+      'aws.lambda.duration',
+      'aws.lambda.init_duration',
+      'aws.lambda.invocations',
+      'aws.lambda.max_memory_used',
+      'aws.lambda.memory_size',
+    ]);
+    expect(byName['aws.lambda.invocations']).toMatchObject({ type: 'sum', asDouble: 2, attributes: { FunctionName: 'checkout' } });
+    expect(byName['aws.lambda.cold_starts']).toMatchObject({ type: 'sum', asDouble: 1, startTimeUnixNano: '1795000001000000000', timeUnixNano: '1795000003000000000' });
     expect(byName['aws.lambda.duration']).toMatchObject({
       type: 'summary',
       unit: 'ms',
@@ -73,6 +84,14 @@ describe('Lambda REPORT lines', () => {
     });
     expect(byName['aws.lambda.init_duration']).toMatchObject({ count: '1', sum: 180.25 });
     expect(byName['aws.lambda.max_memory_used']).toMatchObject({ unit: 'MBy', quantileValues: [{ value: 87 }, { quantile: 1, value: 91 }] });
+  });
+
+  it('count invocations and cold starts as delta monotonic sums', () => {
+    const aggregator = new LogMetricAggregator();
+    collectLogMetrics([lambda(REPORT_COLD, REPORT_WARM)], 'eu-west-1', new Set(['lambda-report']), aggregator);
+    const decoded = aggregator.frames().flatMap((f) => (decodeToJson('metrics', f) as any).resourceMetrics[0].scopeMetrics[0].metrics) as Array<Record<string, any>>;
+    const coldStarts = decoded.find((m) => m.name === 'aws.lambda.cold_starts')!;
+    expect(coldStarts.sum).toMatchObject({ aggregationTemporality: 1, isMonotonic: true });
   });
 
   it('are read only from /aws/lambda/<function> log groups, and only when asked for', () => {
