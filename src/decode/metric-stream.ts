@@ -59,10 +59,6 @@ export interface MetricStreamContext {
 interface PointContext {
   readonly scope: ScopeIndex | undefined;
   readonly cache: LookupCache | undefined;
-  /** The previous data point's encoded Namespace attribute (same record buffer) and its lookups. */
-  lastNamespaceStart: number;
-  lastNamespaceEnd: number;
-  lastByDimensions: Map<number, CachedLookup[]> | undefined;
 }
 
 /**
@@ -77,7 +73,7 @@ interface PointContext {
 export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, ctx: MetricStreamContext): void {
   const mark = batch.mark();
   try {
-    // A Buffer, so that map keys can be read from it without views (see latin1()).
+    // A Buffer, so that protobufjs reads it with its Buffer reader (native string decoding).
     const r = Reader.create(Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength));
     let frameIndex = 0;
     for (const frame of lengthPrefixedFrames(record)) {
@@ -117,7 +113,7 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
 function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
   let points = 0;
   let sawResource = false;
-  let point: PointContext = { scope: undefined, cache: undefined, lastNamespaceStart: 0, lastNamespaceEnd: 0, lastByDimensions: undefined };
+  let point: PointContext = { scope: undefined, cache: undefined };
   while (r.pos < end) {
     const fieldStart = r.pos;
     const t = r.uint32();
@@ -129,7 +125,7 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       sawResource = true;
       if (ctx.enrichment && identity.account !== undefined && identity.region !== undefined) {
         const scope = ctx.enrichment.scope(identity.account, identity.region);
-        point = { scope, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined, lastNamespaceStart: 0, lastNamespaceEnd: 0, lastByDimensions: undefined };
+        point = { scope, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined };
       }
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
@@ -359,26 +355,26 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   }
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
   if (point.scope && namespaceStart >= 0) {
-    // The encoded Namespace attribute and Dimensions list identify the resource: look each distinct pair up once.
-    let byDimensions = point.lastByDimensions;
-    if (!byDimensions || !rangesEqual(r.buf, point.lastNamespaceStart, point.lastNamespaceEnd, namespaceStart, namespaceEnd)) {
-      const namespaceKey = latin1(r, namespaceStart, namespaceEnd);
-      byDimensions = point.cache!.get(namespaceKey);
-      if (!byDimensions) point.cache!.set(namespaceKey, (byDimensions = new Map()));
-      point.lastByDimensions = byDimensions;
-      point.lastNamespaceStart = namespaceStart;
-      point.lastNamespaceEnd = namespaceEnd;
+    // The encoded Namespace attribute and Dimensions list identify the resource: each distinct pair is looked
+    // up once per request, found again by a numeric hash checked byte for byte (no string per data point).
+    const dStart = dimsStart >= 0 ? dimsStart : 0;
+    const dEnd = dimsStart >= 0 ? dimsEnd : 0;
+    const hash = fnv1a(r.buf, dStart, dEnd, fnv1a(r.buf, namespaceStart, namespaceEnd, FNV_OFFSET));
+    let candidates = point.cache!.get(hash);
+    let found: CachedLookup | undefined;
+    if (candidates) {
+      for (const c of candidates) {
+        if (bytesEqual(r.buf, namespaceStart, namespaceEnd, c.namespaceBytes) && bytesEqual(r.buf, dStart, dEnd, c.dimensions)) {
+          found = c;
+          break;
+        }
+      }
     }
-    // A numeric hash of the encoded dimensions, checked byte for byte: no string is made per data point.
-    const [start, end] = dimsStart >= 0 ? [dimsStart, dimsEnd] : [0, 0];
-    const hash = fnv1a(r.buf, start, end);
-    let candidates = byDimensions.get(hash);
-    let found = candidates?.find((c) => bytesEqual(r.buf, start, end, c.dimensions));
     if (found === undefined) {
       const namespace = keyValueStringValue(r, namespaceStart, namespaceEnd) ?? '';
       const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
-      found = { dimensions: Buffer.from(r.buf.subarray(start, end)), namespace, resource, uses: 0 };
-      if (!candidates) byDimensions.set(hash, (candidates = []));
+      found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), namespace, resource, uses: 0 };
+      if (!candidates) point.cache!.set(hash, (candidates = []));
       candidates.push(found);
     }
     found.uses++;
@@ -389,15 +385,13 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
 /** Key bounds of the data point being rewritten, as start/end pairs (reused: no allocation per point). */
 const attributeKeys: number[] = [];
 
-/** 32-bit FNV-1a over bytes [start, end). */
-function fnv1a(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+
+/** 32-bit FNV-1a over bytes [start, end), continuing from `h`. */
+function fnv1a(buf: Uint8Array, start: number, end: number, h: number): number {
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h >>> 0;
 }
-
-/** A map key for encoded bytes (records are Buffers, so no view is made). */
-const latin1 = (r: Reader, start: number, end: number): string => (r.buf as Buffer).toString('latin1', start, end);
 
 /** KeyValueList → dimension name → string value. */
 function readDimensions(r: Reader, start: number, end: number): Map<string, string> {

@@ -8,7 +8,8 @@ export interface Enrichment {
 
 /** A lookup made once per request: the namespace (for the hit/miss counts) and what it found. */
 export interface CachedLookup {
-  /** The encoded Dimensions list this lookup was made for (to tell apart two lists of one hash). */
+  /** The encoded Namespace attribute and Dimensions list this lookup was made for (to tell apart two of one hash). */
+  readonly namespaceBytes: Uint8Array;
   readonly dimensions: Uint8Array;
   readonly namespace: string;
   readonly resource: IndexedResource | undefined;
@@ -16,8 +17,8 @@ export interface CachedLookup {
   uses: number;
 }
 
-/** Encoded Namespace attribute → FNV-1a hash of the encoded Dimensions list → lookups of that hash. */
-export type LookupCache = Map<string, Map<number, CachedLookup[]>>;
+/** FNV-1a hash of the encoded Namespace attribute and Dimensions list → the lookups of that hash. */
+export type LookupCache = Map<number, CachedLookup[]>;
 
 /**
  * One request's view of the cache: hits and misses per namespace (added to the metrics once the request
@@ -39,8 +40,8 @@ export class EnrichmentStats {
   /** Folds the per-lookup use counts into hits and misses. */
   settle(): void {
     for (const cache of this.lookups.values()) {
-      for (const byDimensions of cache.values()) {
-        for (const found of [...byDimensions.values()].flat()) {
+      for (const candidates of cache.values()) {
+        for (const found of candidates) {
           if (found.uses === 0) continue;
           const counts = found.resource ? this.hits : this.misses;
           counts.set(found.namespace, (counts.get(found.namespace) ?? 0) + found.uses);
