@@ -200,4 +200,16 @@ describe('the CloudFormation templates', () => {
     expect(t.Resources.MetricStream.Properties.OutputFormat).toBe('opentelemetry1.0');
     expect(t.Parameters.AccessKey.NoEcho).toBe(true);
   });
+
+  it('point an EventBridge API destination at /eventbridge/events with the key firetap reads, retrying, with a dead-letter queue', () => {
+    const t = load('firetap-eventbridge.yaml');
+    const r = t.Resources;
+    expect(r.ApiDestination.Properties).toMatchObject({ InvocationEndpoint: { 'Fn::Sub': '${FiretapUrl}/eventbridge/events' }, HttpMethod: 'POST' });
+    expect(r.Connection.Properties).toMatchObject({ AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: { Ref: 'ApiKeyHeader' } } } });
+    expect(t.Parameters.ApiKeyHeader.Default).toBe('x-api-key');
+    expect(t.Parameters.ApiKey.NoEcho).toBe(true);
+    const target = r.Rule.Properties.Targets[0];
+    expect(target).toMatchObject({ Arn: { 'Fn::GetAtt': ['ApiDestination', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } });
+    expect(r.InvokeRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: { 'Fn::GetAtt': ['ApiDestination', 'Arn'] } }]);
+  });
 });
