@@ -24,7 +24,7 @@ import { writeFileSync } from 'node:fs';
 import { lengthPrefixedFrames } from '../src/decode/length-prefixed.ts';
 import { otlpTypes } from '../src/otlp/schema.ts';
 import { startService } from '../test/helpers/service.ts';
-import { processStats, startCountingSink } from './service.ts';
+import { compiledEntry, processStats, startCountingSink } from './service.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -111,6 +111,9 @@ async function startAws(): Promise<FakeAws> {
   return aws;
 }
 
+/** The compiled service (what the image runs), built once per bench run. */
+const ENTRY = compiledEntry();
+
 async function startFiretap(sinkUrl: string, awsUrl: string) {
   return startService(
     {
@@ -123,6 +126,7 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
       AWS_EC2_METADATA_DISABLED: 'true',
     },
     /tag cache refreshed/,
+    ENTRY,
   );
 }
 
@@ -262,7 +266,7 @@ async function largeRequestPhase(records: Buffer[], sinkUrl: string) {
   }
   // Encoded once here: fetch would otherwise spend this process's event loop turning an 85 MiB string into bytes.
   const body = Buffer.from(firehoseBody(many, 'large'));
-  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, FIRETAP_LOG_LEVEL: 'info' });
+  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, FIRETAP_LOG_LEVEL: 'info' }, /firetap ready/, ENTRY);
   try {
     const lagMax = async () => {
       const text = await (await fetch(`${svc.base}/metrics`)).text();
@@ -321,7 +325,7 @@ async function main() {
     if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logs));
     child.kill('SIGTERM');
     const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url);
-    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
+    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node dist/main.js), ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(

@@ -10,9 +10,12 @@ export interface Service {
   output(): string;
 }
 
-/** Starts the real service (node src/main.ts) on a free loopback port; resolves once `ready` shows in its log. */
-export async function startService(env: Record<string, string>, ready = /firetap ready/): Promise<Service> {
-  const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../src/main.ts')], {
+/**
+ * Starts the real service on a free loopback port — `node src/main.ts`, or the compiled entry the image runs
+ * when `entry` names one — and resolves once `ready` shows in its log.
+ */
+export async function startService(env: Record<string, string>, ready = /firetap ready/, entry = resolve(import.meta.dirname, '../../src/main.ts')): Promise<Service> {
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
