@@ -15,6 +15,7 @@ service's (environment or FIRETAP_CONFIG).
   --state <file>          objects already replayed, skipped on the next run (default firetap-replay-state.jsonl)
   --fresh                 ignore the state file and replay everything
   --records-per-request N records per request through the pipeline (default 500)
+  --concurrency N         objects replayed at once (default 2)
   -h, --help              this text`;
 
 /** Runs `firetap replay …`; returns the process exit code (main.ts exits with it). */
@@ -30,6 +31,7 @@ export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdo
         state: { type: 'string', default: 'firetap-replay-state.jsonl' },
         fresh: { type: 'boolean', default: false },
         'records-per-request': { type: 'string', default: '500' },
+        concurrency: { type: 'string', default: '2' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -47,6 +49,8 @@ export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdo
   if (values.signal !== undefined && values.signal !== 'metrics' && values.signal !== 'logs') problems.push(`--signal must be metrics or logs, not ${JSON.stringify(values.signal)}`);
   const perRequest = Number(values['records-per-request']);
   if (!Number.isInteger(perRequest) || perRequest < 1 || perRequest > 10_000) problems.push('--records-per-request must be an integer from 1 to 10000');
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) problems.push('--concurrency must be an integer from 1 to 64');
   if (problems.length > 0) {
     stderr.write(`firetap replay: ${problems.join('; ')}\n\n${REPLAY_USAGE}\n`);
     return 2;
@@ -60,6 +64,7 @@ export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdo
     statePath: values.state,
     fresh: values.fresh,
     recordsPerRequest: perRequest,
+    concurrency,
     progress: stderr,
   });
   const verb = values['dry-run'] ? 'would send' : 'sent';

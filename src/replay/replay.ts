@@ -26,6 +26,8 @@ export interface ReplayOptions {
   readonly recordsPerRequest?: number;
   /** Attempts per request while the backend is unavailable, before the run stops (resumable). */
   readonly attempts?: number;
+  /** Objects replayed at once (default 1). */
+  readonly concurrency?: number;
   /** Progress and messages (stderr). */
   readonly progress: Writable & { isTTY?: boolean };
 }
@@ -136,39 +138,36 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
       }
     };
 
-    for (let i = 0; i < objects.length; i++) {
-      const object = objects[i]!;
-      if (done.has(`${object.name}\u0000${object.version}`)) {
-        summary.skipped++;
-        continue;
-      }
+    let finished = 0;
+    /** Sends one object's records; false when the backend could not take them (the run stops). */
+    const replayObject = async (object: ReplayObject): Promise<boolean> => {
       let records: ReplayRecord[];
       try {
         records = await recordsOfObject(await object.read(), options.signal);
       } catch (err) {
         summary.refused.push({ object: object.name, error: (err as Error).message });
         out.write(`${out.isTTY ? '\n' : ''}${object.name}: not a Firehose backup object: ${(err as Error).message}\n`);
-        continue;
+        return true;
       }
       const objectId = createHash('sha256').update(`${object.name}\u0000${object.version}`).digest('hex').slice(0, 16);
       let n = 0;
       for (const request of requests(records, perRequest)) {
+        if (summary.stoppedAt) return false;
         const requestId = `replay-${objectId}-${n++}`;
         const body = JSON.stringify({ requestId, timestamp: Date.now(), records: request.records.map((r) => ({ data: r.data.toString('base64') })) });
-        const url = FIREHOSE_ROUTES[request.signal];
         for (let attempt = 1; ; attempt++) {
-          const res = await app.inject({ method: 'POST', url, headers: { ...headers, 'x-amz-firehose-request-id': requestId }, payload: body });
+          const res = await app.inject({ method: 'POST', url: FIREHOSE_ROUTES[request.signal], headers: { ...headers, 'x-amz-firehose-request-id': requestId }, payload: body });
           if (res.statusCode === 200) break;
           const message = (res.json() as { errorMessage?: string }).errorMessage ?? `HTTP ${res.statusCode}`;
           if (res.statusCode === 400) {
-            // Every record of the request is undecodable (counted as bad records below): they stay in the
-            // object; say so and go on.
+            // Every record of the request is undecodable (counted as bad records at the end): they stay in
+            // the object; say so and go on.
             summary.refused.push({ object: object.name, error: message });
             break;
           }
           if (attempt >= attempts || res.statusCode < 500) {
-            summary.stoppedAt = { object: object.name, error: message };
-            return summary;
+            summary.stoppedAt ??= { object: object.name, error: message };
+            return false;
           }
           const retryAfter = Number(res.headers['retry-after']);
           await sleep(Math.min(30_000, (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000) * attempt));
@@ -178,8 +177,22 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
       summary.records += records.length;
       summary.bytes += object.size;
       if (!options.dryRun) await appendFile(options.statePath, JSON.stringify({ name: object.name, version: object.version, records: records.length, at: new Date().toISOString() }) + '\n');
-      show(object, i + 1);
-    }
+      show(object, ++finished);
+      return true;
+    };
+
+    // A few objects at a time, in key order; after a failure no new object is started (the others finish).
+    const pending = objects.filter((o) => {
+      const skip = done.has(`${o.name}\u0000${o.version}`);
+      if (skip) summary.skipped++;
+      return !skip;
+    });
+    finished = summary.skipped;
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length && !summary.stoppedAt) await replayObject(pending[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
     const rejected = await app.inject({ url: '/metrics' });
     for (const m of rejected.body.matchAll(/^firetap_records_rejected_total\{[^}]*\} (\d+)$/gm)) summary.badRecords += Number(m[1]);
     return summary;

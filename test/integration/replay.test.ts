@@ -124,6 +124,13 @@ describe('firetap replay', () => {
     expect(readFileSync(statePath, 'utf8').trim().split('\n')).toHaveLength(3);
   });
 
+  it('replays several objects at once with the same result', async () => {
+    const summary = await run(localDir(), { concurrency: 3 });
+    expect(summary).toMatchObject({ objects: 3, replayed: 3, records: 4, items: 15 });
+    expect(sink.lines('metrics')).toHaveLength(9);
+    expect(sink.lines('logs')).toHaveLength(6);
+  });
+
   it('counts without sending in a dry run', async () => {
     const summary = await run(localDir(), { dryRun: true });
     expect(summary).toMatchObject({ replayed: 3, items: 15 });
