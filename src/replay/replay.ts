@@ -101,9 +101,10 @@ function* requests(records: readonly ReplayRecord[], perRequest: number): Genera
 
 /**
  * Sends Firehose backup objects through the service's own pipeline again — the same routes, decoders,
- * enrichment, batching, retries and exporters, in process — object after object, and records each object
- * once it was delivered so that an interrupted replay resumes where it stopped. Stops at the first
- * request the backend could not take after retrying (nothing after it is marked done).
+ * enrichment, batching, retries and exporters, in process — a few objects at a time in key order, and
+ * records each object once it was delivered so that an interrupted replay resumes where it stopped. Stops
+ * at the first request the backend could not take after retrying: no object is started after it, and an
+ * object is only marked done when all of it was delivered.
  */
 export async function replay(config: Config, options: ReplayOptions): Promise<ReplaySummary> {
   const started = performance.now();
