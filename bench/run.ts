@@ -1,9 +1,10 @@
 /**
- * End-to-end benchmark: starts firetap (node src/main.ts) as a child process with a loopback OTLP sink,
+ * End-to-end benchmark: starts firetap (compiled, node dist/main.js) as a child process with a loopback OTLP sink,
  * posts realistic Firehose requests with a fixed number in flight, and prints throughput (counted
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
  *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs]
+ *                    [--attributes-on datapoint|resource]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  */
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     compression: { type: 'string', default: 'none' },
     only: { type: 'string' },
+    'attributes-on': { type: 'string', default: 'datapoint' },
   },
 });
 const durationMs = Number(args.duration) * 1000;
@@ -119,6 +121,7 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
     {
       OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
       OTEL_EXPORTER_OTLP_COMPRESSION: args.compression,
+      FIRETAP_ENRICHMENT_ATTRIBUTES_ON: args['attributes-on'],
       FIRETAP_ENRICHMENT_REGIONS: 'eu-west-1',
       AWS_ENDPOINT_URL: awsUrl,
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',
@@ -325,7 +328,7 @@ async function main() {
     if (args.only !== 'metrics') results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logs));
     child.kill('SIGTERM');
     const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url);
-    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node dist/main.js), ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}`);
+    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node dist/main.js), ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(

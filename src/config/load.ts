@@ -38,6 +38,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_ENRICHMENT_TAG_KEYS', 'enrichment.tagKeys', parseList],
   ['FIRETAP_ENRICHMENT_EXCLUDE_TAG_KEYS', 'enrichment.excludeTagKeys', parseList],
   ['FIRETAP_ENRICHMENT_STS_REGION', 'enrichment.stsRegion'],
+  ['FIRETAP_ENRICHMENT_ATTRIBUTES_ON', 'enrichment.attributesOn'],
   ['FIRETAP_METRICS_FORMAT', 'metrics.format'],
   ['FIRETAP_LOGS_FORMAT', 'logs.format'],
   ['FIRETAP_VPC_FLOW_LOG_FORMAT', 'logs.vpcFlowLogFormat'],

@@ -47,6 +47,8 @@ const enrichmentSchema = z.strictObject({
   excludeTagKeys: z.array(z.string().min(1)).default([]),
   /** Region of the STS endpoint used to assume roles. */
   stsRegion: z.string().optional(),
+  /** Where a known resource's attributes go: on every data point, or once on an OTLP Resource grouping its points. */
+  attributesOn: z.enum(['datapoint', 'resource']).default('datapoint'),
 });
 
 const logsSchema = z.strictObject({

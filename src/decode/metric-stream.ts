@@ -1,6 +1,7 @@
 import type { OtlpBatch } from '../otlp/batch.ts';
 import {
   Reader,
+  Writer,
   WIRE_LEN,
   WireError,
   bytesEqual,
@@ -18,12 +19,11 @@ import {
   skipField,
   tag,
   type EncodedAttribute,
-  type Writer,
   utf8,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { EnrichmentStats as Stats, type CachedLookup, type LookupCache } from '../enrich/enrichment.ts';
-import { attributeFields, lookupMetric, type ScopeIndex } from '../enrich/snapshot.ts';
+import { attributeFields, lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
 
@@ -53,12 +53,19 @@ export interface MetricStreamContext {
   /** Resource tags: each data point whose namespace and dimensions identify a known resource gets its attributes. */
   readonly enrichment?: Enrichment | undefined;
   readonly stats?: EnrichmentStats | undefined;
+  /**
+   * Where the attributes of a known AWS resource go: on each of its data points (the default), or on an
+   * OTLP Resource of its own, its data points grouped under it (`FIRETAP_ENRICHMENT_ATTRIBUTES_ON=resource`).
+   */
+  readonly attributesOn?: 'datapoint' | 'resource' | undefined;
 }
 
 /** Per ResourceMetrics: where its data points look their resources up. */
 interface PointContext {
   readonly scope: ScopeIndex | undefined;
   readonly cache: LookupCache | undefined;
+  /** Grouping: the data points' resources are noted here instead of written onto them. */
+  collect?: { group: IndexedResource | null | undefined; mixed: boolean } | undefined;
 }
 
 /**
@@ -99,9 +106,13 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
-      w.uint32(LEN1).fork();
-      batch.items += rewriteResourceMetrics(r, stop, w, ctx);
-      w.ldelim();
+      if (ctx.attributesOn === 'resource' && ctx.enrichment) {
+        batch.items += rewriteResourceMetricsGrouped(r, stop, w, ctx);
+      } else {
+        w.uint32(LEN1).fork();
+        batch.items += rewriteResourceMetrics(r, stop, w, ctx);
+        w.ldelim();
+      }
     } else {
       // ExportMetricsServiceRequest has no other field; anything else is not one.
       throw new WireError(`unexpected field ${t >>> 3} (wire type ${t & 7}) at byte ${r.pos - 1}`);
@@ -148,7 +159,7 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
  * Resource { attributes = 1; dropped_attributes_count = 2 }: copied, then extra attributes it lacks.
  * Returns the account and region CloudWatch put on it (the key of the tag cache).
  */
-export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[]): { account: string | undefined; region: string | undefined } {
+export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[]): { account: string | undefined; region: string | undefined; keys: Array<[number, number]> } {
   const keys: Array<[number, number]> = [];
   let account: string | undefined;
   let region: string | undefined;
@@ -174,7 +185,129 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
   for (const attr of extra) {
     if (!keys.some(([s, e]) => bytesEqual(r.buf, s, e, attr.keyBytes))) w.uint32(LEN1).bytes(attr.encoded);
   }
-  return { account, region };
+  return { account, region, keys };
+}
+
+/**
+ * One ResourceMetrics rewritten with the data points of each known AWS resource grouped under an OTLP
+ * Resource of their own: the resource CloudWatch sent (with the extra attributes) plus the AWS resource's
+ * attributes, once, instead of on every data point. Data points of no known resource stay under the
+ * resource as sent. A metric whose data points belong to different resources (CloudWatch writes one data
+ * point per metric, so only other producers) keeps the attributes on its data points. Writes 1…n
+ * ResourceMetrics; returns the data points written.
+ */
+function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
+  const start = r.pos;
+  // The resource first, wherever it stands: it decides where data points look their resources up.
+  let resource: { bytes: Uint8Array; keys: Set<string> } | undefined;
+  let point: PointContext = { scope: undefined, cache: undefined };
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === LEN1) {
+      const stop = readLenBounds(r, end);
+      const rw = Writer.create();
+      const identity = rewriteResource(r, stop, rw, ctx.resourceAttributes);
+      const keys = new Set([...identity.keys.map(([s, e]) => utf8(r, s, e)), ...ctx.resourceAttributes.map((a) => a.key)]);
+      resource = { bytes: rw.finish(), keys };
+      if (identity.account !== undefined && identity.region !== undefined) {
+        const scope = ctx.enrichment!.scope(identity.account, identity.region);
+        point = { scope, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined };
+      }
+      r.pos = stop;
+      break;
+    }
+    skipField(r, t & 7, end);
+  }
+  if (!point.scope) {
+    // Nothing to group by: the usual rewrite.
+    r.pos = start;
+    w.uint32(LEN1).fork();
+    const points = rewriteResourceMetrics(r, end, w, ctx);
+    w.ldelim();
+    return points;
+  }
+
+  /** Per group (null: no known AWS resource), per ScopeMetrics of the input, the rewritten metrics. */
+  const groups = new Map<IndexedResource | null, Writer[]>();
+  const scopes: Array<{ header: Uint8Array }> = [];
+  const tail = Writer.create(); // other ResourceMetrics fields (schema_url …), repeated in every group
+  let points = 0;
+  const mw = Writer.create();
+  r.pos = start;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const t = r.uint32();
+    if (t === LEN1) {
+      r.pos = readLenBounds(r, end);
+    } else if (t === LEN2) {
+      const stop = readLenBounds(r, end);
+      const scopeIndex = scopes.length;
+      const header = Writer.create(); // ScopeMetrics fields other than metrics: scope, schema_url
+      while (r.pos < stop) {
+        const smFieldStart = r.pos;
+        const st = r.uint32();
+        if (st === LEN2) {
+          const metricEnd = readLenBounds(r, stop);
+          const metricStart = r.pos;
+          point.collect = { group: undefined, mixed: false };
+          mw.pos = 0;
+          const n = rewriteMetric(r, metricEnd, mw, point);
+          let group = point.collect.group ?? null;
+          if (point.collect.mixed) {
+            // Keep this metric's attributes on its data points, under the resource as sent.
+            point.collect = undefined;
+            r.pos = metricStart;
+            mw.pos = 0;
+            rewriteMetric(r, metricEnd, mw, point);
+            group = null;
+          }
+          point.collect = undefined;
+          points += n;
+          let perScope = groups.get(group);
+          if (!perScope) groups.set(group, (perScope = []));
+          const target = (perScope[scopeIndex] ??= Writer.create());
+          target.uint32(LEN2).uint32(mw.pos);
+          copyRange(target, mw.buf, 0, mw.pos);
+          r.pos = metricEnd;
+        } else if (st === LEN1) {
+          const scopeStop = readLenBounds(r, stop);
+          checkScope(r, r.pos, scopeStop);
+          r.pos = scopeStop;
+          copyFieldSince(r, smFieldStart, header);
+        } else {
+          if (st >>> 3 === 1 || st >>> 3 === 2) throw new WireError(`ScopeMetrics field ${st >>> 3} has wire type ${st & 7} at byte ${smFieldStart}`);
+          copyCheckedField(r, st, stop, smFieldStart, header, STRING_FIELDS_OF_CONTAINER);
+        }
+      }
+      scopes.push({ header: header.finish() });
+    } else {
+      if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ResourceMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
+      copyCheckedField(r, t, end, fieldStart, tail, STRING_FIELDS_OF_CONTAINER);
+    }
+  }
+  const tailBytes = tail.finish();
+  if (groups.size === 0) groups.set(null, []);
+  for (const [group, perScope] of groups) {
+    w.uint32(LEN1).fork();
+    w.uint32(LEN1).fork();
+    if (resource) copyRange(w, resource.bytes, 0, resource.bytes.length);
+    if (group) {
+      const names = Object.keys(group.added);
+      for (let i = 0; i < names.length; i++) if (!resource?.keys.has(names[i]!)) w.uint32(LEN1).bytes(group.encoded[i]!);
+    }
+    w.ldelim();
+    for (let i = 0; i < scopes.length; i++) {
+      const metrics = perScope[i];
+      if (!metrics) continue;
+      w.uint32(LEN2).fork();
+      copyRange(w, scopes[i]!.header, 0, scopes[i]!.header.length);
+      copyRange(w, metrics.buf, 0, metrics.pos);
+      w.ldelim();
+    }
+    copyRange(w, tailBytes, 0, tailBytes.length);
+    w.ldelim();
+  }
+  return points;
 }
 
 /**
@@ -378,8 +511,16 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       candidates.push(found);
     }
     found.uses++;
-    if (found.resource) w.raw(attributeFields(found.resource, attributesTag));
+    if (point.collect) noteGroup(point.collect, found.resource ?? null);
+    else if (found.resource) w.raw(attributeFields(found.resource, attributesTag));
+  } else if (point.collect) {
+    noteGroup(point.collect, null);
   }
+}
+
+function noteGroup(collect: NonNullable<PointContext['collect']>, group: IndexedResource | null): void {
+  if (collect.group === undefined) collect.group = group;
+  else if (collect.group !== group) collect.mixed = true;
 }
 
 /** Key bounds of the data point being rewritten, as start/end pairs (reused: no allocation per point). */

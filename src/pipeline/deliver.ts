@@ -99,6 +99,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     enrichment: deps.enrichment,
     stats: new EnrichmentStats(),
     metricFormat: d.metricFormat,
+    attributesOn: config.enrichment.attributesOn,
     logFormat: d.logFormat,
     logs: deps.logs,
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meters) ? new OtlpBatch() : undefined,

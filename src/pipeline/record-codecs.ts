@@ -27,6 +27,8 @@ export interface RecordContext {
   readonly stats: EnrichmentStats;
   /** Metric-stream output format of the records: detected per record by default. */
   readonly metricFormat: MetricFormat;
+  /** Where the attributes of known AWS resources go (FIRETAP_ENRICHMENT_ATTRIBUTES_ON). */
+  readonly attributesOn: 'datapoint' | 'resource';
   /** How records of the logs route are read: detected per record by default. */
   readonly logFormat: LogFormat;
   readonly logs: LogOptions;

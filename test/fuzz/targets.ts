@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { appendCloudWatchLogs, parseCloudWatchLogsRecord } from '../../src/decode/cloudwatch-logs.ts';
-import { appendMetricStreamRecord } from '../../src/decode/metric-stream.ts';
+import { appendMetricStreamRecord, type MetricStreamContext } from '../../src/decode/metric-stream.ts';
+import { buildScopeIndex } from '../../src/enrich/snapshot.ts';
 import { lengthPrefixedFrames } from '../../src/decode/length-prefixed.ts';
 import { RecordError } from '../../src/decode/record-error.ts';
 import { FiretapError } from '../../src/errors.ts';
@@ -196,13 +197,20 @@ export function eventTarget(body: Buffer): 'ok' | 'refused' {
   return 'ok';
 }
 
+/** The seeds' account and region, with resources their data points name: the enriched paths. */
+const SEED_SCOPE = buildScopeIndex(id.account, id.region, [
+  { arn: `arn:aws:ec2:${id.region}:${id.account}:instance/i-0abc1234def567890`, tags: { team: 'a' }, attributes: { 'host.type': 'm6i.large' }, sources: ['ec2'] },
+  { arn: `arn:aws:rds:${id.region}:${id.account}:db:orders`, tags: { team: 'b' }, attributes: {}, sources: ['tagging'] },
+], { include: [], exclude: [] });
+const GROUPED: MetricStreamContext = { resourceAttributes: [], enrichment: { scope: () => SEED_SCOPE }, attributesOn: 'resource' };
+
 /** Metric-stream record: accepted → the batch decodes as OTLP; refused → RecordError and the batch unchanged. */
-export function metricRecordTarget(record: Buffer): 'ok' | 'refused' {
+export function metricRecordTarget(record: Buffer, ctx: MetricStreamContext = { resourceAttributes: [] }): 'ok' | 'refused' {
   const batch = new OtlpBatch();
-  appendMetricStreamRecord(METRIC_SEEDS[0]!, batch, { resourceAttributes: [] });
+  appendMetricStreamRecord(METRIC_SEEDS[0]!, batch, ctx);
   const before = Buffer.from(batch.writer.finish());
   try {
-    appendMetricStreamRecord(record, batch, { resourceAttributes: [] });
+    appendMetricStreamRecord(record, batch, ctx);
   } catch (err) {
     if (!(err instanceof RecordError)) throw err;
     if (!Buffer.from(batch.writer.finish()).equals(before)) throw new Error('a refused record left bytes in the batch');
@@ -260,7 +268,8 @@ export function envelopeTarget(body: Buffer): 'ok' | 'refused' {
 }
 
 export const TARGETS = [
-  { name: 'metric-stream record', arbitrary: arbitraries.metricRecord, run: metricRecordTarget },
+  { name: 'metric-stream record', arbitrary: arbitraries.metricRecord, run: (b: Buffer) => metricRecordTarget(b) },
+  { name: 'metric-stream record, grouped by AWS resource', arbitrary: arbitraries.metricRecord, run: (b: Buffer) => metricRecordTarget(b, GROUPED) },
   { name: 'CloudWatch Logs record', arbitrary: arbitraries.logsRecord, run: logsRecordTarget },
   { name: 'Firehose envelope', arbitrary: arbitraries.envelope, run: envelopeTarget },
   { name: 'metrics route record (any format)', arbitrary: arbitraries.anyMetricRecord, run: (b: Buffer) => anyRecordTarget('metrics', b) },

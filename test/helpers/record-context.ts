@@ -15,6 +15,7 @@ export function recordContext(overrides: Partial<RecordContext> = {}, logs: Part
     enrichment: undefined,
     stats: new EnrichmentStats(),
     metricFormat: 'auto',
+    attributesOn: 'datapoint',
     logFormat: 'auto',
     logs: compileLogOptions({ vpcFlowLogFormat: DEFAULT_VPC_FLOW_LOG_FORMAT, cloudTrailLogGroups: [], detectCloudTrail: true, namePatterns: [], metrics: [], ...logs }),
     derived: undefined,

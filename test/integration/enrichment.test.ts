@@ -123,6 +123,22 @@ describe('enrichment', () => {
     expect(metrics).toMatch(/firetap_enrichment_api_calls_total\{api="ec2:DescribeInstances"\} \d+/);
   });
 
+  it('with FIRETAP_ENRICHMENT_ATTRIBUTES_ON=resource, puts them once on a Resource per AWS resource, its data points under it', async () => {
+    const t = await startApp({ FIRETAP_ENRICHMENT_ATTRIBUTES_ON: 'resource' });
+    const lines = await postMetrics(t, B, R2, [
+      point('AWS/EC2', 'CPUUtilization', { InstanceId: 'i-0aaaaaaaaaaaaaaa1' }),
+      point('AWS/EC2', 'NetworkIn', { InstanceId: 'i-0aaaaaaaaaaaaaaa1' }),
+      point('AWS/SQS', 'NumberOfMessagesSent', { QueueName: 'unknown-queue' }),
+    ]);
+    expect(lines.map((l) => [l.metric.split('/').pop(), l.resource['cloud.resource_id'], l.resource['aws.tag.team'], l.attributes['aws.tag.team']])).toEqual([
+      ['CPUUtilization', `arn:aws:ec2:${R2}:${B}:instance/i-0aaaaaaaaaaaaaaa1`, 'b-us', undefined],
+      ['NetworkIn', `arn:aws:ec2:${R2}:${B}:instance/i-0aaaaaaaaaaaaaaa1`, 'b-us', undefined],
+      ['NumberOfMessagesSent', undefined, undefined, undefined],
+    ]);
+    expect(lines[0]!.resource).toMatchObject({ 'cloud.account.id': B, 'cloud.region': R2, 'host.type': 'm6i.large' });
+    expect(lines[0]!.attributes).toEqual({ Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', InstanceId: 'i-0aaaaaaaaaaaaaaa1' });
+  });
+
   it('tags data points of metric streams in the JSON output format too', async () => {
     const t = await startApp();
     const json = JSON.stringify({ metric_stream_name: 's', account_id: B, region: R1, namespace: 'AWS/EC2', metric_name: 'CPUUtilization', dimensions: { InstanceId: 'i-0aaaaaaaaaaaaaaa1' }, timestamp: 1_795_000_000_000, value: { count: 1, sum: 2, min: 2, max: 2 }, unit: 'Percent' });
