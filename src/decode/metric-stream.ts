@@ -269,14 +269,8 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
           target.uint32(LEN2).uint32(mw.pos);
           copyRange(target, mw.buf, 0, mw.pos);
           r.pos = metricEnd;
-        } else if (st === LEN1) {
-          const scopeStop = readLenBounds(r, stop);
-          checkScope(r, r.pos, scopeStop);
-          r.pos = scopeStop;
-          copyFieldSince(r, smFieldStart, header);
         } else {
-          if (st >>> 3 === 1 || st >>> 3 === 2) throw new WireError(`ScopeMetrics field ${st >>> 3} has wire type ${st & 7} at byte ${smFieldStart}`);
-          copyCheckedField(r, st, stop, smFieldStart, header, STRING_FIELDS_OF_CONTAINER);
+          copyScopeMetricsField(r, st, stop, smFieldStart, header);
         }
       }
       scopes.push({ header: header.finish() });
@@ -396,17 +390,24 @@ function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointCont
       w.uint32(LEN2).fork();
       count += rewriteMetric(r, stop, w, point);
       w.ldelim();
-    } else if (t === LEN1) {
-      const stop = readLenBounds(r, end);
-      checkScope(r, r.pos, stop);
-      r.pos = stop;
-      copyFieldSince(r, fieldStart, w);
     } else {
-      if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ScopeMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
-      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
+      copyScopeMetricsField(r, t, end, fieldStart, w);
     }
   }
   return count;
+}
+
+/** A ScopeMetrics field other than `metrics`: the scope (checked) or schema_url / unknown fields, copied. */
+function copyScopeMetricsField(r: Reader, t: number, end: number, fieldStart: number, w: Writer): void {
+  if (t === LEN1) {
+    const stop = readLenBounds(r, end);
+    checkScope(r, r.pos, stop);
+    r.pos = stop;
+    copyFieldSince(r, fieldStart, w);
+  } else {
+    if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ScopeMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
+    copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
+  }
 }
 
 /** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
