@@ -205,10 +205,11 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
-      const rw = Writer.create();
+      const rw = spareWriter();
       const identity = rewriteResource(r, stop, rw, ctx.resourceAttributes);
       const keys = new Set([...identity.keys.map(([s, e]) => utf8(r, s, e)), ...ctx.resourceAttributes.map((a) => a.key)]);
       resource = { bytes: rw.finish(), keys };
+      if (spare.length < MAX_SPARE_WRITERS) spare.push(rw);
       if (identity.account !== undefined && identity.region !== undefined) {
         const scope = ctx.enrichment!.scope(identity.account, identity.region);
         point = { scope, cache: scope ? (ctx.stats ?? new Stats()).lookupCache(scope) : undefined };
@@ -230,9 +231,10 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
   /** Per group (null: no known AWS resource), per ScopeMetrics of the input, the rewritten metrics. */
   const groups = new Map<IndexedResource | null, Writer[]>();
   const scopes: Array<{ header: Uint8Array }> = [];
-  const tail = Writer.create(); // other ResourceMetrics fields (schema_url …), repeated in every group
+  const tail = spareWriter(); // other ResourceMetrics fields (schema_url …), repeated in every group
   let points = 0;
-  const mw = Writer.create();
+  const mw = spareWriter();
+  const used: Writer[] = [tail, mw];
   r.pos = start;
   while (r.pos < end) {
     const fieldStart = r.pos;
@@ -242,7 +244,8 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
       const scopeIndex = scopes.length;
-      const header = Writer.create(); // ScopeMetrics fields other than metrics: scope, schema_url
+      const header = spareWriter(); // ScopeMetrics fields other than metrics: scope, schema_url
+      used.push(header);
       while (r.pos < stop) {
         const smFieldStart = r.pos;
         const st = r.uint32();
@@ -265,7 +268,8 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
           points += n;
           let perScope = groups.get(group);
           if (!perScope) groups.set(group, (perScope = []));
-          const target = (perScope[scopeIndex] ??= Writer.create());
+          let target = perScope[scopeIndex];
+          if (!target) used.push((target = perScope[scopeIndex] = spareWriter()));
           target.uint32(LEN2).uint32(mw.pos);
           copyRange(target, mw.buf, 0, mw.pos);
           r.pos = metricEnd;
@@ -273,13 +277,13 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
           copyScopeMetricsField(r, st, stop, smFieldStart, header);
         }
       }
-      scopes.push({ header: header.finish() });
+      scopes.push({ header: header.finish(true) });
     } else {
       if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ResourceMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
       copyCheckedField(r, t, end, fieldStart, tail, STRING_FIELDS_OF_CONTAINER);
     }
   }
-  const tailBytes = tail.finish();
+  const tailBytes = tail.finish(true);
   if (groups.size === 0) groups.set(null, []);
   for (const [group, perScope] of groups) {
     w.uint32(LEN1).fork();
@@ -301,7 +305,19 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
     copyRange(w, tailBytes, 0, tailBytes.length);
     w.ldelim();
   }
+  for (const u of used) if (spare.length < MAX_SPARE_WRITERS) spare.push(u);
   return points;
+}
+
+/** Scratch writers of the grouping rewrite, reused from one ResourceMetrics to the next (their buffers kept). */
+const spare: Writer[] = [];
+/** A frame of many ScopeMetrics must not leave as many writers behind. */
+const MAX_SPARE_WRITERS = 64;
+function spareWriter(): Writer {
+  const w = spare.pop() ?? Writer.create();
+  w.pos = 0;
+  if (w.states) w.states.length = 0;
+  return w;
 }
 
 /**
