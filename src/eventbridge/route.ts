@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EnrichmentStats } from '../enrich/enrichment.ts';
 import { FiretapError } from '../errors.ts';
+import { exportError } from '../export/exporter.ts';
 import { createAccessKeyCheck } from '../firehose/auth.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { appendLogGroups } from '../otlp/log-records.ts';
@@ -9,6 +10,7 @@ import { encodedAttribute } from '../otlp/wire.ts';
 import type { PipelineDeps } from '../pipeline/deliver.ts';
 import { admission } from '../server/admission.ts';
 import { answerFor } from '../server/error-handler.ts';
+import { countLookups } from '../telemetry/metrics.ts';
 import { eventLogGroup, parseEvent } from './event.ts';
 
 export const EVENTBRIDGE_ROUTE = '/eventbridge/events';
@@ -102,13 +104,9 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     metrics.items.inc({ signal: 'logs', stage: 'received' }, items);
     const result = await deps.exporters.logs.export({ signal: 'logs', payload, items, deadline: receivedAtMs + settings.timeoutMs });
     stats.settle();
-    for (const [namespace, n] of stats.hits) metrics.enrichmentLookups.inc({ signal: 'logs', namespace, outcome: 'hit' }, n);
-    for (const [namespace, n] of stats.misses) metrics.enrichmentLookups.inc({ signal: 'logs', namespace, outcome: 'miss' }, n);
+    countLookups(metrics, 'logs', stats);
     metrics.exports.inc({ signal: 'logs', outcome: result.status });
-    if (result.status === 'retryable') {
-      throw new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
-    }
-    if (result.status === 'permanent') throw new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+    if (result.status !== 'success') throw exportError(result);
     ledger.complete = true;
     metrics.items.inc({ signal: 'logs', stage: 'exported' }, items);
     request.log.info({ route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs }, 'delivered');

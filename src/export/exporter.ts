@@ -1,4 +1,5 @@
 import type { Signal } from '../config/schema.ts';
+import { FiretapError } from '../errors.ts';
 
 /** The outcome of one export, returned as a value: only bugs throw. */
 export type ExportResult =
@@ -23,3 +24,13 @@ export interface Exporter {
 }
 
 export const success: ExportResult = Object.freeze({ status: 'success' });
+
+/**
+ * What a failed export makes of the request: retryable → unavailable (503, with the backend's Retry-After),
+ * permanent → rejected (502). `context` prefixes the backend's message.
+ */
+export function exportError(result: Exclude<ExportResult, { status: 'success' }>, context = ''): FiretapError {
+  const message = context + result.message;
+  if (result.status === 'permanent') return new FiretapError('FIRETAP_EXPORT_REJECTED', message);
+  return new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+}

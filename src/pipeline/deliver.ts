@@ -4,11 +4,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, Signal } from '../config/schema.ts';
 import { RecordError } from '../decode/record-error.ts';
 import { FiretapError } from '../errors.ts';
-import type { ExportResult, Exporter } from '../export/exporter.ts';
+import { exportError, type ExportResult, type Exporter } from '../export/exporter.ts';
 import type { FirehoseEnvelope } from '../firehose/envelope.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
-import type { Metrics } from '../telemetry/metrics.ts';
+import { countLookups, type Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
@@ -132,7 +132,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
         d.log.warn({ requestId: d.requestId, rejected: result.rejected, backendMessage: result.message }, 'OTLP backend accepted the export but rejected some items');
       }
     } else if (result.status === 'retryable') {
-      failure ??= new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+      failure ??= exportError(result);
     }
     return result;
   };
@@ -148,7 +148,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     if (result.status !== 'permanent') return;
     // The data, not the backend: find the record(s) responsible rather than refuse the whole request.
     if (refusesTheData(result)) refused.push({ first, last, message: result.message });
-    else failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+    else failure ??= exportError(result);
   };
 
   /**
@@ -172,7 +172,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
             const result = await exportBatch(payload, items);
             if (result.status === 'permanent') {
               if (refusesTheData(result)) refusedMessage = result.message;
-              else failure ??= new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+              else failure ??= exportError(result);
             }
           }
           if (!next) break;
@@ -238,7 +238,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
           ledger.delivered.add(id);
           metrics.items.inc({ signal: 'metrics', stage: 'exported' }, items);
         } else if (result.status === 'retryable') {
-          failure ??= new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', `metrics read from the logs: ${result.message}`, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+          failure ??= exportError(result, 'metrics read from the logs: ');
         } else {
           d.log.warn({ requestId: d.requestId, items, backendMessage: result.message }, 'the metrics backend refused the metrics read from log events; the log events themselves were delivered');
         }
@@ -291,8 +291,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   for (const range of refused) if (failure === undefined) await isolate(range);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);
   ctx.stats.settle();
-  for (const [namespace, n] of ctx.stats.hits) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'hit' }, n);
-  for (const [namespace, n] of ctx.stats.misses) metrics.enrichmentLookups.inc({ signal: d.signal, namespace, outcome: 'miss' }, n);
+  countLookups(metrics, d.signal, ctx.stats);
   report.badRecords = bad.length;
   if (failure) throw failure;
   if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
@@ -329,8 +328,7 @@ async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCo
     ledger.delivered.add('meter-records');
     return;
   }
-  if (result.status === 'retryable') throw new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', result.message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
-  throw new FiretapError('FIRETAP_EXPORT_REJECTED', result.message);
+  throw exportError(result);
 }
 
 /**

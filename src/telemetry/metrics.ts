@@ -121,3 +121,9 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Adds one request's tag-cache hits and misses per namespace (EnrichmentStats, once settled) to the lookup counter. */
+export function countLookups(metrics: Metrics, signal: string, stats: { readonly hits: ReadonlyMap<string, number>; readonly misses: ReadonlyMap<string, number> }): void {
+  for (const [namespace, n] of stats.hits) metrics.enrichmentLookups.inc({ signal, namespace, outcome: 'hit' }, n);
+  for (const [namespace, n] of stats.misses) metrics.enrichmentLookups.inc({ signal, namespace, outcome: 'miss' }, n);
+}
