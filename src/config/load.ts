@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, resolveOtlp, type Config } from './schema.ts';
+import { isJsonObject } from '../json-object.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -186,13 +187,11 @@ function getPath(source: unknown, path: string): unknown {
   return node;
 }
 
-const isPlainObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 function deepMerge(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
-    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+    out[key] = isJsonObject(prev) && isJsonObject(value) ? deepMerge(prev, value) : value;
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { encodeKeyValue } from '../otlp/wire.ts';
 import { LOG_ATTRIBUTES } from '../otlp/log-records.ts';
 import type { CloudWatchLogsMessage } from './cloudwatch-logs.ts';
 import type { NameMatcher } from './log-options.ts';
+import { isJsonObject } from '../json-object.ts';
 
 export interface CloudTrailOptions {
   /** Log groups whose events are CloudTrail records whatever their first key. */
@@ -11,7 +12,6 @@ export interface CloudTrailOptions {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * CloudTrail record fields → attributes: the semantic conventions' names where one exists, the rest
@@ -38,13 +38,13 @@ function cloudTrailAttributes(r: Json): Uint8Array[] {
   put('cloud.region', r.awsRegion);
   put('cloud.account.id', r.recipientAccountId);
   const who = r.userIdentity;
-  if (isObject(who)) {
+  if (isJsonObject(who)) {
     put('aws.cloudtrail.user_identity.type', who.type);
     put('aws.cloudtrail.user_identity.arn', who.arn);
     put('aws.cloudtrail.user_identity.account_id', who.accountId);
     put('aws.cloudtrail.user_identity.principal_id', who.principalId);
     put('aws.cloudtrail.user_identity.invoked_by', who.invokedBy);
-    const issuer = isObject(who.sessionContext) && isObject(who.sessionContext.sessionIssuer) ? who.sessionContext.sessionIssuer : undefined;
+    const issuer = isJsonObject(who.sessionContext) && isJsonObject(who.sessionContext.sessionIssuer) ? who.sessionContext.sessionIssuer : undefined;
     if (issuer) put('aws.cloudtrail.user_identity.session_issuer.arn', issuer.arn);
   }
   return out;
@@ -69,7 +69,7 @@ export function extractCloudTrail(m: CloudWatchLogsMessage, options: CloudTrailO
     } catch {
       continue;
     }
-    if (!isObject(record) || typeof record.eventSource !== 'string' || typeof record.eventName !== 'string') continue;
+    if (!isJsonObject(record) || typeof record.eventSource !== 'string' || typeof record.eventName !== 'string') continue;
     (e as { [LOG_ATTRIBUTES]?: Uint8Array[] })[LOG_ATTRIBUTES] = cloudTrailAttributes(record);
     const time = typeof record.eventTime === 'string' ? Date.parse(record.eventTime) : Number.NaN;
     if (Number.isFinite(time)) e.timestamp = time;

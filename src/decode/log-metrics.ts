@@ -1,5 +1,6 @@
 import { otlpTypes } from '../otlp/schema.ts';
 import type { CloudWatchLogsMessage } from './cloudwatch-logs.ts';
+import { isJsonObject } from '../json-object.ts';
 
 /** Metrics firetap can read out of log events (`FIRETAP_LOG_METRICS`). */
 export const LOG_METRIC_KINDS = ['lambda-report', 'emf'] as const;
@@ -136,7 +137,6 @@ interface EmfDirective {
   Metrics: Array<{ Name: string; Unit?: string }>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
@@ -153,15 +153,15 @@ export function parseEmf(message: string): { timeMs: number | undefined; metrics
   } catch {
     return undefined;
   }
-  if (!isObject(root) || !isObject(root._aws) || !Array.isArray(root._aws.CloudWatchMetrics)) return undefined;
+  if (!isJsonObject(root) || !isJsonObject(root._aws) || !Array.isArray(root._aws.CloudWatchMetrics)) return undefined;
   const timeMs = isFiniteNumber(root._aws.Timestamp) ? root._aws.Timestamp : undefined;
   const metrics: Array<{ namespace: string; name: string; unit: string; values: number[]; dimensions: Array<[string, string]> }> = [];
   for (const d of root._aws.CloudWatchMetrics as unknown[]) {
-    if (!isObject(d) || typeof d.Namespace !== 'string' || !Array.isArray(d.Metrics)) continue;
+    if (!isJsonObject(d) || typeof d.Namespace !== 'string' || !Array.isArray(d.Metrics)) continue;
     const directive = d as unknown as EmfDirective;
     const sets = Array.isArray(directive.Dimensions) && directive.Dimensions.length > 0 ? directive.Dimensions : [[]];
     for (const m of directive.Metrics) {
-      if (!isObject(m) || typeof m.Name !== 'string') continue;
+      if (!isJsonObject(m) || typeof m.Name !== 'string') continue;
       const raw = root[m.Name];
       const values = isFiniteNumber(raw) ? [raw] : Array.isArray(raw) ? raw.filter(isFiniteNumber).slice(0, 100) : [];
       if (values.length === 0) continue;

@@ -1,4 +1,5 @@
 import { otlpTypes } from '../otlp/schema.ts';
+import { isJsonObject } from '../json-object.ts';
 
 /** A usage meter record as billing systems (Amberflo's ingest API among them) take it. */
 export interface MeterRecord {
@@ -10,18 +11,17 @@ export interface MeterRecord {
   dimensions?: Record<string, string>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
 
 /** Checks a parsed meter record; returns it, or the problem. */
 export function validateMeterRecord(value: unknown): MeterRecord | string {
-  if (!isObject(value)) return 'meter record is not a JSON object';
+  if (!isJsonObject(value)) return 'meter record is not a JSON object';
   if (!nonEmpty(value.meterApiName)) return 'meter record has no meterApiName';
   if (!nonEmpty(value.customerId)) return 'meter record has no customerId';
   if (typeof value.meterTimeInMillis !== 'number' || !Number.isFinite(value.meterTimeInMillis)) return 'meter record has no numeric meterTimeInMillis';
   if (typeof value.meterValue !== 'number' || !Number.isFinite(value.meterValue)) return 'meter record has no numeric meterValue';
   if (!nonEmpty(value.uniqueId)) return 'meter record has no uniqueId (needed to count it once when Firehose delivers it again)';
-  if (value.dimensions !== undefined && (!isObject(value.dimensions) || !Object.values(value.dimensions).every((v) => typeof v === 'string'))) {
+  if (value.dimensions !== undefined && (!isJsonObject(value.dimensions) || !Object.values(value.dimensions).every((v) => typeof v === 'string'))) {
     return 'meter record dimensions are not an object of strings';
   }
   return value as unknown as MeterRecord;

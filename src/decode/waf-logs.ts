@@ -1,9 +1,6 @@
 import { encodeKeyValue } from '../otlp/wire.ts';
 import type { ParsedLine } from './vpc-flow-logs.ts';
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isJsonObject } from '../json-object.ts';
 
 /** True when a line is (probably) an AWS WAF web ACL log: checked before JSON.parse, cheaply. */
 export function looksLikeWafLog(line: string): boolean {
@@ -22,7 +19,7 @@ export function parseWafLog(line: string): ParsedLine | undefined {
   } catch {
     return undefined;
   }
-  if (!isObject(log) || typeof log.webaclId !== 'string' || !isObject(log.httpRequest)) return undefined;
+  if (!isJsonObject(log) || typeof log.webaclId !== 'string' || !isJsonObject(log.httpRequest)) return undefined;
   const request = log.httpRequest;
   const attributes: Uint8Array[] = [];
   const put = (key: string, value: unknown) => {
@@ -48,14 +45,14 @@ export function parseWafLog(line: string): ParsedLine | undefined {
   }
   if (Array.isArray(request.headers)) {
     for (const h of request.headers) {
-      if (!isObject(h) || typeof h.name !== 'string') continue;
+      if (!isJsonObject(h) || typeof h.name !== 'string') continue;
       const name = h.name.toLowerCase();
       if (name === 'user-agent') put('user_agent.original', h.value);
       else if (name === 'host') put('server.address', h.value);
     }
   }
   if (Array.isArray(log.labels)) {
-    const labels = log.labels.flatMap((l) => (isObject(l) && typeof l.name === 'string' ? [l.name] : []));
+    const labels = log.labels.flatMap((l) => (isJsonObject(l) && typeof l.name === 'string' ? [l.name] : []));
     if (labels.length > 0) put('aws.waf.labels', labels.join(','));
   }
   const timestamp = typeof log.timestamp === 'number' && Number.isFinite(log.timestamp) ? log.timestamp : undefined;

@@ -3,6 +3,7 @@ import { ResourceBuilder } from '../otlp/resource.ts';
 import { encodeKeyValue, encodeStringArrayKeyValue, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { FiretapError } from '../errors.ts';
+import { isJsonObject } from '../json-object.ts';
 
 /** The envelope every EventBridge event has (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html). */
 export interface EventBridgeEvent {
@@ -23,8 +24,6 @@ export interface EventContext {
   readonly stats: EnrichmentStats;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /**
  * Parses an API destination's request body: an event in EventBridge's envelope, or — when the rule's
  * input transformer reshaped it — any JSON object, which is forwarded as it is. Throws a 400 naming
@@ -38,7 +37,7 @@ export function parseEvent(text: string): { event: EventBridgeEvent | undefined;
   } catch (err) {
     throw new FiretapError('FIRETAP_BAD_REQUEST', `body is not JSON: ${(err as Error).message}`);
   }
-  if (!isObject(parsed)) throw new FiretapError('FIRETAP_BAD_REQUEST', `body is ${Array.isArray(parsed) ? 'a JSON array' : `JSON ${typeof parsed}`}, expected an EventBridge event (a JSON object)`);
+  if (!isJsonObject(parsed)) throw new FiretapError('FIRETAP_BAD_REQUEST', `body is ${Array.isArray(parsed) ? 'a JSON array' : `JSON ${typeof parsed}`}, expected an EventBridge event (a JSON object)`);
   const looksLikeEnvelope = 'detail-type' in parsed || 'source' in parsed;
   if (!looksLikeEnvelope) return { event: undefined, json: parsed };
   for (const field of ['id', 'detail-type', 'source', 'account', 'time', 'region'] as const) {

@@ -1,0 +1,2 @@
+/** True for a JSON object (`{…}`): not null, not an array. */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
