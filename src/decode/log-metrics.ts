@@ -1,4 +1,6 @@
-import { otlpTypes } from '../otlp/schema.ts';
+import { SCOPE_NAME } from '../version.ts';
+import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
+import { cloudWatchPointAttributes } from './metric-stream-json.ts';
 import type { CloudWatchLogsMessage } from './cloudwatch-logs.ts';
 import { isJsonObject } from '../json-object.ts';
 
@@ -56,22 +58,15 @@ export class LogMetricAggregator {
 
   /** ExportMetricsServiceRequest frames (unprefixed), one per account and region. */
   frames(): Uint8Array[] {
-    const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
-    const nanos = (ms: number) => String(BigInt(Math.trunc(ms)) * 1_000_000n);
     const byResource = new Map<string, { account: string; region: string | undefined; metrics: object[] }>();
     for (const s of this.series.values()) {
       const key = `${s.account}\u0000${s.region ?? ''}`;
       let group = byResource.get(key);
       if (!group) byResource.set(key, (group = { account: s.account, region: s.region, metrics: [] }));
       const point = {
-        startTimeUnixNano: nanos(s.firstMs),
-        timeUnixNano: nanos(s.lastMs),
-        attributes: [
-          str('Namespace', s.namespace),
-          str('MetricName', s.metricName),
-          { key: 'Dimensions', value: { kvlistValue: { values: s.dimensions.map(([k, v]) => str(k, v)) } } },
-          ...s.extra.map(([k, v]) => str(k, v)),
-        ],
+        startTimeUnixNano: jsonNanos(s.firstMs),
+        timeUnixNano: jsonNanos(s.lastMs),
+        attributes: [...cloudWatchPointAttributes(s.namespace, s.metricName, s.dimensions), ...s.extra.map(([k, v]) => jsonString(k, v))],
       };
       group.metrics.push(
         s.kind === 'count'
@@ -84,11 +79,9 @@ export class LogMetricAggregator {
             },
       );
     }
-    const T = otlpTypes.ExportMetricsServiceRequest;
-    return [...byResource.values()].map((g) => {
-      const resource = [str('cloud.provider', 'aws'), str('cloud.account.id', g.account), ...(g.region ? [str('cloud.region', g.region)] : [])];
-      return T.encode(T.fromObject({ resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ scope: { name: 'firetap' }, metrics: g.metrics }] }] })).finish();
-    });
+    return [...byResource.values()].map((g) =>
+      encodeMetricsRequest([['cloud.provider', 'aws'], ['cloud.account.id', g.account], ...(g.region ? [['cloud.region', g.region] as const] : [])], g.metrics, SCOPE_NAME),
+    );
   }
 }
 

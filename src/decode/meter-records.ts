@@ -1,4 +1,5 @@
-import { otlpTypes } from '../otlp/schema.ts';
+import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
+import { SCOPE_NAME } from '../version.ts';
 import { isJsonObject } from '../json-object.ts';
 
 /** A usage meter record as billing systems (Amberflo's ingest API among them) take it. */
@@ -121,7 +122,6 @@ export class MeterCollector {
    */
   metricsFrame(resource: ReadonlyArray<[string, string]>): Uint8Array | undefined {
     if (this.records.length === 0) return undefined;
-    const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
     const groups = new Map<string, { r: MeterRecord; sum: number; first: number; last: number; negative: boolean }>();
     for (const r of this.records) {
       const dims = Object.entries(r.dimensions ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -135,7 +135,6 @@ export class MeterCollector {
         g.negative ||= r.meterValue < 0;
       }
     }
-    const nanos = (ms: number) => String(BigInt(Math.trunc(ms)) * 1_000_000n);
     const metrics = [...groups.values()].map((g) => ({
       name: `meter.${g.r.meterApiName}`,
       sum: {
@@ -143,15 +142,14 @@ export class MeterCollector {
         isMonotonic: !g.negative,
         dataPoints: [
           {
-            startTimeUnixNano: nanos(g.first),
-            timeUnixNano: nanos(g.last),
+            startTimeUnixNano: jsonNanos(g.first),
+            timeUnixNano: jsonNanos(g.last),
             asDouble: g.sum,
-            attributes: [str('customer.id', g.r.customerId), str('meter.api_name', g.r.meterApiName), ...Object.entries(g.r.dimensions ?? {}).map(([k, v]) => str(k, v))],
+            attributes: [jsonString('customer.id', g.r.customerId), jsonString('meter.api_name', g.r.meterApiName), ...Object.entries(g.r.dimensions ?? {}).map(([k, v]) => jsonString(k, v))],
           },
         ],
       },
     }));
-    const T = otlpTypes.ExportMetricsServiceRequest;
-    return T.encode(T.fromObject({ resourceMetrics: [{ resource: { attributes: resource.map(([k, v]) => str(k, v)) }, scopeMetrics: [{ scope: { name: 'firetap' }, metrics }] }] })).finish();
+    return encodeMetricsRequest(resource, metrics, SCOPE_NAME);
   }
 }

@@ -1,4 +1,4 @@
-import { otlpTypes } from '../otlp/schema.ts';
+import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
 import { jsonLines } from './json-lines.ts';
 import { RecordError } from './record-error.ts';
 
@@ -30,7 +30,17 @@ interface JsonMetric {
   unit?: string;
 }
 
-const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+/**
+ * A data point's attributes as CloudWatch Metric Streams' OpenTelemetry 1.0 format carries them: Namespace,
+ * MetricName and a `Dimensions` kvlist (what the metric-stream rewrite turns into one attribute per dimension).
+ */
+export function cloudWatchPointAttributes(namespace: string, metricName: string, dimensions: ReadonlyArray<readonly [string, string]>): object[] {
+  return [
+    jsonString('Namespace', namespace),
+    jsonString('MetricName', metricName),
+    { key: 'Dimensions', value: { kvlistValue: { values: dimensions.map(([k, v]) => jsonString(k, v)) } } },
+  ];
+}
 
 function validate(value: unknown, line: number): JsonMetric {
   const m = value as Partial<JsonMetric> | null;
@@ -65,24 +75,19 @@ export function jsonMetricRecordToFrames(record: Buffer): Uint8Array[] {
       summary: {
         dataPoints: [
           {
-            timeUnixNano: String(BigInt(Math.trunc(m.timestamp)) * 1_000_000n),
+            timeUnixNano: jsonNanos(m.timestamp),
             count: String(Math.round(count ?? 0)),
             sum: sum ?? 0,
             quantileValues: [...(min === undefined ? [] : [{ quantile: 0, value: min }]), ...quantiles, ...(max === undefined ? [] : [{ quantile: 1, value: max }])],
-            attributes: [
-              str('Namespace', m.namespace),
-              str('MetricName', m.metric_name),
-              { key: 'Dimensions', value: { kvlistValue: { values: Object.entries(m.dimensions ?? {}).map(([k, v]) => str(k, String(v))) } } },
-            ],
+            attributes: cloudWatchPointAttributes(m.namespace, m.metric_name, Object.entries(m.dimensions ?? {}).map(([k, v]) => [k, String(v)] as const)),
           },
         ],
       },
     });
   }
-  const T = otlpTypes.ExportMetricsServiceRequest;
   return [...byResource.values()].map((g) => {
-    const resource = [str('cloud.provider', 'aws'), str('cloud.account.id', g.account), str('cloud.region', g.region)];
-    if (g.stream) resource.push(str('aws.cloudwatch.metric_stream_name', g.stream));
-    return T.encode(T.fromObject({ resourceMetrics: [{ resource: { attributes: resource }, scopeMetrics: [{ metrics: g.metrics }] }] })).finish();
+    const resource: Array<[string, string]> = [['cloud.provider', 'aws'], ['cloud.account.id', g.account], ['cloud.region', g.region]];
+    if (g.stream) resource.push(['aws.cloudwatch.metric_stream_name', g.stream]);
+    return encodeMetricsRequest(resource, g.metrics);
   });
 }

@@ -182,3 +182,16 @@ export function decodeToJson(signal: 'metrics' | 'logs', payload: Uint8Array): R
   const t = signal === 'metrics' ? otlpTypes.ExportMetricsServiceRequest : otlpTypes.ExportLogsServiceRequest;
   return t.toObject(t.decode(payload), OTLP_JSON_OPTIONS);
 }
+
+/** An OTLP/JSON string KeyValue, for requests built as objects and encoded through otlpTypes. */
+export const jsonString = (key: string, value: string) => ({ key, value: { stringValue: value } });
+
+/** Milliseconds since the epoch as OTLP/JSON's nanoseconds string (exact: BigInt). */
+export const jsonNanos = (ms: number): string => String(BigInt(Math.trunc(ms)) * 1_000_000n);
+
+/** One ExportMetricsServiceRequest of one resource and one scope (unnamed when `scopeName` is absent), encoded. */
+export function encodeMetricsRequest(resource: ReadonlyArray<readonly [string, string]>, metrics: readonly object[], scopeName?: string): Uint8Array {
+  const T = otlpTypes.ExportMetricsServiceRequest;
+  const scopeMetrics = scopeName === undefined ? { metrics } : { scope: { name: scopeName }, metrics };
+  return T.encode(T.fromObject({ resourceMetrics: [{ resource: { attributes: resource.map(([k, v]) => jsonString(k, v)) }, scopeMetrics: [scopeMetrics] }] })).finish();
+}
