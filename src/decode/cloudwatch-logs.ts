@@ -137,13 +137,20 @@ function validateMessage(value: unknown): CloudWatchLogsMessage {
   return m as unknown as CloudWatchLogsMessage;
 }
 
+/**
+ * The account and region an event belongs to: those of its extracted system fields (`@aws.account`,
+ * `@aws.region`, set for centralised logging), else the message's owner and the delivery stream's region.
+ */
+export function eventIdentity(m: CloudWatchLogsMessage, e: CloudWatchLogEvent, region: string | undefined): [account: string, region: string | undefined] {
+  const f = e.extractedFields;
+  return [typeof f?.['@aws.account'] === 'string' ? (f['@aws.account'] as string) : m.owner, typeof f?.['@aws.region'] === 'string' ? (f['@aws.region'] as string) : region];
+}
+
 /** Groups a message's events by the account and region they belong to (extractedFields may differ per event). */
 function groupEvents(m: CloudWatchLogsMessage, region: string | undefined): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
   const groups = new Map<string, { account: string; region: string | undefined; events: CloudWatchLogEvent[] }>();
   for (const e of m.logEvents) {
-    const f = e.extractedFields;
-    const account = typeof f?.['@aws.account'] === 'string' ? (f['@aws.account'] as string) : m.owner;
-    const r = typeof f?.['@aws.region'] === 'string' ? (f['@aws.region'] as string) : region;
+    const [account, r] = eventIdentity(m, e, region);
     const key = `${account}\u0000${r ?? ''}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { account, region: r, events: [] }));

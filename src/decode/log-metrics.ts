@@ -1,7 +1,7 @@
 import { SCOPE_NAME } from '../version.ts';
 import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
 import { cloudWatchPointAttributes } from './metric-stream-json.ts';
-import type { CloudWatchLogsMessage } from './cloudwatch-logs.ts';
+import { eventIdentity, type CloudWatchLogsMessage } from './cloudwatch-logs.ts';
 import { isJsonObject } from '../json-object.ts';
 
 /** Metrics firetap can read out of log events (`FIRETAP_LOG_METRICS`). */
@@ -181,11 +181,10 @@ export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], re
     if (m.messageType !== 'DATA_MESSAGE') continue;
     const fn = kinds.has('lambda-report') ? LAMBDA_LOG_GROUP.exec(m.logGroup)?.[1] : undefined;
     for (const e of m.logEvents) {
-      const account = typeof e.extractedFields?.['@aws.account'] === 'string' ? (e.extractedFields['@aws.account'] as string) : m.owner;
-      const r = typeof e.extractedFields?.['@aws.region'] === 'string' ? (e.extractedFields['@aws.region'] as string) : region;
       if (fn !== undefined) {
         const report = parseLambdaReport(e.message);
         if (report) {
+          const [account, r] = eventIdentity(m, e, region);
           for (const f of REPORT_FIELDS) {
             const v = report.get(f.label);
             if (v === undefined) continue;
@@ -200,6 +199,7 @@ export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], re
       if (kinds.has('emf')) {
         const emf = parseEmf(e.message);
         if (!emf) continue;
+        const [account, r] = eventIdentity(m, e, region);
         for (const metric of emf.metrics) {
           into.add(
             { account, region: r, name: `amazonaws.com/${metric.namespace}/${metric.name}`, unit: metric.unit, namespace: metric.namespace, metricName: metric.name, dimensions: metric.dimensions, extra: [['aws.log.group.name', m.logGroup]], kind: 'summary' },
