@@ -75,13 +75,11 @@ export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
       appendMetricStreamRecord(lengthPrefix(jsonMetricRecordToFrames(bytes)), batch, ctx);
       return undefined;
     }
-    if (format === 'opentelemetry1.0' && isJsonMetricRecord(bytes)) {
-      throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
+    if (format === 'opentelemetry1.0') {
+      if (isJsonMetricRecord(bytes)) throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
+      if (isOpenTelemetry07Record(bytes)) throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
     }
-    const v07 = format === 'opentelemetry0.7' || (format !== 'opentelemetry1.0' && isOpenTelemetry07Record(bytes));
-    if (format === 'opentelemetry1.0' && isOpenTelemetry07Record(bytes)) {
-      throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
-    }
+    const v07 = format === 'opentelemetry0.7' || (format === 'auto' && isOpenTelemetry07Record(bytes));
     appendMetricStreamRecord(v07 ? lengthPrefix(openTelemetry07ToFrames(bytes)) : bytes, batch, ctx);
     return undefined;
   },
