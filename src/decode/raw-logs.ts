@@ -74,7 +74,7 @@ function parseLine(line: string, format: RawFormat, logs: LogOptions): ParsedLin
       return parseFlowLogLine(line, logs.vpcFlowLogFormat);
     case 'auto':
       if (looksLikeWafLog(line)) return parseWafLog(line);
-      // A flow log line starts with a field of the format, never with '{' or '<'.
+      // A flow log line starts with a field of its format, never with '{' (that is JSON).
       return line.charCodeAt(0) === 0x7b ? undefined : parseFlowLogLine(line, logs.vpcFlowLogFormat);
   }
 }
