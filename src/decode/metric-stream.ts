@@ -8,13 +8,20 @@ import {
   copyFieldSince,
   copyRange,
   checkKeyValue,
+  closeField,
+  openField,
+  cursor,
+  keyValue,
+  readLen,
+  readVarint,
+  scanKeyValue,
+  skipValue,
   checkUtf8,
   keyValueKeyBounds,
   findKey,
   foundKey,
   rangesEqual,
   keyValueStringValue,
-  anyValueFieldBounds,
   readLenBounds,
   skipField,
   tag,
@@ -38,14 +45,17 @@ const DIMENSION_COLLISION_PREFIX = 'Dimensions.';
 export const MAX_FRAMES_PER_RECORD = 65_536;
 export const MAX_ATTRIBUTES_PER_POINT = 128;
 
-/** Metric.data oneof: field number → the field number of `attributes` in that type's data points. */
-const ATTRIBUTES_FIELD_BY_DATA: ReadonlyMap<number, number> = new Map([
-  [5, 7], // gauge → NumberDataPoint.attributes
-  [7, 7], // sum → NumberDataPoint.attributes
-  [9, 9], // histogram → HistogramDataPoint.attributes
-  [10, 1], // exponential_histogram → ExponentialHistogramDataPoint.attributes
-  [11, 7], // summary → SummaryDataPoint.attributes
-]);
+/** Metric.data oneof: field number → the field number of `attributes` in that type's data points (0: not a data field). */
+const ATTRIBUTES_FIELD_BY_DATA: readonly number[] = [
+  0, 0, 0, 0, 0,
+  7, // 5 gauge → NumberDataPoint.attributes
+  0,
+  7, // 7 sum → NumberDataPoint.attributes
+  0,
+  9, // 9 histogram → HistogramDataPoint.attributes
+  1, // 10 exponential_histogram → ExponentialHistogramDataPoint.attributes
+  7, // 11 summary → SummaryDataPoint.attributes
+];
 
 export interface MetricStreamContext {
   /** Added to every Resource unless the resource already has an attribute of that key. */
@@ -109,9 +119,10 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
       if (ctx.attributesOn === 'resource' && ctx.enrichment) {
         batch.items += rewriteResourceMetricsGrouped(r, stop, w, ctx);
       } else {
-        w.uint32(LEN1).fork();
+        const expected = stop - r.pos;
+        const lenPos = openField(w, LEN1, expected);
         batch.items += rewriteResourceMetrics(r, stop, w, ctx);
-        w.ldelim();
+        closeField(w, lenPos, expected);
       }
     } else {
       // ExportMetricsServiceRequest has no other field; anything else is not one.
@@ -140,9 +151,10 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       }
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
-      w.uint32(LEN2).fork();
+      const expected = stop - r.pos;
+      const lenPos = openField(w, LEN2, expected);
       points += rewriteScopeMetrics(r, stop, w, point);
-      w.ldelim();
+      closeField(w, lenPos, expected);
     } else {
       copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
     }
@@ -320,57 +332,35 @@ function spareWriter(): Writer {
   return w;
 }
 
-/**
- * Copies the message spanning up to `end`, field by field, except fields tagged `rewriteTag`, which are
- * rewritten into a fresh length-delimited field by `rewrite`. Returns the sum of what `rewrite` counted.
- */
-function copyRewriting(
-  r: Reader,
-  end: number,
-  w: Writer,
-  rewriteTag: number,
-  rewrite: (r: Reader, stop: number, w: Writer) => number,
-  strings: StringFields = NO_STRING_FIELDS,
-): number {
-  let count = 0;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const t = r.uint32();
-    if (t === rewriteTag) {
-      const stop = readLenBounds(r, end);
-      w.uint32(t).fork();
-      count += rewrite(r, stop, w);
-      w.ldelim();
-    } else {
-      if (t >>> 3 === rewriteTag >>> 3) throw new WireError(`field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
-      copyCheckedField(r, t, end, fieldStart, w, strings);
-    }
-  }
-  return count;
-}
-
-/** Field numbers of a message that hold strings (checked as UTF-8) or an InstrumentationScope. */
-type StringFields = ReadonlySet<number>;
-const NO_STRING_FIELDS: StringFields = new Set();
+/** Field numbers of a message that hold strings (checked as UTF-8), as a bit mask: bit n = field n. */
+type StringFields = number;
+const NO_STRING_FIELDS: StringFields = 0;
 /** ResourceMetrics / ScopeMetrics: schema_url = 3. */
-const STRING_FIELDS_OF_CONTAINER: StringFields = new Set([3]);
+const STRING_FIELDS_OF_CONTAINER: StringFields = 1 << 3;
 /** Metric: name = 1, description = 2, unit = 3. */
-const STRING_FIELDS_OF_METRIC: StringFields = new Set([1, 2, 3]);
+const STRING_FIELDS_OF_METRIC: StringFields = (1 << 1) | (1 << 2) | (1 << 3);
 
 /**
  * Copies a field it does not rewrite, checking first what strict decoders would refuse in it: a string
- * field that is not UTF-8 or not length-delimited, and the InstrumentationScope (field 1 of ScopeMetrics).
+ * field that is not UTF-8 or not length-delimited. `p` is just after the tag `t`; returns where the field ends.
  */
-function copyCheckedField(r: Reader, t: number, end: number, fieldStart: number, w: Writer, strings: StringFields): void {
-  if (strings.has(t >>> 3)) {
-    if ((t & 7) !== WIRE_LEN) throw new WireError(`string field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
-    const stop = readLenBounds(r, end);
-    checkUtf8(r.buf, r.pos, stop);
-    r.pos = stop;
+function copyChecked(r: Reader, p: number, t: number, fieldStart: number, end: number, w: Writer, strings: StringFields): number {
+  const field = t >>> 3;
+  let after: number;
+  if (field < 31 && (strings >>> field) & 1) {
+    if ((t & 7) !== WIRE_LEN) throw new WireError(`string field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
+    after = readLen(r.buf, p, end);
+    checkUtf8(r.buf, cursor.pos, after);
   } else {
-    skipField(r, t & 7, end);
+    after = skipValue(r, p, t & 7, end);
   }
-  copyFieldSince(r, fieldStart, w);
+  copyRange(w, r.buf, fieldStart, after);
+  return after;
+}
+
+/** copyChecked for the callers that keep their position in the Reader. */
+function copyCheckedField(r: Reader, t: number, end: number, fieldStart: number, w: Writer, strings: StringFields): void {
+  r.pos = copyChecked(r, r.pos, t, fieldStart, end, w, strings);
 }
 
 /** InstrumentationScope { name = 1; version = 2; attributes = 3 }. */
@@ -397,19 +387,28 @@ function checkScope(r: Reader, start: number, end: number): void {
 
 /** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
 function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointContext): number {
+  const buf = r.buf;
   let count = 0;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const t = r.uint32();
+  let p = r.pos;
+  while (p < end) {
+    const fieldStart = p;
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
     if (t === LEN2) {
-      const stop = readLenBounds(r, end);
-      w.uint32(LEN2).fork();
+      const stop = readLen(buf, p, end);
+      const expected = stop - cursor.pos;
+      r.pos = cursor.pos;
+      const lenPos = openField(w, LEN2, expected);
       count += rewriteMetric(r, stop, w, point);
-      w.ldelim();
+      closeField(w, lenPos, expected);
+      p = stop;
     } else {
+      r.pos = p;
       copyScopeMetricsField(r, t, end, fieldStart, w);
+      p = r.pos;
     }
   }
+  r.pos = end;
   return count;
 }
 
@@ -428,36 +427,65 @@ function copyScopeMetricsField(r: Reader, t: number, end: number, fieldStart: nu
 
 /** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
 function rewriteMetric(r: Reader, end: number, w: Writer, point: PointContext): number {
+  const buf = r.buf;
   let points = 0;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const t = r.uint32();
-    const attributesField = (t & 7) === WIRE_LEN ? ATTRIBUTES_FIELD_BY_DATA.get(t >>> 3) : undefined;
-    if (attributesField !== undefined) {
-      const stop = readLenBounds(r, end);
-      w.uint32(t).fork();
+  let p = r.pos;
+  while (p < end) {
+    const fieldStart = p;
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
+    const field = t >>> 3;
+    const attributesField = field < ATTRIBUTES_FIELD_BY_DATA.length ? ATTRIBUTES_FIELD_BY_DATA[field]! : 0;
+    if (attributesField !== 0 && (t & 7) === WIRE_LEN) {
+      const stop = readLen(buf, p, end);
+      const expected = stop - cursor.pos;
+      r.pos = cursor.pos;
+      const lenPos = openField(w, t, expected);
       points += rewriteData(r, stop, w, attributesField, point);
-      w.ldelim();
-    } else if (t === tag(12, WIRE_LEN)) {
-      const stop = readLenBounds(r, end);
-      checkKeyValue(r, r.pos, stop);
-      r.pos = stop;
-      copyFieldSince(r, fieldStart, w);
+      closeField(w, lenPos, expected);
+      p = stop;
+    } else if (t === METADATA) {
+      const stop = readLen(buf, p, end);
+      checkKeyValue(r, cursor.pos, stop);
+      copyRange(w, buf, fieldStart, stop);
+      p = stop;
     } else {
-      if (ATTRIBUTES_FIELD_BY_DATA.has(t >>> 3) || t >>> 3 === 12) throw new WireError(`Metric field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
-      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_METRIC);
+      if (attributesField !== 0 || field === 12) throw new WireError(`Metric field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
+      p = copyChecked(r, p, t, fieldStart, end, w, STRING_FIELDS_OF_METRIC);
     }
   }
+  r.pos = end;
   return points;
 }
+
+const METADATA = tag(12, WIRE_LEN);
 
 /** Gauge / Sum / Histogram / ExponentialHistogram / Summary: `data_points = 1` rewritten, other fields copied. */
 function rewriteData(r: Reader, end: number, w: Writer, attributesField: number, point: PointContext): number {
   const attributesTag = tag(attributesField, WIRE_LEN);
-  return copyRewriting(r, end, w, LEN1, (r, stop, w) => {
-    rewriteDataPoint(r, stop, w, attributesTag, point);
-    return 1;
-  });
+  const buf = r.buf;
+  let count = 0;
+  let p = r.pos;
+  while (p < end) {
+    const fieldStart = p;
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
+    if (t === LEN1) {
+      const stop = readLen(buf, p, end);
+      const expected = stop - cursor.pos;
+      r.pos = cursor.pos;
+      const lenPos = openField(w, LEN1, expected);
+      rewriteDataPoint(r, stop, w, attributesTag, point);
+      closeField(w, lenPos, expected);
+      count++;
+      p = stop;
+    } else {
+      if (t >>> 3 === 1) throw new WireError(`field 1 has wire type ${t & 7} at byte ${fieldStart}`);
+      p = copyChecked(r, p, t, fieldStart, end, w, NO_STRING_FIELDS);
+    }
+  }
+  r.pos = end;
+  return count;
 }
 
 /**
@@ -466,42 +494,56 @@ function rewriteData(r: Reader, end: number, w: Writer, attributesField: number,
  * Other fields (times, count, sum, quantiles, flags) are copied as they came.
  */
 function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number, point: PointContext): void {
+  // One pass locates the Dimensions attribute (and the Namespace, for the lookup) and checks every other
+  // field; then everything but Dimensions is copied in at most two ranges, the dimensions after it.
+  const buf = r.buf;
+  const start = r.pos;
+  let p = start;
+  let dimsFieldStart = -1;
+  let dimsFieldEnd = -1;
   let dimsStart = -1;
   let dimsEnd = -1;
   let namespaceStart = -1;
   let namespaceEnd = -1;
   const keys = attributeKeys;
   keys.length = 0;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    const t = r.uint32();
+  while (p < end) {
+    const fieldStart = p;
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
     if (t === attributesTag) {
-      const stop = readLenBounds(r, end);
-      checkKeyValue(r, r.pos, stop);
-      if (findKey(r, r.pos, stop)) {
-        const { start: keyStart, end: keyEnd } = foundKey;
-        if (dimsStart < 0 && bytesEqual(r.buf, keyStart, keyEnd, DIMENSIONS)) {
-          const kvlist = kvlistValueBounds(r, r.pos, stop);
-          if (kvlist) {
-            dimsStart = kvlist[0];
-            dimsEnd = kvlist[1];
-            r.pos = stop;
-            continue;
+      const stop = readLen(buf, p, end);
+      p = cursor.pos;
+      scanKeyValue(r, p, stop);
+      const keyStart = keyValue.keyStart;
+      const keyEnd = keyValue.keyEnd;
+      if (keyStart >= 0) {
+        if (dimsStart < 0 && keyValue.kvlistStart >= 0 && bytesEqual(buf, keyStart, keyEnd, DIMENSIONS)) {
+          dimsStart = keyValue.kvlistStart;
+          dimsEnd = keyValue.kvlistEnd;
+          dimsFieldStart = fieldStart;
+          dimsFieldEnd = stop;
+        } else {
+          keys.push(keyStart, keyEnd);
+          if (keys.length > 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
+          if (point.scope && bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
+            namespaceStart = p;
+            namespaceEnd = stop;
           }
         }
-        keys.push(keyStart, keyEnd);
-        if (keys.length > 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
-        if (point.scope && bytesEqual(r.buf, keyStart, keyEnd, NAMESPACE)) {
-          namespaceStart = r.pos;
-          namespaceEnd = stop;
-        }
       }
-      r.pos = stop;
+      p = stop;
     } else {
       if (t >>> 3 === attributesTag >>> 3) throw new WireError(`data point attributes have wire type ${t & 7} at byte ${fieldStart}`);
-      skipField(r, t & 7, end);
+      p = skipValue(r, p, t & 7, end);
     }
-    copyFieldSince(r, fieldStart, w);
+  }
+  r.pos = end;
+  if (dimsFieldStart < 0) {
+    copyRange(w, buf, start, end);
+  } else {
+    copyRange(w, buf, start, dimsFieldStart);
+    copyRange(w, buf, dimsFieldEnd, end);
   }
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
   if (point.scope && namespaceStart >= 0) {
@@ -509,7 +551,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     // up once per request, found again by a numeric hash checked byte for byte (no string per data point).
     const dStart = dimsStart >= 0 ? dimsStart : 0;
     const dEnd = dimsStart >= 0 ? dimsEnd : 0;
-    const hash = fnv1a(r.buf, dStart, dEnd, fnv1a(r.buf, namespaceStart, namespaceEnd, FNV_OFFSET));
+    const hash = lookupHash(r.buf, namespaceStart, namespaceEnd, dStart, dEnd);
     let candidates = point.cache!.get(hash);
     let found: CachedLookup | undefined;
     if (candidates) {
@@ -543,12 +585,15 @@ function noteGroup(collect: NonNullable<PointContext['collect']>, group: Indexed
 /** Key bounds of the data point being rewritten, as start/end pairs (reused: no allocation per point). */
 const attributeKeys: number[] = [];
 
-const FNV_OFFSET = 0x811c9dc5;
-
-/** 32-bit FNV-1a over bytes [start, end), continuing from `h`. */
-function fnv1a(buf: Uint8Array, start: number, end: number, h: number): number {
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h >>> 0;
+/**
+ * 32-bit FNV-1a over the bytes of two ranges, cut to 30 bits: a small integer, which V8 keeps unboxed and
+ * hashes fast as a Map key (a full 32-bit value would be a heap number on every data point).
+ */
+function lookupHash(buf: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = aStart; i < aEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  for (let i = bStart; i < bEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h & 0x3fffffff;
 }
 
 /** KeyValueList → dimension name → string value. */
@@ -571,35 +616,33 @@ function readDimensions(r: Reader, start: number, end: number): Map<string, stri
   return dims;
 }
 
-/** KeyValue { key = 1; value = 2 (AnyValue { kvlist_value = 6 (KeyValueList) }) } → bounds of the KeyValueList. */
-const kvlistValueBounds = (r: Reader, start: number, end: number): [number, number] | undefined => anyValueFieldBounds(r, start, end, 6);
-
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
 function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: readonly number[]): void {
-  const saved = r.pos;
-  r.pos = start;
+  const buf = r.buf;
+  let p = start;
   let count = keys.length / 2;
-  while (r.pos < end) {
-    const t = r.uint32();
+  while (p < end) {
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
     if (t !== LEN1) {
-      skipField(r, t & 7, end);
+      p = skipValue(r, p, t & 7, end);
       continue;
     }
     if (++count > MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
-    const stop = readLenBounds(r, end);
+    const stop = readLen(buf, p, end);
+    p = cursor.pos;
     let collides = false;
-    if (findKey(r, r.pos, stop)) {
-      for (let i = 0; i < keys.length && !collides; i += 2) collides = rangesEqual(r.buf, keys[i]!, keys[i + 1]!, foundKey.start, foundKey.end);
+    if (findKey(r, p, stop)) {
+      for (let i = 0; i < keys.length && !collides; i += 2) collides = rangesEqual(buf, keys[i]!, keys[i + 1]!, foundKey.start, foundKey.end);
     }
     if (collides) {
-      writeRenamedKeyValue(r, r.pos, stop, [foundKey.start, foundKey.end], w, attributesTag);
+      writeRenamedKeyValue(r, p, stop, [foundKey.start, foundKey.end], w, attributesTag);
     } else {
-      w.uint32(attributesTag).uint32(stop - r.pos);
-      copyRange(w, r.buf, r.pos, stop);
+      w.uint32(attributesTag).uint32(stop - p);
+      copyRange(w, buf, p, stop);
     }
-    r.pos = stop;
+    p = stop;
   }
-  r.pos = saved;
 }
 
 /** Writes the KeyValue spanning [start, stop) under the key `Dimensions.<key>`, its value copied. */

@@ -68,6 +68,46 @@ export function copyRange(w: Writer, src: Uint8Array, start: number, end: number
   w.pos += len;
 }
 
+/** Bytes a varint of `value` (< 2³²) takes. */
+export function varintSize(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
+}
+
+/**
+ * Opens a length-delimited field whose contents will be about `expected` bytes long (a rewritten message
+ * rarely changes the size of its length prefix): writes the tag, reserves that many bytes for the length
+ * and returns where the length goes. `closeField` writes it — shifting the contents only when the guess
+ * was wrong, where protobufjs's fork/ldelim reserve one byte and shift every message of 128 bytes or more.
+ */
+export function openField(w: Writer, fieldTag: number, expected: number): number {
+  w.uint32(fieldTag);
+  const size = varintSize(expected);
+  (w as ReservingWriter)._reserve(size);
+  const lenPos = w.pos;
+  w.pos += size;
+  return lenPos;
+}
+
+/** Closes a field opened with `openField(w, tag, expected)` (same `expected`): writes its length. */
+export function closeField(w: Writer, lenPos: number, expected: number): void {
+  const reserved = varintSize(expected);
+  const contentStart = lenPos + reserved;
+  let len = w.pos - contentStart;
+  const size = varintSize(len);
+  if (size !== reserved) {
+    if (size > reserved) (w as ReservingWriter)._reserve(size - reserved);
+    (w as ReservingWriter).buf.copyWithin(lenPos + size, contentStart, contentStart + len);
+    w.pos += size - reserved;
+  }
+  const buf = (w as ReservingWriter).buf;
+  let p = lenPos;
+  while (len > 0x7f) {
+    buf[p++] = (len & 0x7f) | 0x80;
+    len >>>= 7;
+  }
+  buf[p] = len;
+}
+
 /** Copies the bytes of the field that started at `start` (its tag included) up to the reader's position. */
 export function copyFieldSince(r: Reader, start: number, w: Writer): void {
   copyRange(w, r.buf, start, r.pos);
@@ -241,68 +281,184 @@ export function utf8(r: Reader, start: number, end: number): string {
  * has an invalid one: checked for the strings firetap walks, ASCII in a loop, the rest natively.
  */
 export function checkUtf8(buf: Uint8Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    if (buf[i]! >= 0x80) {
-      if (!isUtf8(buf.subarray(start, end))) throw new WireError(`string at byte ${start} is not valid UTF-8`);
-      return;
+  let high = 0;
+  for (let i = start; i < end; i++) high |= buf[i]!;
+  if (high >= 0x80 && !isUtf8(buf.subarray(start, end))) throw new WireError(`string at byte ${start} is not valid UTF-8`);
+}
+
+/**
+ * The hot paths read tags and lengths with these rather than through a Reader: a local position and a
+ * one-byte fast path (nearly every tag and most lengths in OTLP are one byte). `cursor.pos` is where the
+ * last varint ended — module state, so that a read allocates nothing.
+ */
+export const cursor = { pos: 0 };
+
+/** Reads the varint at `p` (as protobuf's uint32: bits above 32 dropped) and leaves the position after it in `cursor.pos`. */
+export function readVarint(buf: Uint8Array, p: number, end: number): number {
+  if (p < end) {
+    const b = buf[p]!;
+    if (b < 0x80) {
+      cursor.pos = p + 1;
+      return b;
     }
   }
+  return readVarintSlow(buf, p, end);
+}
+
+function readVarintSlow(buf: Uint8Array, p: number, end: number): number {
+  let value = 0;
+  for (let i = 0; i < 10; i++, p++) {
+    if (p >= end) throw new WireError(`varint at byte ${p} runs past the end of its message`);
+    const b = buf[p]!;
+    if (i < 5) value |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) {
+      cursor.pos = p + 1;
+      return value >>> 0;
+    }
+  }
+  throw new WireError(`varint at byte ${p} is longer than 10 bytes`);
+}
+
+/** Reads a length at `p`: returns where the field's contents end, `cursor.pos` where they start. */
+export function readLen(buf: Uint8Array, p: number, end: number): number {
+  const len = readVarint(buf, p, end);
+  const start = cursor.pos;
+  const stop = start + len;
+  if (stop > end) throw new WireError(`field length ${len} at byte ${start} runs past the end of its message (${end - start} bytes left)`);
+  return stop;
+}
+
+/** Skips the value of a field of wire type `wireType` starting at `p`: returns the position after it. */
+export function skipValue(r: Reader, p: number, wireType: number, end: number): number {
+  const buf = r.buf;
+  if (wireType === WIRE_LEN) return readLen(buf, p, end);
+  let after: number;
+  if (wireType === WIRE_VARINT) {
+    after = p;
+    while (after < end && buf[after]! >= 0x80 && after - p < 10) after++;
+    if (after >= end || after - p >= 10) throw new WireError(`varint at byte ${p} runs past the end of its message`);
+    after++;
+  } else if (wireType === WIRE_FIXED64) {
+    after = p + 8;
+  } else if (wireType === WIRE_FIXED32) {
+    after = p + 4;
+  } else {
+    // Groups (deprecated, never OTLP) and invalid wire types: the Reader's own rules.
+    r.pos = p;
+    r.skipType(wireType);
+    after = r.pos;
+  }
+  if (after > end) throw new WireError(`field at byte ${p} runs past the end of its message`);
+  return after;
+}
+
+/**
+ * What `scanKeyValue` found in the KeyValue it checked: the bounds of its key and, when the value is a
+ * string or a kvlist, of that string or list (-1 when absent). Reused: the hot path allocates nothing.
+ */
+export const keyValue = { keyStart: -1, keyEnd: -1, stringStart: -1, stringEnd: -1, kvlistStart: -1, kvlistEnd: -1 };
+
+/**
+ * Checks an encoded KeyValue in one pass — its key is UTF-8, its value (if a string, array or kvlist) too —
+ * and leaves in `keyValue` where its key and its string or kvlist value are (the first of each).
+ */
+export function scanKeyValue(r: Reader, start: number, end: number): void {
+  keyValue.stringStart = keyValue.stringEnd = keyValue.kvlistStart = keyValue.kvlistEnd = -1;
+  keyValue.keyStart = keyValue.keyEnd = -1;
+  walkKeyValue(r, start, end, 0, true);
 }
 
 /** Checks an encoded KeyValue: its key is UTF-8, its value (if a string, array or kvlist) too. */
-export function checkKeyValue(r: Reader, start: number, end: number, depth = 0): void {
+export function checkKeyValue(r: Reader, start: number, end: number): void {
   const saved = r.pos;
-  r.pos = start;
-  while (r.pos < end) {
-    const t = r.uint32();
-    if (t === tag(1, WIRE_LEN)) {
-      const stop = readLenBounds(r, end);
-      checkUtf8(r.buf, r.pos, stop);
-      r.pos = stop;
-    } else if (t === tag(2, WIRE_LEN)) {
-      const stop = readLenBounds(r, end);
-      checkAnyValue(r, r.pos, stop, depth + 1);
-      r.pos = stop;
-    } else if ((t >>> 3) === 1 || (t >>> 3) === 2) {
-      throw new WireError(`KeyValue field ${t >>> 3} has wire type ${t & 7} at byte ${r.pos}`);
-    } else {
-      skipField(r, t & 7, end);
-    }
-  }
+  walkKeyValue(r, start, end, 0, false);
   r.pos = saved;
 }
 
-/** AnyValue { string 1; bool 2; int 3; double 4; array 5; kvlist 6; bytes 7 }: strings UTF-8, nesting bounded. */
-function checkAnyValue(r: Reader, start: number, end: number, depth: number): void {
-  if (depth > 16) throw new WireError('AnyValue nested too deep');
-  r.pos = start;
-  while (r.pos < end) {
-    const t = r.uint32();
-    const field = t >>> 3;
-    if (field === 1 || field === 5 || field === 6 || field === 7) {
-      if ((t & 7) !== WIRE_LEN) throw new WireError(`AnyValue field ${field} has wire type ${t & 7} at byte ${r.pos}`);
-      const stop = readLenBounds(r, end);
-      if (field === 1) checkUtf8(r.buf, r.pos, stop);
-      else if (field === 5) checkRepeated(r, r.pos, stop, (s, e) => checkAnyValue(r, s, e, depth + 1));
-      else if (field === 6) checkRepeated(r, r.pos, stop, (s, e) => checkKeyValue(r, s, e, depth + 1));
-      r.pos = stop;
+function walkKeyValue(r: Reader, start: number, end: number, depth: number, record: boolean): void {
+  const buf = r.buf;
+  let p = start;
+  let sawValue = false;
+  while (p < end) {
+    const fieldStart = p;
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
+    if (t === KEY_TAG) {
+      const stop = readLen(buf, p, end);
+      p = cursor.pos;
+      checkUtf8(buf, p, stop);
+      if (record && keyValue.keyStart < 0) {
+        keyValue.keyStart = p;
+        keyValue.keyEnd = stop;
+      }
+      p = stop;
+    } else if (t === VALUE_TAG) {
+      const stop = readLen(buf, p, end);
+      p = cursor.pos;
+      walkAnyValue(r, p, stop, depth + 1, record && !sawValue);
+      sawValue = true;
+      p = stop;
+    } else if (t >>> 3 === 1 || t >>> 3 === 2) {
+      throw new WireError(`KeyValue field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
     } else {
-      skipField(r, t & 7, end);
+      p = skipValue(r, p, t & 7, end);
     }
   }
 }
 
-/** ArrayValue / KeyValueList: `values = 1`, each checked. */
-function checkRepeated(r: Reader, start: number, end: number, check: (start: number, end: number) => void): void {
-  r.pos = start;
-  while (r.pos < end) {
-    const t = r.uint32();
-    if (t === tag(1, WIRE_LEN)) {
-      const stop = readLenBounds(r, end);
-      check(r.pos, stop);
-      r.pos = stop;
+const KEY_TAG = tag(1, WIRE_LEN);
+const VALUE_TAG = tag(2, WIRE_LEN);
+
+/** AnyValue { string 1; bool 2; int 3; double 4; array 5; kvlist 6; bytes 7 }: strings UTF-8, nesting bounded. */
+function walkAnyValue(r: Reader, start: number, end: number, depth: number, record: boolean): void {
+  if (depth > 16) throw new WireError('AnyValue nested too deep');
+  const buf = r.buf;
+  let p = start;
+  while (p < end) {
+    const fieldStart = p;
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
+    const field = t >>> 3;
+    if (field === 1 || field === 5 || field === 6 || field === 7) {
+      if ((t & 7) !== WIRE_LEN) throw new WireError(`AnyValue field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
+      const stop = readLen(buf, p, end);
+      p = cursor.pos;
+      if (field === 1) {
+        checkUtf8(buf, p, stop);
+        if (record && keyValue.stringStart < 0) {
+          keyValue.stringStart = p;
+          keyValue.stringEnd = stop;
+        }
+      } else if (field === 5) {
+        walkValues(r, p, stop, depth + 1, false);
+      } else if (field === 6) {
+        walkValues(r, p, stop, depth + 1, true);
+        if (record && keyValue.kvlistStart < 0) {
+          keyValue.kvlistStart = p;
+          keyValue.kvlistEnd = stop;
+        }
+      }
+      p = stop;
     } else {
-      skipField(r, t & 7, end);
+      p = skipValue(r, p, t & 7, end);
+    }
+  }
+}
+
+/** ArrayValue / KeyValueList: `values = 1`, each checked as an AnyValue or a KeyValue. */
+function walkValues(r: Reader, start: number, end: number, depth: number, keyValues: boolean): void {
+  const buf = r.buf;
+  let p = start;
+  while (p < end) {
+    const t = readVarint(buf, p, end);
+    p = cursor.pos;
+    if (t === KEY_TAG) {
+      const stop = readLen(buf, p, end);
+      if (keyValues) walkKeyValue(r, cursor.pos, stop, depth, false);
+      else walkAnyValue(r, cursor.pos, stop, depth, false);
+      p = stop;
+    } else {
+      p = skipValue(r, p, t & 7, end);
     }
   }
 }

@@ -120,6 +120,55 @@ describe('appendMetricStreamRecord', () => {
     expect(metrics[2].histogram.dataPoints[0]).toMatchObject({ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5] });
   });
 
+  it('moves Dimensions wherever it stands and keeps the fields around it in order (Dimensions first, flags after the attributes)', () => {
+    const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    const T = otlpTypes.ExportMetricsServiceRequest;
+    const frame = T.encode(
+      T.fromObject({
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'm',
+                    summary: {
+                      dataPoints: [
+                        {
+                          timeUnixNano: '1795000000000000000',
+                          count: '2',
+                          sum: 3,
+                          flags: 1,
+                          attributes: [{ key: 'Dimensions', value: { kvlistValue: { values: [str('QueueName', 'q'), str('Region', 'x')] } } }, str('Namespace', 'AWS/SQS'), str('MetricName', 'NumberOfMessagesSent')],
+                        },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    ).finish();
+    const { json } = rewrite(lengthPrefixed(frame));
+    expect(json).toEqual(expectedFrom(frame));
+    expect(json.resourceMetrics[0].scopeMetrics[0].metrics[0].summary.dataPoints[0]).toMatchObject({
+      flags: 1,
+      attributes: [str('Namespace', 'AWS/SQS'), str('MetricName', 'NumberOfMessagesSent'), str('QueueName', 'q'), str('Region', 'x')],
+    });
+  });
+
+  it('writes exact lengths when a rewrite moves a message across a length-prefix size (data points of 100 to 20,000 bytes)', () => {
+    // Dimension values sized so that data points, metrics and the resource cross 128 and 16,384 bytes as the
+    // Dimensions wrapper goes away: every length prefix firetap writes must still be the right one.
+    for (const size of [100, 110, 120, 125, 130, 16_350, 16_370, 20_000]) {
+      const point = { ...sampleDatapoints(1)[0]!, dimensions: { InstanceId: 'i'.repeat(size) } };
+      const frame = metricStreamRequest(id, [point, point]);
+      expect(rewrite(lengthPrefixed(frame)).json).toEqual(expectedFrom(frame));
+    }
+  });
+
   it('copies fields it does not know byte for byte (newer OTLP versions add fields)', () => {
     const frame = metricStreamRequest(id, sampleDatapoints(1));
     // resource_metrics is field 1 of the frame: re-wrap its content with an unknown field 99 (varint 5) appended.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Writer, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
+import { Reader, WireError, Writer, closeField, cursor, openField, readLen, readVarint, scanKeyValue, keyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
+import { otlpTypes } from '../../../src/otlp/schema.ts';
 
 const nanosOf = (ms: number) => {
   const w = Writer.create();
@@ -15,6 +16,94 @@ describe('writeFixed64Nanos', () => {
     for (let i = 0; i < 10_000; i++) {
       const ms = Math.floor(Math.random() * 2 ** 42);
       expect(nanosOf(ms)).toBe(BigInt(ms) * 1_000_000n);
+    }
+  });
+});
+
+describe('openField / closeField', () => {
+  // What protobufjs writes for the same field with fork/ldelim: the reference the sized fields must equal.
+  const reference = (content: Uint8Array) => Writer.create().uint32(0x12).fork().raw(content).ldelim().finish();
+
+  it.each([
+    ['as guessed', 100, 100],
+    ['shorter than guessed, across a varint size (130 → 120 bytes)', 130, 120],
+    ['longer than guessed, across a varint size (120 → 130 bytes)', 120, 130],
+    ['far longer than guessed (10 → 20,000 bytes)', 10, 20_000],
+    ['far shorter than guessed (20,000 → 0 bytes)', 20_000, 0],
+  ])('writes the exact minimal length prefix when the contents are %s', (_, expected, actual) => {
+    const content = Buffer.alloc(actual, 0x61);
+    const w = Writer.create();
+    w.uint32(0x08).uint32(7); // a field before, which must stay untouched
+    const lenPos = openField(w, 0x12, expected);
+    w.raw(content);
+    closeField(w, lenPos, expected);
+    w.uint32(0x18).uint32(9); // and one after
+    const out = Buffer.from(w.finish());
+    expect(out).toEqual(Buffer.concat([Buffer.from([0x08, 7]), reference(content), Buffer.from([0x18, 9])]));
+  });
+});
+
+describe('readVarint / readLen / skipValue', () => {
+  const buf = (...bytes: number[]) => Buffer.from(bytes);
+
+  it('reads one-byte and multi-byte varints and says where they end', () => {
+    expect(readVarint(buf(0x05), 0, 1)).toBe(5);
+    expect(cursor.pos).toBe(1);
+    expect(readVarint(buf(0x98, 0x06), 0, 2)).toBe(0x318); // tag of field 99, varint
+    expect(cursor.pos).toBe(2);
+    expect(readVarint(buf(0xff, 0xff, 0xff, 0xff, 0x0f), 0, 5)).toBe(0xffffffff);
+  });
+
+  it('refuses a varint that runs past the end of its message or never ends', () => {
+    expect(() => readVarint(buf(0x80, 0x80), 0, 2)).toThrow(WireError);
+    expect(() => readVarint(buf(0x80, 0x01), 0, 1)).toThrow(/runs past the end/);
+    expect(() => readVarint(Buffer.alloc(12, 0x80), 0, 12)).toThrow(/longer than 10 bytes/);
+  });
+
+  it('refuses a length that runs past the end of its message', () => {
+    expect(readLen(buf(0x02, 0x61, 0x62), 0, 3)).toBe(3);
+    expect(cursor.pos).toBe(1);
+    expect(() => readLen(buf(0x03, 0x61, 0x62), 0, 3)).toThrow(/field length 3 at byte 1 runs past the end/);
+  });
+
+  it('skips each wire type, and refuses one that runs past the end', () => {
+    const r = (b: Buffer) => Reader.create(b);
+    expect(skipValue(r(buf(0xac, 0x02, 0x00)), 0, 0, 3)).toBe(2); // varint 300
+    expect(skipValue(r(Buffer.alloc(8)), 0, 1, 8)).toBe(8); // fixed64
+    expect(skipValue(r(Buffer.alloc(4)), 0, 5, 4)).toBe(4); // fixed32
+    expect(skipValue(r(buf(0x01, 0x00)), 0, 2, 2)).toBe(2); // length-delimited
+    expect(() => skipValue(r(Buffer.alloc(7)), 0, 1, 7)).toThrow(/runs past the end/);
+    expect(() => skipValue(r(buf(0x80, 0x80)), 0, 0, 2)).toThrow(/runs past the end/);
+    expect(() => skipValue(r(buf(0x00)), 0, 7, 1)).toThrow(); // no wire type 7
+  });
+});
+
+describe('scanKeyValue', () => {
+  const T = otlpTypes.ExportMetricsServiceRequest.root.lookupType('KeyValue');
+
+  it('finds the key and a string or kvlist value of a KeyValue while checking it', () => {
+    const kv = Buffer.from(T.encode(T.fromObject({ key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'InstanceId', value: { stringValue: 'i-1' } }] } } })).finish());
+    scanKeyValue(Reader.create(kv), 0, kv.length);
+    expect(kv.subarray(keyValue.keyStart, keyValue.keyEnd).toString()).toBe('Dimensions');
+    expect(keyValue.stringStart).toBe(-1);
+    expect(keyValue.kvlistEnd - keyValue.kvlistStart).toBeGreaterThan(0);
+    const s = Buffer.from(T.encode(T.fromObject({ key: 'Namespace', value: { stringValue: 'AWS/EC2' } })).finish());
+    scanKeyValue(Reader.create(s), 0, s.length);
+    expect(s.subarray(keyValue.stringStart, keyValue.stringEnd).toString()).toBe('AWS/EC2');
+    expect(keyValue.kvlistStart).toBe(-1);
+  });
+
+  it('refuses a key, a nested key or a nested string that is not UTF-8', () => {
+    for (const object of [
+      { key: 'Namespace', value: { stringValue: 'AWS/EC2' } },
+      { key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'InstanceId', value: { stringValue: 'i-1' } }] } } },
+      { key: 'list', value: { arrayValue: { values: [{ stringValue: 'abc' }] } } },
+    ]) {
+      const bytes = Buffer.from(T.encode(T.fromObject(object)).finish());
+      scanKeyValue(Reader.create(bytes), 0, bytes.length);
+      const at = bytes.lastIndexOf(Buffer.from(object.key === 'Namespace' ? 'AWS' : object.key === 'list' ? 'abc' : 'i-1'));
+      bytes[at] = 0xc3; // a lone UTF-8 lead byte
+      expect(() => scanKeyValue(Reader.create(bytes), 0, bytes.length)).toThrow(/not valid UTF-8/);
     }
   });
 });
