@@ -8,6 +8,7 @@
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  */
+import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -127,6 +128,8 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
+      // e.g. FIRETAP_BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the service under the load.
+      ...(process.env.FIRETAP_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FIRETAP_BENCH_NODE_OPTIONS } : {}),
     },
     /tag cache refreshed/,
     ENTRY,
@@ -136,8 +139,26 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
 
 let requestSerial = 0;
 
+/**
+ * The load generator posts with node:http over kept-alive connections: it shares this machine's two cores
+ * with the service, and fetch costs it about twice the CPU per request (a copy of every body, streams).
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+function post(url: string, headers: Record<string, string>, body: Buffer): Promise<number> {
+  return new Promise((resolvePost, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      res.on('data', () => {});
+      res.on('end', () => resolvePost(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function phase(base: string, pid: number, name: string, url: string, workload: { body: Buffer; items: number }, phaseMs = durationMs) {
   const before = processStats(pid);
+  const ownBefore = process.cpuUsage();
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
@@ -147,9 +168,8 @@ async function phase(base: string, pid: number, name: string, url: string, workl
       // Unique ids: a repeated id with the same body is (rightly) acknowledged without being delivered again.
       const requestId = `${name}-${w}-${i}-${(requestSerial++).toString(36)}`;
       const started = performance.now();
-      const res = await fetch(base + url, { method: 'POST', headers: firehoseHeaders(requestId), body: workload.body });
-      await res.arrayBuffer();
-      if (res.status === 200) {
+      const status = await post(base + url, firehoseHeaders(requestId), workload.body);
+      if (status === 200) {
         ok++;
         latencies.push(performance.now() - started);
       } else failed++;
@@ -159,6 +179,7 @@ async function phase(base: string, pid: number, name: string, url: string, workl
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const seconds = (performance.now() - started) / 1000;
   const after = processStats(pid);
+  const own = process.cpuUsage(ownBefore);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return {
@@ -172,6 +193,8 @@ async function phase(base: string, pid: number, name: string, url: string, workl
     p99Ms: +pct(99).toFixed(1),
     peakRssMb: Math.round(after.peakRssMb),
     cpuSeconds: +(after.cpuSeconds - before.cpuSeconds).toFixed(2),
+    /** This process (load generator and OTLP sink): what the service did not get of the machine. */
+    loadCpuSeconds: +((own.user + own.system) / 1e6).toFixed(2),
   };
 }
 
@@ -249,6 +272,7 @@ async function alternating(base: string, pid: number, url: string, a: { name: st
       p99Ms: Math.max(...parts.map((p) => p.p99Ms)),
       peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)),
       cpuSeconds: +parts.reduce((n, p) => n + p.cpuSeconds, 0).toFixed(2),
+      loadCpuSeconds: +parts.reduce((n, p) => n + p.loadCpuSeconds, 0).toFixed(2),
     };
   };
   return [sum(a.name), sum(b.name)];
@@ -333,7 +357,7 @@ async function main() {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(
         `${r.name.padEnd(12)} ${String(r.itemsPerSecond).padStart(9)} ${unit.padEnd(13)} p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
-          `${r.requests} requests of ${r.requestMiB} MiB (${r.failed} not 200)  peak RSS ${r.peakRssMb} MB  CPU ${r.cpuSeconds} s`,
+          `${r.requests} requests of ${r.requestMiB} MiB (${r.failed} not 200)  peak RSS ${r.peakRssMb} MB  CPU ${r.cpuSeconds} s (load generator ${r.loadCpuSeconds} s)`,
       );
     }
     const plain = results.find((r) => r.name === 'metrics');
@@ -362,6 +386,7 @@ async function main() {
     console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, ratios, large, results }));
   } finally {
     child.kill('SIGTERM');
+    agent.destroy();
     sink.close();
     await aws.stop();
   }
