@@ -3,16 +3,17 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { imageNodeFlags } from '../test/helpers/service.ts';
 
 /**
- * Compiles the service as the image ships it (`npm run build`: tsc → dist/, run by `node dist/main.js`) and
- * returns its entry: measurements are of what users run, not of Node stripping TypeScript types at load
- * (which costs ~30 MB of RSS of its own).
+ * Compiles the service as the image ships it (`npm run build`: tsc → dist/) and returns the node arguments
+ * the image's CMD runs it with (its V8 flags, then dist/main.js): measurements are of what users run, not
+ * of Node stripping TypeScript types at load (which costs ~30 MB of RSS of its own) or of other heap sizes.
  */
-export function compiledEntry(): string {
+export function compiledEntry(): string[] {
   const root = resolve(import.meta.dirname, '..');
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-  return join(root, 'dist/main.js');
+  return [...imageNodeFlags(), join(root, 'dist/main.js')];
 }
 
 /** A loopback OTLP sink that only counts: the load generator must not be the bottleneck. */

@@ -12,6 +12,8 @@ export interface FirehoseEnvelope {
   readonly timestamp: number | undefined;
   /** Number of records. */
   readonly count: number;
+  /** Size of the body the records were located in (sizes the first OTLP batch). */
+  readonly byteLength: number;
   /** Returns the base64 text of record `index` (decoded from JSON escapes when it had any). */
   data(index: number): string;
 }
@@ -231,6 +233,7 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
     requestId,
     timestamp,
     count: located.length / 2,
+    byteLength: body.length,
     data(index: number): string {
       const start = located[index * 2]!;
       const end = located[index * 2 + 1]!;

@@ -17,6 +17,15 @@ export class OtlpBatch {
   /** Datapoints or log records written so far. */
   items = 0;
 
+  /**
+   * `capacity`: bytes to start with, when the caller can tell (a request's size), instead of growing from
+   * 128 bytes by doubling — each doubling a new buffer and a copy of everything written so far.
+   */
+  constructor(capacity = 0) {
+    // Buffer.allocUnsafe, as protobufjs's own Node writer allocates: its string writes need a Buffer.
+    if (capacity > this.writer.buf.length) this.writer.buf = Buffer.allocUnsafe(capacity);
+  }
+
   get bytes(): number {
     return this.writer.pos;
   }
@@ -31,11 +40,16 @@ export class OtlpBatch {
     this.items = mark.items;
   }
 
-  /** Returns the encoded request and empties the batch, keeping its buffer for the next one. */
-  take(): { payload: Uint8Array; items: number } {
-    const out = { payload: this.writer.finish(), items: this.items };
-    this.writer.pos = 0;
-    if (this.writer.states) this.writer.states.length = 0;
+  /**
+   * Returns the encoded request and empties the batch, keeping its buffer for the next one. `last`: no
+   * next one — the payload is the batch's own buffer, handed over instead of copied.
+   */
+  take(last = false): { payload: Uint8Array; items: number } {
+    const w = this.writer;
+    const out = { payload: last ? w.buf.subarray(0, w.pos) : w.finish(), items: this.items };
+    if (last) w.buf = Buffer.alloc(0);
+    w.pos = 0;
+    if (w.states) w.states.length = 0;
     this.items = 0;
     return out;
   }

@@ -105,7 +105,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meters) ? new OtlpBatch() : undefined,
     meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
-  const batch = new OtlpBatch();
+  // Metric records come out about as large as they went in (less base64, plus enrichment): sized once.
+  const batch = new OtlpBatch(d.signal === 'metrics' ? Math.min(config.export.maxBatchBytes, d.envelope.byteLength) : 0);
   const inFlight = new Set<Promise<void>>();
   let failure: FiretapError | undefined;
   const bad: Array<DeadLetterEntry> = [];
@@ -193,12 +194,12 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     bad.push(...rejectedHere);
   };
 
-  const flush = async (): Promise<void> => {
+  const flush = async (last = false): Promise<void> => {
     if (batch.items === 0) {
       batch.take();
       return;
     }
-    const { payload, items } = batch.take();
+    const { payload, items } = batch.take(last);
     report.items += items;
     const first = batchFirst;
     batchFirst = current;
@@ -282,7 +283,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       sliceStart = performance.now();
     }
   }
-  if (failure === undefined) await flush();
+  if (failure === undefined) await flush(true);
   const meterFrame = ctx.meters?.metricsFrame([['cloud.provider', 'aws'], ...(d.account ? [['cloud.account.id', d.account] as [string, string]] : []), ...(d.region ? [['cloud.region', d.region] as [string, string]] : [])]);
   if (meterFrame && ctx.derived) appendMetricStreamRecord(lengthPrefix([meterFrame]), ctx.derived, ctx);
   if (failure === undefined) await flushDerived(envelope.count - 1);

@@ -1,5 +1,5 @@
 import type { Signal } from '../config/schema.ts';
-import { decodeBase64 } from '../decode/base64.ts';
+import { decodeBase64, decodeBase64Transient } from '../decode/base64.ts';
 import { cloudWatchLogGroups, looksLikeSubscriptionMessage, parseCloudWatchLogsJson, unwrapRecord } from '../decode/cloudwatch-logs.ts';
 import { LogMetricAggregator, collectLogMetrics } from '../decode/log-metrics.ts';
 import type { LogOptions } from '../decode/log-options.ts';
@@ -69,7 +69,8 @@ export type RecordCodec = (data: string, batch: OtlpBatch, ctx: RecordContext) =
 
 export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
   metrics(data, batch, ctx) {
-    const bytes = decodeBase64(data);
+    // Every byte the metric codecs keep is copied into the batch before the next record is decoded.
+    const bytes = decodeBase64Transient(data);
     const format = ctx.metricFormat;
     if (format === 'json' || (format === 'auto' && isJsonMetricRecord(bytes))) {
       appendMetricStreamRecord(lengthPrefix(jsonMetricRecordToFrames(bytes)), batch, ctx);

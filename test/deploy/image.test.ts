@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FakeS3 } from '../helpers/fake-s3.ts';
 import { lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
+import { imageNodeFlags } from '../helpers/service.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -34,6 +35,10 @@ describe('the container image', () => {
     expect(dockerfile).toMatch(/^CMD \["node", .*"dist\/main\.js"\]/m);
     expect(dockerfile).not.toMatch(/CMD \["npm/);
     expect(dockerfile).toMatch(/^EXPOSE 8080/m);
+    // `npm start` runs with the image's V8 heap flags, so that what users measure locally is what they deploy.
+    const flags = imageNodeFlags().filter((f) => f !== '--enable-source-maps');
+    expect(flags).toContain('--max-semi-space-size=4');
+    expect(pkg.scripts.start.split(' ').filter((a: string) => a.startsWith('--'))).toEqual(flags);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const path of ['node_modules', 'test', 'bench', '.git']) expect(ignored).toContain(path);
   });
@@ -44,7 +49,7 @@ describe('the container image', () => {
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 150_000 });
     await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], { timeout: 120_000 });
 
-    const child = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...imageNodeFlags(), 'dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let output = '';
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));

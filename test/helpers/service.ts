@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export interface Service {
@@ -11,11 +12,11 @@ export interface Service {
 }
 
 /**
- * Starts the real service on a free loopback port — `node src/main.ts`, or the compiled entry the image runs
- * when `entry` names one — and resolves once `ready` shows in its log.
+ * Starts the real service on a free loopback port — `node src/main.ts`, or the node arguments given (the
+ * image's command, for the bench) — and resolves once `ready` shows in its log.
  */
-export async function startService(env: Record<string, string>, ready = /firetap ready/, entry = resolve(import.meta.dirname, '../../src/main.ts')): Promise<Service> {
-  const child = spawn(process.execPath, [entry], {
+export async function startService(env: Record<string, string>, ready = /firetap ready/, nodeArgs: readonly string[] = [resolve(import.meta.dirname, '../../src/main.ts')]): Promise<Service> {
+  const child = spawn(process.execPath, nodeArgs, {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -31,4 +32,12 @@ export async function startService(env: Record<string, string>, ready = /firetap
   }
   child.kill('SIGKILL');
   throw new Error(`firetap did not start:\n${output}`);
+}
+
+/** The flags the Dockerfile's CMD passes to node (`CMD ["node", <flags>…, "dist/main.js"]`). */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  const cmd = /^CMD (\[.*\])\s*$/m.exec(dockerfile);
+  if (!cmd) throw new Error('the Dockerfile has no CMD in exec form');
+  return (JSON.parse(cmd[1]!) as string[]).filter((arg) => arg.startsWith('--'));
 }
