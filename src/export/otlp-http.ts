@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { OtlpSignalConfig, Signal } from '../config/schema.ts';
@@ -67,9 +69,14 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
 
 /**
  * One HTTP POST, its failure classified as OTLP/HTTP classifies it: no answer, an unreadable answer,
- * 429/502/503/504 (with Retry-After) are retryable; any other non-2xx is permanent. A 2xx gives its body.
+ * 429/502/503/504 (with Retry-After) are retryable; any other non-2xx (a redirect included: an endpoint
+ * that moved is a configuration to fix) is permanent. A 2xx gives its body, read up to MAX_RESPONSE_BODY_BYTES.
+ *
+ * node:http(s) over a kept-alive agent per origin rather than fetch: fetch copies every body it is given
+ * (WebIDL), costs about twice the CPU per request, and Node compiles its bundled undici on the first call,
+ * which held the event loop for ~30 ms in the middle of the first large request.
  */
-export async function postOnce(
+export function postOnce(
   name: string,
   url: string,
   headers: Readonly<Record<string, string>>,
@@ -77,51 +84,65 @@ export async function postOnce(
   timeoutMs: number,
 ): Promise<{ result: ExportResult } | { body: Buffer; contentType: string | null }> {
   const timeout = Math.max(1, timeoutMs);
-  let response: Response;
-  try {
-    response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeout), redirect: 'error' });
-  } catch (err) {
-    const e = err as Error;
-    return { result: { status: 'retryable', message: `${name}: ${e.name === 'TimeoutError' ? `no answer within ${timeout} ms` : describeFetchError(e)}` } };
-  }
-  let text: Buffer;
-  try {
-    text = await readCapped(response, MAX_RESPONSE_BODY_BYTES);
-  } catch (err) {
-    return { result: { status: 'retryable', message: `${name}: reading the response failed: ${errorMessage(err)}` } };
-  }
-  if (response.status >= 200 && response.status < 300) return { body: text, contentType: response.headers.get('content-type') };
-  const detail = `${name} answered ${response.status}${summarize(text)}`;
-  if (RETRYABLE_STATUS.has(response.status)) {
-    const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
-    return { result: retryAfterMs === undefined ? { status: 'retryable', message: detail } : { status: 'retryable', message: detail, retryAfterMs } };
-  }
-  return { result: { status: 'permanent', message: detail, httpStatus: response.status } };
+  const retryable = (message: string) => ({ result: { status: 'retryable' as const, message: `${name}: ${message}` } });
+  return new Promise((resolve) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      resolve({ result: { status: 'permanent', message: `${name}: not a URL` } });
+      return;
+    }
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: agentFor(target), signal: AbortSignal.timeout(timeout) }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const answered = () => resolve(classify(name, res, Buffer.concat(chunks)));
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_RESPONSE_BODY_BYTES) {
+          chunks.push(chunk);
+          return;
+        }
+        // Enough read: the rest is not wanted, and the connection cannot be reused mid-answer.
+        res.removeAllListeners('data');
+        res.destroy();
+        answered();
+      });
+      res.on('end', answered);
+      res.on('error', (err: Error) => resolve(err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(`reading the response failed: ${errorMessage(err)}`)));
+    });
+    req.on('error', (err: Error) => resolve(retryable(err.name === 'AbortError' ? `no answer within ${timeout} ms` : errorMessage(err))));
+    req.end(body);
+  });
 }
 
-export async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
-  if (!response.body) return Buffer.alloc(0);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      await response.body.cancel().catch(() => {});
-      break;
-    }
-    chunks.push(Buffer.from(chunk));
+function classify(name: string, res: IncomingMessage, text: Buffer): { result: ExportResult } | { body: Buffer; contentType: string | null } {
+  const status = res.statusCode ?? 0;
+  if (status >= 200 && status < 300) return { body: text, contentType: res.headers['content-type'] ?? null };
+  const detail = `${name} answered ${status}${summarize(text)}`;
+  if (RETRYABLE_STATUS.has(status)) {
+    const header = res.headers['retry-after'];
+    const retryAfterMs = parseRetryAfterMs(typeof header === 'string' ? header : null);
+    return { result: retryAfterMs === undefined ? { status: 'retryable', message: detail } : { status: 'retryable', message: detail, retryAfterMs } };
   }
-  return Buffer.concat(chunks);
+  return { result: { status: 'permanent', message: detail, httpStatus: status } };
+}
+
+/** Kept-alive connections, one pool per origin (the OTLP backends and the billing endpoint). */
+const agents = new Map<string, HttpAgent>();
+function agentFor(url: URL): HttpAgent {
+  let agent = agents.get(url.origin);
+  if (!agent) {
+    const options = { keepAlive: true, scheduling: 'lifo' as const };
+    agent = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+    agents.set(url.origin, agent);
+  }
+  return agent;
 }
 
 function summarize(body: Buffer): string {
   if (body.length === 0) return '';
   const text = body.toString('utf8', 0, Math.min(body.length, 512)).replace(/\s+/g, ' ').trim();
   return /^[\x20-\x7e]*$/.test(text) ? `: ${text}` : '';
-}
-
-function describeFetchError(e: Error): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return `${cause.code} ${cause.message ?? ''}`.trim();
-  return cause?.message ? `${e.message}: ${cause.message}` : e.message;
 }

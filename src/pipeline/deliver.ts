@@ -19,7 +19,7 @@ import { lengthPrefix } from '../decode/length-prefixed.ts';
 import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, type RecordContext } from './record-codecs.ts';
 
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
-const TIME_SLICE_MS = 10;
+const TIME_SLICE_MS = 5;
 
 export interface PipelineDeps {
   readonly config: Config;

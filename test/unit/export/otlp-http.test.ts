@@ -1,6 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OtlpSignalConfig } from '../../../src/config/schema.ts';
-import { MAX_RESPONSE_BODY_BYTES, createOtlpHttpExporter, readCapped } from '../../../src/export/otlp-http.ts';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { MAX_RESPONSE_BODY_BYTES, createOtlpHttpExporter } from '../../../src/export/otlp-http.ts';
+import { buildCertificate } from '../../helpers/certs.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 import { OtlpSink } from '../../helpers/otlp-sink.ts';
 import { metricStreamRequest, sampleDatapoints } from '../../helpers/cloudwatch-fixtures.ts';
@@ -85,17 +90,46 @@ describe('OTLP/HTTP exporter', () => {
     expect(result).toMatchObject({ status: 'retryable', message: expect.stringContaining('ECONNREFUSED') });
   });
 
-  it('stops reading a backend answer at the cap and cancels the rest', async () => {
-    let pulled = 0;
-    const chunk = new Uint8Array(64 * 1024);
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulled += chunk.length;
-        controller.enqueue(chunk);
-      },
+  it('stops reading a backend answer at the cap and drops the connection, whatever the backend keeps sending', async () => {
+    let written = 0;
+    let closed = false;
+    const endless = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        const chunk = Buffer.alloc(64 * 1024);
+        const pump = () => {
+          while (!closed && res.write(chunk)) written += chunk.length;
+          if (!closed) res.once('drain', pump);
+        };
+        res.on('close', () => (closed = true));
+        pump();
+      });
     });
-    const body = await readCapped(new Response(stream), MAX_RESPONSE_BODY_BYTES);
-    expect(body.length).toBeLessThanOrEqual(MAX_RESPONSE_BODY_BYTES);
-    expect(pulled).toBeLessThan(MAX_RESPONSE_BODY_BYTES + 4 * chunk.length);
+    await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
+    try {
+      const e = createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/v1/metrics` } });
+      expect(await send(e)).toEqual({ status: 'success' });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(closed).toBe(true);
+      expect(written).toBeLessThan(MAX_RESPONSE_BODY_BYTES + 16 * 1024 * 1024);
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+
+  it('refuses a backend whose TLS certificate is not trusted, as retryable, naming the reason', async () => {
+    const { cert, keyFile } = await buildCertificate();
+    const server = createHttpsServer({ cert, key: readFileSync(keyFile) }, (req, res) => res.writeHead(200).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const endpoint = `https://localhost:${(server.address() as AddressInfo).port}/v1/metrics`;
+      const result = await send(createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint } }));
+      expect(result).toMatchObject({ status: 'retryable', message: expect.stringMatching(/self-signed certificate/) });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
