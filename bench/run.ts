@@ -181,7 +181,7 @@ async function phase(base: string, pid: number, name: string, url: string, workl
   const after = processStats(pid);
   const own = process.cpuUsage(ownBefore);
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p: number) => percentile(latencies, p);
   return {
     name,
     requestMiB: +(workload.body.length / MiB).toFixed(2),
@@ -195,7 +195,13 @@ async function phase(base: string, pid: number, name: string, url: string, workl
     cpuSeconds: +(after.cpuSeconds - before.cpuSeconds).toFixed(2),
     /** This process (load generator and OTLP sink): what the service did not get of the machine. */
     loadCpuSeconds: +((own.user + own.system) / 1e6).toFixed(2),
+    /** Every acknowledged request's latency, sorted (not printed: for combining slices). */
+    latencies,
   };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 /** Runs `work` (which returns items done) repeatedly for about `ms`, single-threaded: items per second. */
@@ -251,10 +257,11 @@ function logsBaselines(records: Buffer[]): { floor: number; naive: number } {
 type PhaseResult = Awaited<ReturnType<typeof phase>>;
 
 /**
- * Two workloads measured in alternating slices (a, b, a, b …) and summed: drift of a noisy machine
- * touches both alike, so their ratio is what the difference between them costs.
+ * Two workloads measured in alternating slices (a, b, a, b …): their figures are the slices summed, and
+ * what b costs against a is the median over rounds of b's rate / a's rate in the same round — this
+ * machine's speed drifts by up to 30 % within a minute, and a round's two slices are seconds apart.
  */
-async function alternating(base: string, pid: number, url: string, a: { name: string; body: Buffer; items: number }, b: { name: string; body: Buffer; items: number }, rounds = 4) {
+async function alternating(base: string, pid: number, url: string, a: { name: string; body: Buffer; items: number }, b: { name: string; body: Buffer; items: number }, rounds = 8) {
   const slices: Record<string, PhaseResult[]> = { [a.name]: [], [b.name]: [] };
   for (let i = 0; i < rounds; i++) {
     for (const w of [a, b]) slices[w.name]!.push(await phase(base, pid, w.name, url, w, durationMs / rounds));
@@ -263,19 +270,23 @@ async function alternating(base: string, pid: number, url: string, a: { name: st
     const parts = slices[name]!;
     const seconds = (durationMs / rounds / 1000) * parts.length;
     const requests = parts.reduce((n, p) => n + p.requests, 0);
+    const latencies = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
     return {
       ...parts[0]!,
       requests,
       failed: parts.reduce((n, p) => n + p.failed, 0),
       itemsPerSecond: Math.round((requests * parts[0]!.itemsPerRequest) / seconds),
-      p50Ms: Math.max(...parts.map((p) => p.p50Ms)),
-      p99Ms: Math.max(...parts.map((p) => p.p99Ms)),
+      p50Ms: +percentile(latencies, 50).toFixed(1),
+      p99Ms: +percentile(latencies, 99).toFixed(1),
+      latencies,
       peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)),
       cpuSeconds: +parts.reduce((n, p) => n + p.cpuSeconds, 0).toFixed(2),
       loadCpuSeconds: +parts.reduce((n, p) => n + p.loadCpuSeconds, 0).toFixed(2),
     };
   };
-  return [sum(a.name), sum(b.name)];
+  const pairRatios = slices[a.name]!.map((p, i) => slices[b.name]![i]!.itemsPerSecond / p.itemsPerSecond).sort((x, y) => x - y);
+  const medianRatio = pairRatios[pairRatios.length >> 1]!;
+  return { results: [sum(a.name), sum(b.name)], medianRatio };
 }
 
 /**
@@ -348,6 +359,7 @@ async function main() {
   const aws = await startAws();
   const { child, base, exited } = await startFiretap(sink.url, aws.url);
   let baseline = before;
+  let taggedVsPlain: number | undefined;
   try {
     const results = [];
     // Warm-up, not counted: JIT compilation and the first heap growth happen once per process, not per request.
@@ -355,7 +367,9 @@ async function main() {
     if (args.only !== 'logs') {
       await phase(base, child.pid!, 'warm-up', '/firehose/metrics', metricsPlain, warmUp);
       await phase(base, child.pid!, 'warm-up', '/firehose/metrics', metricsTagged, warmUp);
-      results.push(...(await alternating(base, child.pid!, '/firehose/metrics', { name: 'metrics', ...metricsPlain }, { name: 'metrics+tags', ...metricsTagged })));
+      const pair = await alternating(base, child.pid!, '/firehose/metrics', { name: 'metrics', ...metricsPlain }, { name: 'metrics+tags', ...metricsTagged });
+      results.push(...pair.results);
+      taggedVsPlain = pair.medianRatio;
     }
     if (args.only !== 'metrics') {
       await phase(base, child.pid!, 'warm-up', '/firehose/logs', logs, warmUp);
@@ -390,15 +404,17 @@ async function main() {
     console.log(
       `ratios: metrics ${ratios.metricsVsNaive}× naive, metrics+tags ${ratios.metricsWithTagsVsNaive}× naive; logs ${ratios.logsVsFloor}× floor, ${ratios.logsVsNaive}× naive`,
     );
-    const enrichmentCost = plain && tagged ? +(1 - tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(3) : undefined;
-    if (enrichmentCost !== undefined) console.log(`enrichment costs ${(enrichmentCost * 100).toFixed(1)} % of metric throughput (metrics+tags / metrics = ${(1 - enrichmentCost).toFixed(2)})`);
+    const enrichmentCost = taggedVsPlain !== undefined ? +(1 - taggedVsPlain).toFixed(3) : undefined;
+    if (enrichmentCost !== undefined) {
+      console.log(`enrichment costs ${(enrichmentCost * 100).toFixed(1)} % of metric throughput (median over rounds of metrics+tags / metrics = ${taggedVsPlain!.toFixed(2)}; of the sums ${plain && tagged ? (tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(2) : '-'})`);
+    }
     if (large) {
       console.log(
         `one ${large.recordsMiB} MiB request (${large.bodyMiB} MiB body): ${large.status} in ${large.seconds} s, peak RSS ${large.peakRssMb} MB (idle ${large.idleRssMb} MB), ` +
           `longest event-loop stall ${large.maxEventLoopStallMs} ms, slowest /healthz ${large.maxHealthzMs} ms`,
       );
     }
-    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, baselineRuns: { before, after }, ratios, large, results }));
+    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, baselineRuns: { before, after }, ratios, large, results: results.map(({ latencies: _, ...r }) => r) }));
   } finally {
     child.kill('SIGTERM');
     agent.destroy();

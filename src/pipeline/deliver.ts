@@ -21,6 +21,9 @@ import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, ty
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
 const TIME_SLICE_MS = 5;
 
+/** What the last record of a batch may add past maxBatchBytes without the batch's buffer growing. */
+const BATCH_HEADROOM = 2 * 1024 * 1024;
+
 export interface PipelineDeps {
   readonly config: Config;
   readonly exporters: Readonly<Record<Signal, Exporter>>;
@@ -105,8 +108,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meters) ? new OtlpBatch() : undefined,
     meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
-  // Metric records come out about as large as they went in (less base64, plus enrichment): sized once.
-  const batch = new OtlpBatch(d.signal === 'metrics' ? Math.min(config.export.maxBatchBytes, d.envelope.byteLength) : 0);
+  // Metric records come out about as large as they went in (less base64, plus enrichment): sized once, with
+  // room for the record that takes a batch past maxBatchBytes — capacity never written costs no memory, a
+  // doubling costs a copy and twice the pages.
+  const batch = new OtlpBatch(d.signal === 'metrics' ? Math.min(config.export.maxBatchBytes, d.envelope.byteLength) + BATCH_HEADROOM : 0);
   const inFlight = new Set<Promise<void>>();
   let failure: FiretapError | undefined;
   const bad: Array<DeadLetterEntry> = [];
