@@ -203,6 +203,7 @@ const SEED_SCOPE = buildScopeIndex(id.account, id.region, [
   { arn: `arn:aws:rds:${id.region}:${id.account}:db:orders`, tags: { team: 'b' }, attributes: {}, sources: ['tagging'] },
 ], { include: [], exclude: [] });
 const GROUPED: MetricStreamContext = { resourceAttributes: [], enrichment: { scope: () => SEED_SCOPE }, attributesOn: 'resource' };
+const TAGGED: MetricStreamContext = { resourceAttributes: [], enrichment: { scope: () => SEED_SCOPE }, attributesOn: 'datapoint' };
 
 /** Metric-stream record: accepted → the batch decodes as OTLP; refused → RecordError and the batch unchanged. */
 export function metricRecordTarget(record: Buffer, ctx: MetricStreamContext = { resourceAttributes: [] }): 'ok' | 'refused' {
@@ -269,6 +270,7 @@ export function envelopeTarget(body: Buffer): 'ok' | 'refused' {
 
 export const TARGETS = [
   { name: 'metric-stream record', arbitrary: arbitraries.metricRecord, run: (b: Buffer) => metricRecordTarget(b) },
+  { name: 'metric-stream record, tags on each data point', arbitrary: arbitraries.metricRecord, run: (b: Buffer) => metricRecordTarget(b, TAGGED) },
   { name: 'metric-stream record, grouped by AWS resource', arbitrary: arbitraries.metricRecord, run: (b: Buffer) => metricRecordTarget(b, GROUPED) },
   { name: 'CloudWatch Logs record', arbitrary: arbitraries.logsRecord, run: logsRecordTarget },
   { name: 'Firehose envelope', arbitrary: arbitraries.envelope, run: envelopeTarget },
