@@ -109,9 +109,11 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
   // Metric records come out about as large as they went in (less base64, plus enrichment): sized once, with
-  // room for the record that takes a batch past maxBatchBytes — capacity never written costs no memory, a
-  // doubling costs a copy and twice the pages.
-  const batch = new OtlpBatch(d.signal === 'metrics' ? Math.min(config.export.maxBatchBytes, d.envelope.byteLength) + BATCH_HEADROOM : 0);
+  // room for tags and for the record that takes a batch past maxBatchBytes — a doubling costs a copy and twice
+  // the pages; capacity never written costs no resident memory (but counts towards V8's external memory, so
+  // a small request gets a small buffer).
+  const bodyBytes = d.envelope.byteLength;
+  const batch = new OtlpBatch(d.signal === 'metrics' ? Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2)) : 0);
   const inFlight = new Set<Promise<void>>();
   let failure: FiretapError | undefined;
   const bad: Array<DeadLetterEntry> = [];
