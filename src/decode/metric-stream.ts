@@ -17,11 +17,10 @@ import {
   scanKeyValue,
   skipValue,
   checkUtf8,
-  keyValueKeyBounds,
   findKey,
   foundKey,
   rangesEqual,
-  keyValueStringValue,
+  scannedString,
   readLenBounds,
   skipField,
   tag,
@@ -180,12 +179,12 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
-      checkKeyValue(r, r.pos, stop);
-      const key = keyValueKeyBounds(r, r.pos, stop);
-      if (key) {
+      scanKeyValue(r, r.pos, stop);
+      const key: [number, number] = [keyValue.keyStart, keyValue.keyEnd];
+      if (key[0] >= 0) {
         keys.push(key);
-        if (bytesEqual(r.buf, key[0], key[1], ACCOUNT)) account = keyValueStringValue(r, r.pos, stop);
-        else if (bytesEqual(r.buf, key[0], key[1], REGION)) region = keyValueStringValue(r, r.pos, stop);
+        if (bytesEqual(r.buf, key[0], key[1], ACCOUNT)) account = scannedString(r);
+        else if (bytesEqual(r.buf, key[0], key[1], REGION)) region = scannedString(r);
       }
       r.pos = stop;
     } else {
@@ -563,7 +562,8 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       }
     }
     if (found === undefined) {
-      const namespace = keyValueStringValue(r, namespaceStart, namespaceEnd) ?? '';
+      scanKeyValue(r, namespaceStart, namespaceEnd);
+      const namespace = scannedString(r) ?? '';
       const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
       found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), namespace, resource, uses: 0 };
       if (!candidates) point.cache!.set(hash, (candidates = []));
@@ -608,8 +608,8 @@ function readDimensions(r: Reader, start: number, end: number): Map<string, stri
       continue;
     }
     const stop = readLenBounds(r, end);
-    const key = keyValueKeyBounds(r, r.pos, stop);
-    if (key) dims.set(utf8(r, key[0], key[1]), keyValueStringValue(r, r.pos, stop) ?? '');
+    scanKeyValue(r, r.pos, stop);
+    if (keyValue.keyStart >= 0) dims.set(utf8(r, keyValue.keyStart, keyValue.keyEnd), scannedString(r) ?? '');
     r.pos = stop;
   }
   r.pos = saved;

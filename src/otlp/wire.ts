@@ -210,66 +210,16 @@ export function findKey(r: Reader, start: number, end: number): boolean {
       return true;
     }
   }
-  const bounds = keyValueKeyBounds(r, start, end);
-  if (!bounds) return false;
-  foundKey.start = bounds[0];
-  foundKey.end = bounds[1];
+  scanKeyValue(r, start, end);
+  if (keyValue.keyStart < 0) return false;
+  foundKey.start = keyValue.keyStart;
+  foundKey.end = keyValue.keyEnd;
   return true;
 }
 
-/** Finds the key of an encoded KeyValue spanning [start, end): returns [keyStart, keyEnd] or undefined. */
-export function keyValueKeyBounds(r: Reader, start: number, end: number): [number, number] | undefined {
-  const saved = r.pos;
-  r.pos = start;
-  try {
-    while (r.pos < end) {
-      const t = r.uint32();
-      if (t === tag(1, WIRE_LEN)) {
-        const stop = readLenBounds(r, end);
-        return [r.pos, stop];
-      }
-      skipField(r, t & 7, end);
-    }
-    return undefined;
-  } finally {
-    r.pos = saved;
-  }
-}
-
-/**
- * Bounds of one field of the AnyValue of an encoded KeyValue spanning [start, end): KeyValue.value (2) →
- * AnyValue field `valueField` (1 string, 6 kvlist …), or undefined when the value is of another kind.
- */
-export function anyValueFieldBounds(r: Reader, start: number, end: number, valueField: number): [number, number] | undefined {
-  const saved = r.pos;
-  r.pos = start;
-  try {
-    while (r.pos < end) {
-      const t = r.uint32();
-      if (t === tag(2, WIRE_LEN)) {
-        const valueEnd = readLenBounds(r, end);
-        while (r.pos < valueEnd) {
-          const vt = r.uint32();
-          if (vt === tag(valueField, WIRE_LEN)) {
-            const fieldEnd = readLenBounds(r, valueEnd); // moves past the length: read the start after it
-            return [r.pos, fieldEnd];
-          }
-          skipField(r, vt & 7, valueEnd);
-        }
-        return undefined;
-      }
-      skipField(r, t & 7, end);
-    }
-    return undefined;
-  } finally {
-    r.pos = saved;
-  }
-}
-
-/** The string value of an encoded KeyValue spanning [start, end), or undefined if its value is not a string. */
-export function keyValueStringValue(r: Reader, start: number, end: number): string | undefined {
-  const bounds = anyValueFieldBounds(r, start, end, 1);
-  return bounds && utf8(r, bounds[0], bounds[1]);
+/** The string value of the KeyValue `scanKeyValue` read last, or undefined when its value is not a string. */
+export function scannedString(r: Reader): string | undefined {
+  return keyValue.stringStart < 0 ? undefined : utf8(r, keyValue.stringStart, keyValue.stringEnd);
 }
 
 export function utf8(r: Reader, start: number, end: number): string {
@@ -365,7 +315,9 @@ export const keyValue = { keyStart: -1, keyEnd: -1, stringStart: -1, stringEnd: 
 export function scanKeyValue(r: Reader, start: number, end: number): void {
   keyValue.stringStart = keyValue.stringEnd = keyValue.kvlistStart = keyValue.kvlistEnd = -1;
   keyValue.keyStart = keyValue.keyEnd = -1;
+  const saved = r.pos;
   walkKeyValue(r, start, end, 0, true);
+  r.pos = saved;
 }
 
 /** Checks an encoded KeyValue: its key is UTF-8, its value (if a string, array or kvlist) too. */
