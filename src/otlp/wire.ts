@@ -24,23 +24,18 @@ export class WireError extends Error {
 
 /**
  * Reads the next length-delimited field's bounds after its tag was read, checking the length
- * against the bytes that are left before anything is sliced.
+ * against the bytes that are left before anything is sliced (readLen, for callers that keep their
+ * position in the Reader).
  */
 export function readLenBounds(r: Reader, end: number): number {
-  const len = r.uint32();
-  const stop = r.pos + len;
-  if (len < 0 || stop > end) throw new WireError(`field length ${len} at byte ${r.pos} runs past the end of its message (${end - r.pos} bytes left)`);
+  const stop = readLen(r.buf, r.pos, end);
+  r.pos = cursor.pos;
   return stop;
 }
 
-/** Skips the field whose tag was just read and returns the position where the field ended. */
+/** Skips the field whose tag was just read (skipValue, for callers that keep their position in the Reader). */
 export function skipField(r: Reader, wireType: number, end: number): void {
-  if (wireType === WIRE_LEN) {
-    r.pos = readLenBounds(r, end);
-    return;
-  }
-  r.skipType(wireType);
-  if (r.pos > end) throw new WireError(`field at byte ${r.pos} runs past the end of its message`);
+  r.pos = skipValue(r, r.pos, wireType, end);
 }
 
 /**
