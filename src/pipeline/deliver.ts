@@ -59,7 +59,7 @@ export interface Delivery {
   readonly log: FastifyBaseLogger;
   readonly metricFormat: MetricFormat;
   readonly logFormat: LogFormat;
-  /** SHA-256 of the request body: with the request id, what identifies a retry of the same request. */
+  /** A digest of the request body (bodyDigest): with the request id, what identifies a retry of the same request. */
   readonly bodyDigest: string;
 }
 
