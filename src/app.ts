@@ -8,6 +8,7 @@ import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
 import { compileLogOptions } from './decode/log-options.ts';
 import { MeterDeduplicator } from './decode/meter-records.ts';
 import { createDeadLetter } from './pipeline/dead-letter.ts';
+import { BufferPool } from './pipeline/buffer-pool.ts';
 import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
 import { httpsOptions } from './server/tls.ts';
@@ -17,6 +18,12 @@ import type { Signal } from './config/schema.ts';
 import { enrichmentRoutes } from './enrich/route.ts';
 import { EVENTBRIDGE_ROUTE, eventBridgeRoutes } from './eventbridge/route.ts';
 import type { TagScraper } from './enrich/scraper.ts';
+
+/**
+ * Bytes of free buffers kept for the next requests: a body and an export batch each for 8 requests of
+ * ~1 MiB in flight (Firehose's default buffer size is 1–5 MiB); larger ones go back to the garbage collector.
+ */
+const POOLED_BUFFER_BYTES = 32 * 1024 * 1024;
 
 export interface BuildOptions {
   /** Where logs go (default stdout); tests pass a stream to read them. */
@@ -71,7 +78,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const meters = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
-  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), logs: compileLogOptions(config.logs), meters };
+  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });

@@ -9,7 +9,10 @@ export type ExportResult =
 
 export interface ExportRequest {
   readonly signal: Signal;
-  /** An encoded ExportMetricsServiceRequest or ExportLogsServiceRequest (protobuf). */
+  /**
+   * An encoded ExportMetricsServiceRequest or ExportLogsServiceRequest (protobuf). Lent, not given: its
+   * buffer may be reused once export() has settled, so an exporter keeps no reference to it past that.
+   */
   readonly payload: Uint8Array;
   /** Data points or log records in the payload. */
   readonly items: number;

@@ -93,11 +93,17 @@ export function postOnce(
       resolve({ result: { status: 'permanent', message: `${name}: not a URL` } });
       return;
     }
+    // Settled on the request's 'close', not on the answer: a backend may answer before it has read the whole
+    // body, and the caller may reuse the payload's buffer once this resolves.
+    let outcome: { result: ExportResult } | { body: Buffer; contentType: string | null } | undefined;
+    const settle = (value: NonNullable<typeof outcome>) => {
+      outcome ??= value;
+    };
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: agentFor(target), signal: AbortSignal.timeout(timeout) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const answered = () => resolve(classify(name, res, Buffer.concat(chunks)));
+      const answered = () => settle(classify(name, res, Buffer.concat(chunks)));
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size <= MAX_RESPONSE_BODY_BYTES) {
@@ -110,9 +116,10 @@ export function postOnce(
         answered();
       });
       res.on('end', answered);
-      res.on('error', (err: Error) => resolve(err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(`reading the response failed: ${errorMessage(err)}`)));
+      res.on('error', (err: Error) => settle(err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(`reading the response failed: ${errorMessage(err)}`)));
     });
-    req.on('error', (err: Error) => resolve(retryable(err.name === 'AbortError' ? `no answer within ${timeout} ms` : errorMessage(err))));
+    req.on('error', (err: Error) => settle(retryable(err.name === 'AbortError' ? `no answer within ${timeout} ms` : errorMessage(err))));
+    req.on('close', () => resolve(outcome ?? retryable('the connection closed before an answer')));
     req.end(body);
   });
 }

@@ -1,6 +1,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FiretapError } from '../errors.ts';
+import type { BufferPool } from '../pipeline/buffer-pool.ts';
 
 const SLICE = 4 * 1024 * 1024;
 
@@ -12,27 +13,34 @@ const tooLarge = (limit: number) =>
  * one buffer, copying each chunk as it arrives: sized from Content-Length when the body is not encoded,
  * grown by doubling otherwise. Unlike collecting chunks and concatenating them at the end, no single
  * step copies the whole body at once, so a 90 MiB request does not stall the event loop. The limit
- * applies to the decompressed bytes and is enforced as they arrive.
+ * applies to the decompressed bytes and is enforced as they arrive. The buffer comes from `pool`, and
+ * goes back to it when the body is refused; the caller releases the body once done with it.
  */
-export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number): Promise<Buffer> {
+export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool): Promise<Buffer> {
   if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
-  let buf = Buffer.allocUnsafe(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024));
+  let buf = pool.acquire(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024));
   let length = 0;
-  for await (const chunk of payload as AsyncIterable<Buffer>) {
-    if (length + chunk.length > limit) {
-      payload.destroy();
-      throw tooLarge(limit);
+  try {
+    for await (const chunk of payload as AsyncIterable<Buffer>) {
+      if (length + chunk.length > limit) {
+        payload.destroy();
+        throw tooLarge(limit);
+      }
+      if (length + chunk.length > buf.length) {
+        const grown = pool.acquire(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)));
+        buf.copy(grown, 0, 0, length);
+        pool.release(buf);
+        buf = grown;
+      }
+      chunk.copy(buf, length);
+      length += chunk.length;
     }
-    if (length + chunk.length > buf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)));
-      buf.copy(grown, 0, 0, length);
-      buf = grown;
+    if (!encoded && declaredLength !== undefined && length !== declaredLength) {
+      throw new FiretapError('FIRETAP_BAD_REQUEST', `request body is ${length} bytes but Content-Length said ${declaredLength}`);
     }
-    chunk.copy(buf, length);
-    length += chunk.length;
-  }
-  if (!encoded && declaredLength !== undefined && length !== declaredLength) {
-    throw new FiretapError('FIRETAP_BAD_REQUEST', `request body is ${length} bytes but Content-Length said ${declaredLength}`);
+  } catch (err) {
+    pool.release(buf);
+    throw err;
   }
   return buf.subarray(0, length);
 }

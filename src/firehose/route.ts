@@ -70,7 +70,7 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   app.addContentTypeParser('*', (request, payload, done) => {
     const declared = Number(request.headers['content-length']);
     const encoded = request.headers['content-encoding'] !== undefined && request.headers['content-encoding'] !== 'identity';
-    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes).then((body) => done(null, body), done);
+    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes, deps.buffers).then((body) => done(null, body), done);
   });
 
   if (config.accessKeys.length > 0) {
@@ -110,24 +110,29 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         throw new FiretapError('FIRETAP_BAD_REQUEST', `unknown ?format=${String(format).slice(0, 40)} on ${FIREHOSE_ROUTES[signal]}; expected one of ${formats.join(', ')}`);
       }
       const body = request.body as Buffer;
-      metrics.requestBytes.observe({ route: FIREHOSE_ROUTES[signal] }, body.length);
-      const envelope = scanEnvelope(body, MAX_RECORDS_PER_REQUEST);
-      const header = request.headers['x-amz-firehose-request-id'];
-      const requestId = (typeof header === 'string' && header !== '' ? header : envelope.requestId) ?? '';
-      request.firetapRequestId = requestId;
-      if (requestId === '') throw new FiretapError('FIRETAP_BAD_REQUEST', 'missing request id: neither the X-Amz-Firehose-Request-Id header nor the body "requestId" is set');
+      try {
+        metrics.requestBytes.observe({ route: FIREHOSE_ROUTES[signal] }, body.length);
+        const envelope = scanEnvelope(body, MAX_RECORDS_PER_REQUEST);
+        const header = request.headers['x-amz-firehose-request-id'];
+        const requestId = (typeof header === 'string' && header !== '' ? header : envelope.requestId) ?? '';
+        request.firetapRequestId = requestId;
+        if (requestId === '') throw new FiretapError('FIRETAP_BAD_REQUEST', 'missing request id: neither the X-Amz-Firehose-Request-Id header nor the body "requestId" is set');
 
-      const common = parseCommonAttributes(request.headers['x-amz-firehose-common-attributes'] as string | undefined);
-      if (common.error) {
-        metrics.commonAttributesInvalid.inc();
-        request.log.warn({ requestId, error: common.error }, 'common attributes ignored');
+        const common = parseCommonAttributes(request.headers['x-amz-firehose-common-attributes'] as string | undefined);
+        if (common.error) {
+          metrics.commonAttributesInvalid.inc();
+          request.log.warn({ requestId, error: common.error }, 'common attributes ignored');
+        }
+        const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
+        const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
+        request.firetapReport = report;
+        const digest = await bodyDigest(body);
+        await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, bodyDigest: digest, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat }, report);
+        return reply.type('application/json').send(firehoseResponse(requestId));
+      } finally {
+        // deliver() has settled: nothing reads the body any more (records were copied out of it as strings).
+        deps.buffers.release(body);
       }
-      const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
-      const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
-      request.firetapReport = report;
-      const digest = await bodyDigest(body);
-      await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, bodyDigest: digest, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat }, report);
-      return reply.type('application/json').send(firehoseResponse(requestId));
     });
   }
 }

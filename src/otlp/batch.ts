@@ -1,3 +1,4 @@
+import type { BufferPool } from '../pipeline/buffer-pool.ts';
 import { Writer } from './wire.ts';
 
 export interface BatchMark {
@@ -17,13 +18,31 @@ export class OtlpBatch {
   /** Datapoints or log records written so far. */
   items = 0;
 
+  private readonly capacity: number;
+  private readonly pool: BufferPool | undefined;
+
   /**
    * `capacity`: bytes to start with, when the caller can tell (a request's size), instead of growing from
-   * 128 bytes by doubling — each doubling a new buffer and a copy of everything written so far.
+   * 128 bytes by doubling — each doubling a new buffer and a copy of everything written so far. With a
+   * `pool`, that buffer comes from it, and each take() hands the buffer over and starts on another one.
    */
-  constructor(capacity = 0) {
-    // Buffer.allocUnsafe, as protobufjs's own Node writer allocates: its string writes need a Buffer.
-    if (capacity > this.writer.buf.length) this.writer.buf = Buffer.allocUnsafe(capacity);
+  constructor(capacity = 0, pool?: BufferPool) {
+    this.capacity = capacity;
+    this.pool = pool;
+    this.startBuffer();
+  }
+
+  private startBuffer(): void {
+    // A Buffer, as protobufjs's own Node writer allocates: its string writes need one.
+    this.setBuffer(this.capacity > 0 && this.pool ? this.pool.acquire(this.capacity) : Buffer.allocUnsafe(this.capacity));
+  }
+
+  /** The writer's buffer replaced, with the DataView protobufjs caches over it for packed writes. */
+  private setBuffer(buf: Buffer): void {
+    const w = this.writer as Writer & { view: DataView | null };
+    w.buf = buf;
+    w.view = null;
+    w.pos = 0;
   }
 
   get bytes(): number {
@@ -41,16 +60,31 @@ export class OtlpBatch {
   }
 
   /**
-   * Returns the encoded request and empties the batch, keeping its buffer for the next one. `last`: no
-   * next one — the payload is the batch's own buffer, handed over instead of copied.
+   * Returns the encoded request and empties the batch. Without a pool, the batch keeps its buffer for the
+   * next one and the payload is a copy, unless `last` (no next one): then the payload is the batch's own
+   * buffer, handed over instead of copied. With a pool, the payload is always the batch's buffer (to be
+   * released to the pool once exported), and the next one, if any, starts on another from the pool.
    */
   take(last = false): { payload: Uint8Array; items: number } {
     const w = this.writer;
-    const out = { payload: last ? w.buf.subarray(0, w.pos) : w.finish(), items: this.items };
-    if (last) w.buf = Buffer.alloc(0);
+    const handOver = last || this.pool !== undefined;
+    const out = { payload: handOver ? w.buf.subarray(0, w.pos) : w.finish(), items: this.items };
+    if (last) this.setBuffer(Buffer.alloc(0));
+    else if (handOver) this.startBuffer();
     w.pos = 0;
     if (w.states) w.states.length = 0;
     this.items = 0;
     return out;
+  }
+
+  /** Empties the batch, keeping its buffer. */
+  clear(): void {
+    this.rollback({ pos: 0, items: 0, depth: 0 });
+  }
+
+  /** Gives the batch's buffer back to the pool: nothing may be written after. */
+  dispose(): void {
+    if (this.pool) this.pool.release(this.writer.buf);
+    this.setBuffer(Buffer.alloc(0));
   }
 }

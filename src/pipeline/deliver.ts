@@ -10,6 +10,7 @@ import { OtlpBatch } from '../otlp/batch.ts';
 import { encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
 import { countLookups, type Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
+import type { BufferPool } from './buffer-pool.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import type { LogOptions } from '../decode/log-options.ts';
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   /** The tag cache, when enrichment is on. */
   readonly enrichment: Enrichment | undefined;
   readonly ledger: DeliveryLedger;
+  /** Request bodies and export batches, reused from one request to the next. */
+  readonly buffers: BufferPool;
   /** The logs settings, compiled once. */
   readonly logs: LogOptions;
   /** Meter records in log lines, when on: the process-wide deduplication and the billing endpoint. */
@@ -113,7 +116,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   // the pages; capacity never written costs no resident memory (but counts towards V8's external memory, so
   // a small request gets a small buffer).
   const bodyBytes = d.envelope.byteLength;
-  const batch = new OtlpBatch(d.signal === 'metrics' ? Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2)) : 0);
+  const batch = d.signal === 'metrics' ? new OtlpBatch(Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2)), deps.buffers) : new OtlpBatch();
   const inFlight = new Set<Promise<void>>();
   let failure: FiretapError | undefined;
   const bad: Array<DeadLetterEntry> = [];
@@ -147,11 +150,14 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
 
   const sendOne = async (payload: Uint8Array, items: number, first: number, last: number, batchId: string | undefined): Promise<void> => {
     if (batchId !== undefined && ledger.delivered.has(batchId)) {
+      deps.buffers.release(payload);
       report.skippedItems += items;
       metrics.itemsSkipped.inc({ signal: d.signal }, items);
       return;
     }
     const result = await exportBatch(payload, items);
+    // The exporter is done with the payload (it has settled), and a refused batch is re-encoded from its records.
+    deps.buffers.release(payload);
     if (result.status === 'success' && batchId !== undefined) ledger.delivered.add(batchId);
     if (result.status !== 'permanent') return;
     // The data, not the backend: find the record(s) responsible rather than refuse the whole request.
@@ -203,7 +209,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
 
   const flush = async (last = false): Promise<void> => {
     if (batch.items === 0) {
-      batch.take();
+      batch.clear();
       return;
     }
     const { payload, items } = batch.take(last);
@@ -295,6 +301,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (meterFrame && ctx.derived) appendMetricStreamRecord(lengthPrefix([meterFrame]), ctx.derived, ctx);
   if (failure === undefined) await flushDerived(envelope.count - 1);
   await Promise.all(inFlight);
+  batch.dispose();
   if (failure === undefined && ctx.meters) await sendMeterRecords(deps, d, ctx.meters, ledger, deadline).catch((err: FiretapError) => (failure ??= err));
   for (const range of refused) if (failure === undefined) await isolate(range);
   metrics.items.inc({ signal: d.signal, stage: 'received' }, report.items);

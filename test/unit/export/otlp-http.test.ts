@@ -3,7 +3,7 @@ import type { OtlpSignalConfig } from '../../../src/config/schema.ts';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { MAX_RESPONSE_BODY_BYTES, createOtlpHttpExporter } from '../../../src/export/otlp-http.ts';
 import { buildCertificate } from '../../helpers/certs.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
@@ -116,6 +116,48 @@ describe('OTLP/HTTP exporter', () => {
     } finally {
       endless.closeAllConnections();
       endless.close();
+    }
+  });
+
+  it('settles only once the whole payload was sent, even when the backend answers before reading it', async () => {
+    // The caller reuses the payload's buffer as soon as export() settles (deliver's buffer pool).
+    const big = Buffer.alloc(32 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big[i] = (i >> 12) & 0xff;
+    // A raw server: node's own would discard the rest of a body once it has answered.
+    let received: Promise<Buffer> | undefined;
+    const early = createNetServer((socket) => {
+      received = new Promise((done) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let bodyStart = -1;
+        let bodyLength = 0;
+        socket.on('data', (c: Buffer) => {
+          chunks.push(c);
+          size += c.length;
+          if (bodyStart < 0) {
+            const head = Buffer.concat(chunks);
+            const headerEnd = head.indexOf('\r\n\r\n');
+            if (headerEnd < 0) return;
+            bodyStart = headerEnd + 4;
+            bodyLength = Number(/content-length: (\d+)/i.exec(head.subarray(0, headerEnd).toString())![1]);
+            socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 9\r\n\r\ntoo large');
+            socket.pause();
+            setTimeout(() => socket.resume(), 200);
+          }
+          if (size >= bodyStart + bodyLength) done(Buffer.concat(chunks).subarray(bodyStart, bodyStart + bodyLength));
+        });
+      });
+    });
+    await new Promise<void>((r) => early.listen(0, '127.0.0.1', r));
+    try {
+      const e = createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint: `http://127.0.0.1:${(early.address() as AddressInfo).port}/v1/metrics`, timeoutMs: 10_000 } });
+      const expected = Buffer.from(big);
+      const result = await e.export({ signal: 'metrics', payload: big, items: 1, deadline: Date.now() + 10_000 });
+      big.fill(0); // what the next request would do with the buffer
+      expect(result).toMatchObject({ status: 'permanent', httpStatus: 413 });
+      expect((await received!).equals(expected)).toBe(true);
+    } finally {
+      early.close();
     }
   });
 

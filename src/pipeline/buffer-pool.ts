@@ -1,0 +1,69 @@
+/** Buffers smaller than this come from Buffer.allocUnsafe and are never pooled. */
+const MIN_POOLED_BYTES = 64 * 1024;
+/** Sizes are rounded up to this, so that requests of nearly the same size share buffers. */
+const GRANULE = 64 * 1024;
+
+/**
+ * Large buffers (request bodies, export batches) kept for reuse once their request is done with them.
+ *
+ * Without it every request allocates its body and batch buffers afresh, and V8 frees them only when a
+ * garbage collection finds their wrappers dead: by then a request has lived through several scavenges,
+ * its buffers were promoted, and they wait for a full collection. Under 8 requests in flight of 1 MiB,
+ * V8's external memory held 100–130 MB, most of it garbage. A buffer released here goes straight to the
+ * next request, its pages already resident.
+ *
+ * Only buffers this pool allocated are taken back (a WeakSet of their ArrayBuffers), each at most once
+ * until it is handed out again; the pool keeps at most `maxBytes`, the largest buffers dropped first.
+ * Whoever releases a buffer must hold the last reference to its bytes: release is the end of its use.
+ */
+export class BufferPool {
+  private readonly owned = new WeakSet<ArrayBuffer>();
+  private readonly free: ArrayBuffer[] = [];
+  private freeBytes = 0;
+  private readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  /** Bytes held for reuse. */
+  get pooledBytes(): number {
+    return this.freeBytes;
+  }
+
+  /**
+   * A buffer of at least `size` bytes, its contents undefined: a free one no more than twice that size
+   * (the smallest that fits), or a new one of `size` rounded up to 64 KiB.
+   */
+  acquire(size: number): Buffer {
+    if (size < MIN_POOLED_BYTES) return Buffer.allocUnsafe(size);
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const length = this.free[i]!.byteLength;
+      if (length >= size && length <= 2 * size && (best < 0 || length < this.free[best]!.byteLength)) best = i;
+    }
+    if (best >= 0) {
+      const buffer = this.free[best]!;
+      this.free.splice(best, 1);
+      this.freeBytes -= buffer.byteLength;
+      return Buffer.from(buffer);
+    }
+    const fresh = Buffer.allocUnsafeSlow(Math.ceil(size / GRANULE) * GRANULE);
+    this.owned.add(fresh.buffer);
+    return fresh;
+  }
+
+  /**
+   * Takes back the buffer `view` lies in, when this pool made it and does not hold it already; anything
+   * else is left to the garbage collector.
+   */
+  release(view: Uint8Array): void {
+    const buffer = view.buffer;
+    if (!(buffer instanceof ArrayBuffer) || !this.owned.has(buffer) || this.free.includes(buffer)) return;
+    this.free.push(buffer);
+    this.freeBytes += buffer.byteLength;
+    if (this.freeBytes <= this.maxBytes) return;
+    this.free.sort((a, b) => a.byteLength - b.byteLength);
+    while (this.freeBytes > this.maxBytes) this.freeBytes -= this.free.pop()!.byteLength;
+  }
+}
