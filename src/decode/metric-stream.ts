@@ -505,7 +505,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   let namespaceStart = -1;
   let namespaceEnd = -1;
   const keys = attributeKeys;
-  keys.length = 0;
+  let keyCount = 0;
   while (p < end) {
     const fieldStart = p;
     const t = readVarint(buf, p, end);
@@ -523,8 +523,9 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
           dimsFieldStart = fieldStart;
           dimsFieldEnd = stop;
         } else {
-          keys.push(keyStart, keyEnd);
-          if (keys.length > 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
+          if (keyCount === 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
+          keys[keyCount++] = keyStart;
+          keys[keyCount++] = keyEnd;
           if (point.scope && bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
             namespaceStart = p;
             namespaceEnd = stop;
@@ -544,7 +545,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     copyRange(w, buf, start, dimsFieldStart);
     copyRange(w, buf, dimsFieldEnd, end);
   }
-  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys);
+  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
   if (point.scope && namespaceStart >= 0) {
     // The encoded Namespace attribute and Dimensions list identify the resource: each distinct pair is looked
     // up once per request, found again by a numeric hash checked byte for byte (no string per data point).
@@ -582,8 +583,11 @@ function noteGroup(collect: NonNullable<PointContext['collect']>, group: Indexed
   else if (collect.group !== group) collect.mixed = true;
 }
 
-/** Key bounds of the data point being rewritten, as start/end pairs (reused: no allocation per point). */
-const attributeKeys: number[] = [];
+/**
+ * Key bounds of the data point being rewritten, as start/end pairs: one array for every point (an array
+ * emptied with `length = 0` and pushed to again allocated a backing store on every data point).
+ */
+const attributeKeys = new Int32Array(2 * MAX_ATTRIBUTES_PER_POINT);
 
 /**
  * 32-bit FNV-1a over the bytes of two ranges, cut to 30 bits: a small integer, which V8 keeps unboxed and
@@ -617,10 +621,10 @@ function readDimensions(r: Reader, start: number, end: number): Map<string, stri
 }
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
-function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: readonly number[]): void {
+function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Int32Array, keyCount: number): void {
   const buf = r.buf;
   let p = start;
-  let count = keys.length / 2;
+  let count = keyCount / 2;
   while (p < end) {
     const t = readVarint(buf, p, end);
     p = cursor.pos;
@@ -633,7 +637,7 @@ function writeDimensions(r: Reader, start: number, end: number, w: Writer, attri
     p = cursor.pos;
     let collides = false;
     if (findKey(r, p, stop)) {
-      for (let i = 0; i < keys.length && !collides; i += 2) collides = rangesEqual(buf, keys[i]!, keys[i + 1]!, foundKey.start, foundKey.end);
+      for (let i = 0; i < keyCount && !collides; i += 2) collides = rangesEqual(buf, keys[i]!, keys[i + 1]!, foundKey.start, foundKey.end);
     }
     if (collides) {
       writeRenamedKeyValue(r, p, stop, [foundKey.start, foundKey.end], w, attributesTag);
