@@ -24,6 +24,9 @@ const TIME_SLICE_MS = 5;
 
 /** What the last record of a batch may add past maxBatchBytes without the batch's buffer growing. */
 const BATCH_HEADROOM = 2 * 1024 * 1024;
+/** How much larger than the request a logs batch is assumed to grow, and what a last log event may add past maxBatchBytes. */
+const LOGS_EXPANSION = 8;
+const LOGS_HEADROOM = 256 * 1024;
 
 export interface PipelineDeps {
   readonly config: Config;
@@ -116,7 +119,14 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   // the pages; capacity never written costs no resident memory (but counts towards V8's external memory, so
   // a small request gets a small buffer).
   const bodyBytes = d.envelope.byteLength;
-  const batch = d.signal === 'metrics' ? new OtlpBatch(Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2)), deps.buffers) : new OtlpBatch();
+  // Log records come out several times larger than their gzipped records went in (CloudWatch Logs text
+  // compresses 5-10×), and a logs batch is cut at maxBatchBytes even inside a record.
+  const batch = new OtlpBatch(
+    d.signal === 'metrics'
+      ? Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2))
+      : Math.min(config.export.maxBatchBytes, LOGS_EXPANSION * bodyBytes) + LOGS_HEADROOM,
+    deps.buffers,
+  );
   const inFlight = new Set<Promise<void>>();
   let failure: FiretapError | undefined;
   const bad: Array<DeadLetterEntry> = [];
