@@ -41,6 +41,10 @@ const durationMs = Number(args.duration) * 1000;
 const concurrency = Number(args.concurrency);
 
 const MiB = 1024 * 1024;
+/** Service slices alternate with baseline slices in this many rounds per workload. */
+const ROUNDS = 8;
+/** Idle time before a round's baselines. */
+const SETTLE_MS = 300;
 
 /** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces. */
 function metricsWorkload(account: string): { body: Buffer; items: number; records: Buffer[] } {
@@ -214,9 +218,9 @@ function rate(ms: number, work: () => number): number {
 }
 
 /** The naive relay firetap is measured against: protobufjs object decode of every frame, then re-encode. */
-function metricsBaseline(records: Buffer[]): number {
+function metricsBaseline(records: Buffer[], ms: number): number {
   const T = otlpTypes.ExportMetricsServiceRequest;
-  return rate(3000, () => {
+  return rate(ms, () => {
     let points = 0;
     for (const record of records) {
       for (const f of lengthPrefixedFrames(record)) {
@@ -230,10 +234,10 @@ function metricsBaseline(records: Buffer[]): number {
 }
 
 /** The logs floor (gunzip + JSON.parse) and the naive relay (that, plus building and encoding OTLP objects). */
-function logsBaselines(records: Buffer[]): { floor: number; naive: number } {
+function logsBaselines(records: Buffer[], ms: number): { floor: number; naive: number } {
   const T = otlpTypes.ExportLogsServiceRequest;
-  const floor = rate(3000, () => records.reduce((n, r) => n + (JSON.parse(gunzipSync(r).toString('utf8')) as { logEvents: unknown[] }).logEvents.length, 0));
-  const naive = rate(3000, () => {
+  const floor = rate(ms, () => records.reduce((n, r) => n + (JSON.parse(gunzipSync(r).toString('utf8')) as { logEvents: unknown[] }).logEvents.length, 0));
+  const naive = rate(ms, () => {
     let events = 0;
     for (const r of records) {
       const m = JSON.parse(gunzipSync(r).toString('utf8')) as { owner: string; logGroup: string; logStream: string; logEvents: Array<{ id: string; timestamp: number; message: string }> };
@@ -257,18 +261,24 @@ function logsBaselines(records: Buffer[]): { floor: number; naive: number } {
 type PhaseResult = Awaited<ReturnType<typeof phase>>;
 
 /**
- * Two workloads measured in alternating slices (a, b, a, b …): their figures are the slices summed, and
- * what b costs against a is the median over rounds of b's rate / a's rate in the same round — this
- * machine's speed drifts by up to 30 % within a minute, and a round's two slices are seconds apart.
+ * Workloads measured in rounds of slices (baselines, a, b, baselines, a, b …), each round's baselines
+ * measured in this process while the service idles, just before its slices: this machine's speed drifts by
+ * up to 30 % within a minute, and a round's slices are seconds apart. A workload's figures are its slices
+ * summed; every ratio (to a baseline, or of one workload to another) is the median over rounds of that
+ * round's ratio.
  */
-async function alternating(base: string, pid: number, url: string, a: { name: string; body: Buffer; items: number }, b: { name: string; body: Buffer; items: number }, rounds = 8) {
-  const slices: Record<string, PhaseResult[]> = { [a.name]: [], [b.name]: [] };
-  for (let i = 0; i < rounds; i++) {
-    for (const w of [a, b]) slices[w.name]!.push(await phase(base, pid, w.name, url, w, durationMs / rounds));
+async function rounds(base: string, pid: number, url: string, workloads: ReadonlyArray<{ name: string; body: Buffer; items: number }>, baselines: () => Record<string, number>, count = ROUNDS) {
+  const slices: Record<string, PhaseResult[]> = Object.fromEntries(workloads.map((w) => [w.name, []]));
+  const measured: Array<Record<string, number>> = [];
+  for (let i = 0; i < count; i++) {
+    // The service's collector finishes its work after a slice; the baseline is not to share the cores with it.
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    measured.push(baselines());
+    for (const w of workloads) slices[w.name]!.push(await phase(base, pid, w.name, url, w, durationMs / count));
   }
   const sum = (name: string): PhaseResult => {
     const parts = slices[name]!;
-    const seconds = (durationMs / rounds / 1000) * parts.length;
+    const seconds = (durationMs / count / 1000) * parts.length;
     const requests = parts.reduce((n, p) => n + p.requests, 0);
     const latencies = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
     return {
@@ -284,9 +294,15 @@ async function alternating(base: string, pid: number, url: string, a: { name: st
       loadCpuSeconds: +parts.reduce((n, p) => n + p.loadCpuSeconds, 0).toFixed(2),
     };
   };
-  const pairRatios = slices[a.name]!.map((p, i) => slices[b.name]![i]!.itemsPerSecond / p.itemsPerSecond).sort((x, y) => x - y);
-  const medianRatio = pairRatios[pairRatios.length >> 1]!;
-  return { results: [sum(a.name), sum(b.name)], medianRatio };
+  const median = (values: number[]) => values.sort((x, y) => x - y)[values.length >> 1]!;
+  /** Median over rounds of a workload's rate divided by a baseline's (or another workload's) rate. */
+  const ratio = (name: string, over: string) => {
+    const perRound = slices[name]!.map((p, i) => p.itemsPerSecond / (measured[i]![over] ?? slices[over]![i]!.itemsPerSecond));
+    return { median: +median(perRound).toFixed(3), min: +Math.min(...perRound).toFixed(2), max: +Math.max(...perRound).toFixed(2) };
+  };
+  const baseline = Object.fromEntries(Object.keys(measured[0]!).map((k) => [k, Math.round(median(measured.map((m) => m[k]!)))]));
+  const spread = Object.fromEntries(Object.keys(measured[0]!).map((k) => [k, [Math.min(...measured.map((m) => m[k]!)), Math.max(...measured.map((m) => m[k]!))]]));
+  return { results: workloads.map((w) => sum(w.name)), ratio, baseline, spread };
 }
 
 /**
@@ -347,40 +363,41 @@ async function main() {
   const metricsPlain = metricsWorkload(PLAIN);
   const metricsTagged = metricsWorkload(ENRICHED);
   const logs = logsWorkload();
-  // Baselines in this process while the service is not running: once before and once after the service's
-  // phases, the higher of each kept. This machine's speed drifts by ±15 % over minutes; a ratio against
-  // the better baseline errs against firetap.
-  const measureBaselines = () => ({
-    metricsNaive: args.only === 'logs' ? 0 : metricsBaseline(metricsPlain.records),
-    ...(args.only === 'metrics' ? { floor: 0, naive: 0 } : logsBaselines(logs.records)),
-  });
-  const before = measureBaselines();
   const sink = await startCountingSink();
   const aws = await startAws();
   const { child, base, exited } = await startFiretap(sink.url, aws.url);
-  let baseline = before;
-  let taggedVsPlain: number | undefined;
+  const baseline: Record<string, number> = {};
+  const spread: Record<string, number[]> = {};
+  const ratios: Record<string, { median: number; min: number; max: number }> = {};
   try {
     const results = [];
     // Warm-up, not counted: JIT compilation and the first heap growth happen once per process, not per request.
     const warmUp = Math.min(2000, durationMs / 4);
+    // Each round's baselines run for as long as one of its service slices, at most a second.
+    const baselineMs = Math.min(1000, durationMs / ROUNDS);
     if (args.only !== 'logs') {
       await phase(base, child.pid!, 'warm-up', '/firehose/metrics', metricsPlain, warmUp);
       await phase(base, child.pid!, 'warm-up', '/firehose/metrics', metricsTagged, warmUp);
-      const pair = await alternating(base, child.pid!, '/firehose/metrics', { name: 'metrics', ...metricsPlain }, { name: 'metrics+tags', ...metricsTagged });
-      results.push(...pair.results);
-      taggedVsPlain = pair.medianRatio;
+      const m = await rounds(base, child.pid!, '/firehose/metrics', [{ name: 'metrics', ...metricsPlain }, { name: 'metrics+tags', ...metricsTagged }], () => ({
+        metricsNaive: metricsBaseline(metricsPlain.records, baselineMs),
+      }));
+      results.push(...m.results);
+      Object.assign(baseline, m.baseline);
+      Object.assign(spread, m.spread);
+      Object.assign(ratios, { metricsVsNaive: m.ratio('metrics', 'metricsNaive'), metricsWithTagsVsNaive: m.ratio('metrics+tags', 'metricsNaive'), taggedVsPlain: m.ratio('metrics+tags', 'metrics') });
     }
     if (args.only !== 'metrics') {
       await phase(base, child.pid!, 'warm-up', '/firehose/logs', logs, warmUp);
-      results.push(await phase(base, child.pid!, 'logs', '/firehose/logs', logs));
+      const l = await rounds(base, child.pid!, '/firehose/logs', [{ name: 'logs', ...logs }], () => logsBaselines(logs.records, baselineMs / 2));
+      results.push(...l.results);
+      Object.assign(baseline, l.baseline);
+      Object.assign(spread, l.spread);
+      Object.assign(ratios, { logsVsFloor: l.ratio('logs', 'floor'), logsVsNaive: l.ratio('logs', 'naive') });
     }
     child.kill('SIGTERM');
     await exited;
-    const after = measureBaselines();
-    baseline = { metricsNaive: Math.max(before.metricsNaive, after.metricsNaive), floor: Math.max(before.floor, after.floor), naive: Math.max(before.naive, after.naive) };
     const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url);
-    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per phase, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}`);
+    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(
@@ -388,25 +405,31 @@ async function main() {
           `${r.requests} requests of ${r.requestMiB} MiB (${r.failed} not 200)  peak RSS ${r.peakRssMb} MB  CPU ${r.cpuSeconds} s (load generator ${r.loadCpuSeconds} s)`,
       );
     }
+    const range = (k: string) => (spread[k] ? ` (${spread[k]!.join('–')})` : '');
+    console.log(
+      `baselines (single thread, in this process, each round's while the service idles; median${Object.keys(spread).length ? ', range' : ''}): ` +
+        [
+          ...(baseline.metricsNaive ? [`metrics decode+re-encode ${baseline.metricsNaive} datapoints/s${range('metricsNaive')}`] : []),
+          ...(baseline.floor ? [`logs gunzip+JSON.parse floor ${baseline.floor} events/s${range('floor')}`, `naive logs relay ${baseline.naive} events/s${range('naive')}`] : []),
+        ].join('; '),
+    );
+    const show = (r: { median: number; min: number; max: number } | undefined) => (r ? `${r.median.toFixed(2)}× (${r.min}–${r.max})` : '-');
+    console.log(
+      'ratios (median over rounds of the round\'s ratio, range): ' +
+        [
+          ...(ratios.metricsVsNaive ? [`metrics ${show(ratios.metricsVsNaive)} naive`, `metrics+tags ${show(ratios.metricsWithTagsVsNaive)} naive`] : []),
+          ...(ratios.logsVsFloor ? [`logs ${show(ratios.logsVsFloor)} floor, ${show(ratios.logsVsNaive)} naive`] : []),
+        ].join(', '),
+    );
     const plain = results.find((r) => r.name === 'metrics');
     const tagged = results.find((r) => r.name === 'metrics+tags');
-    const logsResult = results.find((r) => r.name === 'logs');
-    const ratios = {
-      metricsVsNaive: plain ? +(plain.itemsPerSecond / baseline.metricsNaive).toFixed(2) : undefined,
-      metricsWithTagsVsNaive: tagged ? +(tagged.itemsPerSecond / baseline.metricsNaive).toFixed(2) : undefined,
-      logsVsFloor: logsResult ? +(logsResult.itemsPerSecond / baseline.floor).toFixed(2) : undefined,
-      logsVsNaive: logsResult ? +(logsResult.itemsPerSecond / baseline.naive).toFixed(2) : undefined,
-    };
-    console.log(
-      `baselines (single thread, same run, the higher of before/after): metrics decode+re-encode ${baseline.metricsNaive} datapoints/s (${before.metricsNaive}/${after.metricsNaive}); ` +
-        `logs gunzip+JSON.parse floor ${baseline.floor} events/s (${before.floor}/${after.floor}), naive relay ${baseline.naive} events/s`,
-    );
-    console.log(
-      `ratios: metrics ${ratios.metricsVsNaive}× naive, metrics+tags ${ratios.metricsWithTagsVsNaive}× naive; logs ${ratios.logsVsFloor}× floor, ${ratios.logsVsNaive}× naive`,
-    );
-    const enrichmentCost = taggedVsPlain !== undefined ? +(1 - taggedVsPlain).toFixed(3) : undefined;
-    if (enrichmentCost !== undefined) {
-      console.log(`enrichment costs ${(enrichmentCost * 100).toFixed(1)} % of metric throughput (median over rounds of metrics+tags / metrics = ${taggedVsPlain!.toFixed(2)}; of the sums ${plain && tagged ? (tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(2) : '-'})`);
+    const taggedVsPlain = ratios.taggedVsPlain;
+    const enrichmentCost = taggedVsPlain !== undefined ? +(1 - taggedVsPlain.median).toFixed(3) : undefined;
+    if (taggedVsPlain !== undefined) {
+      console.log(
+        `enrichment costs ${(100 * (1 - taggedVsPlain.median)).toFixed(1)} % of metric throughput (median over rounds of metrics+tags / metrics = ${taggedVsPlain.median.toFixed(2)}, ` +
+          `range ${taggedVsPlain.min}–${taggedVsPlain.max}; of the sums ${plain && tagged ? (tagged.itemsPerSecond / plain.itemsPerSecond).toFixed(2) : '-'})`,
+      );
     }
     if (large) {
       console.log(
@@ -414,7 +437,7 @@ async function main() {
           `longest event-loop stall ${large.maxEventLoopStallMs} ms, slowest /healthz ${large.maxHealthzMs} ms`,
       );
     }
-    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), compression: args.compression, enrichmentCost, baseline, baselineRuns: { before, after }, ratios, large, results: results.map(({ latencies: _, ...r }) => r) }));
+    console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), rounds: ROUNDS, compression: args.compression, enrichmentCost, baseline, baselineRange: spread, ratios, large, results: results.map(({ latencies: _, ...r }) => r) }));
   } finally {
     child.kill('SIGTERM');
     agent.destroy();
