@@ -208,6 +208,12 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** The median (as percentile() takes it), lowest and highest of one figure over the rounds. */
+function overRounds(values: readonly number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((x, y) => x - y);
+  return { median: percentile(sorted, 50), min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
 /** Runs `work` (which returns items done) repeatedly for about `ms`, single-threaded: items per second. */
 function rate(ms: number, work: () => number): number {
   for (let i = 0; i < 3; i++) work(); // warm up
@@ -294,14 +300,14 @@ async function rounds(base: string, pid: number, url: string, workloads: Readonl
       loadCpuSeconds: +parts.reduce((n, p) => n + p.loadCpuSeconds, 0).toFixed(2),
     };
   };
-  const median = (values: number[]) => values.sort((x, y) => x - y)[values.length >> 1]!;
-  /** Median over rounds of a workload's rate divided by a baseline's (or another workload's) rate. */
+  /** Median over rounds of a workload's rate divided by a baseline's (or another workload's) rate, with its range. */
   const ratio = (name: string, over: string) => {
-    const perRound = slices[name]!.map((p, i) => p.itemsPerSecond / (measured[i]![over] ?? slices[over]![i]!.itemsPerSecond));
-    return { median: +median(perRound).toFixed(3), min: +Math.min(...perRound).toFixed(2), max: +Math.max(...perRound).toFixed(2) };
+    const r = overRounds(slices[name]!.map((p, i) => p.itemsPerSecond / (measured[i]![over] ?? slices[over]![i]!.itemsPerSecond)));
+    return { median: +r.median.toFixed(3), min: +r.min.toFixed(2), max: +r.max.toFixed(2) };
   };
-  const baseline = Object.fromEntries(Object.keys(measured[0]!).map((k) => [k, Math.round(median(measured.map((m) => m[k]!)))]));
-  const spread = Object.fromEntries(Object.keys(measured[0]!).map((k) => [k, [Math.min(...measured.map((m) => m[k]!)), Math.max(...measured.map((m) => m[k]!))]]));
+  const perBaseline = Object.keys(measured[0]!).map((k) => [k, overRounds(measured.map((m) => m[k]!))] as const);
+  const baseline = Object.fromEntries(perBaseline.map(([k, r]) => [k, Math.round(r.median)]));
+  const spread = Object.fromEntries(perBaseline.map(([k, r]) => [k, [r.min, r.max]]));
   return { results: workloads.map((w) => sum(w.name)), ratio, baseline, spread };
 }
 
