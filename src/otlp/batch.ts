@@ -34,7 +34,7 @@ export class OtlpBatch {
 
   private startBuffer(): void {
     // A Buffer, as protobufjs's own Node writer allocates: its string writes need one.
-    this.setBuffer(this.capacity > 0 && this.pool ? this.pool.acquire(this.capacity) : Buffer.allocUnsafe(this.capacity));
+    this.setBuffer(this.pool ? this.pool.acquire(this.capacity) : Buffer.allocUnsafe(this.capacity));
   }
 
   /** The writer's buffer replaced, with the DataView protobufjs caches over it for packed writes. */
