@@ -19,8 +19,9 @@ import {
   logsMessage,
   metricStreamRequest,
   sampleDatapoints,
+  type CloudWatchDatapoint,
 } from '../test/helpers/cloudwatch-fixtures.ts';
-import { FakeAws } from '../test/helpers/fake-aws.ts';
+import { FakeAws, type FakeResource } from '../test/helpers/fake-aws.ts';
 import { gunzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { lengthPrefixedFrames } from '../src/decode/length-prefixed.ts';
@@ -46,14 +47,35 @@ const ROUNDS = 8;
 /** Idle time before a round's baselines. */
 const SETTLE_MS = 300;
 
-/** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces. */
+/**
+ * The resources the metric workload's data points name: FLEET of each of six kinds (EC2 instance, RDS
+ * instance, Lambda function, ALB target group, SQS queue, DynamoDB table), so that one request names
+ * hundreds of distinct resources, as a real account's stream does — not the same six over and over.
+ */
+const FLEET = 400;
+const FLEET_KINDS: Record<string, { service: string; resource: (m: string) => string; dimensions: (m: string) => Record<string, string> }> = {
+  'AWS/EC2': { service: 'ec2', resource: (m) => `instance/i-0abc1234def56${m}`, dimensions: (m) => ({ InstanceId: `i-0abc1234def56${m}` }) },
+  'AWS/RDS': { service: 'rds', resource: (m) => `db:orders-${m}`, dimensions: (m) => ({ DBInstanceIdentifier: `orders-${m}` }) },
+  'AWS/Lambda': { service: 'lambda', resource: (m) => `function:checkout-${m}`, dimensions: (m) => ({ FunctionName: `checkout-${m}`, Resource: `checkout-${m}` }) },
+  'AWS/ApplicationELB': {
+    service: 'elasticloadbalancing', resource: (m) => `targetgroup/web-${m}/73e2d6bc24d8a067`,
+    dimensions: (m) => ({ LoadBalancer: `app/web-${m}/50dc6c495c0c9188`, TargetGroup: `targetgroup/web-${m}/73e2d6bc24d8a067` }),
+  },
+  'AWS/SQS': { service: 'sqs', resource: (m) => `orders-${m}`, dimensions: (m) => ({ QueueName: `orders-${m}` }) },
+  'AWS/DynamoDB': { service: 'dynamodb', resource: (m) => `table/sessions-${m}`, dimensions: (m) => ({ TableName: `sessions-${m}` }) },
+};
+const fleetMember = (k: number) => (k % FLEET).toString().padStart(4, '0');
+
+/** ~1 MiB request of metric-stream records: records of several frames, mixed namespaces, the fleet's resources in turn. */
 function metricsWorkload(account: string): { body: Buffer; items: number; records: Buffer[] } {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
+  let member = 0;
   const id = { account, region: 'eu-west-1', streamName: 'bench' };
+  const ofFleet = (points: CloudWatchDatapoint[]) => points.map((p) => ({ ...p, dimensions: FLEET_KINDS[p.namespace]!.dimensions(fleetMember(member++)) }));
   for (let r = 0; size < 0.75 * MiB; r++) {
-    const frames = [40, 25, 60].map((n, i) => metricStreamRequest(id, sampleDatapoints(n, 1_795_000_000_000 + (r * 3 + i) * 60_000)));
+    const frames = [40, 25, 60].map((n, i) => metricStreamRequest(id, ofFleet(sampleDatapoints(n, 1_795_000_000_000 + (r * 3 + i) * 60_000))));
     const record = lengthPrefixed(...frames);
     records.push(record);
     items += 125;
@@ -105,16 +127,14 @@ async function startAws(): Promise<FakeAws> {
   const aws = await new FakeAws().start();
   aws.pageSize = 100;
   aws.addAccount(ENRICHED, 'AKIDBENCH');
-  const arn = (service: string, rest: string) => `arn:aws:${service}:eu-west-1:${ENRICHED}:${rest}`;
   const tags = { team: 'payments', env: 'prod', 'cost-center': '4711', application: 'shop' };
-  aws.setResources(ENRICHED, 'eu-west-1', [
-    { arn: arn('ec2', 'instance/i-0abc1234def567890'), tags, details: { InstanceType: 'm6i.large' } },
-    { arn: arn('rds', 'db:orders'), tags },
-    { arn: arn('lambda', 'function:checkout'), tags },
-    { arn: arn('elasticloadbalancing', 'targetgroup/web/73e2d6bc24d8a067'), tags },
-    { arn: arn('sqs', 'orders-dlq'), tags },
-    { arn: arn('dynamodb', 'table/sessions'), tags },
-  ]);
+  const resources: FakeResource[] = [];
+  for (let k = 0; k < FLEET; k++) {
+    for (const [namespace, kind] of Object.entries(FLEET_KINDS)) {
+      resources.push({ arn: `arn:aws:${kind.service}:eu-west-1:${ENRICHED}:${kind.resource(fleetMember(k))}`, tags, ...(namespace === 'AWS/EC2' ? { details: { InstanceType: 'm6i.large' } } : {}) });
+    }
+  }
+  aws.setResources(ENRICHED, 'eu-west-1', resources);
   return aws;
 }
 
