@@ -526,9 +526,9 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
           if (keyCount === 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
           keys[keyCount++] = keyStart;
           keys[keyCount++] = keyEnd;
-          if (point.scope && bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
-            namespaceStart = p;
-            namespaceEnd = stop;
+          if (point.scope && keyValue.stringStart >= 0 && bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
+            namespaceStart = keyValue.stringStart;
+            namespaceEnd = keyValue.stringEnd;
           }
         }
       }
@@ -547,12 +547,13 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   }
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
   if (point.scope && namespaceStart >= 0) {
-    // The encoded Namespace attribute and Dimensions list identify the resource: each distinct pair is looked
-    // up once per request, found again by a numeric hash checked byte for byte (no string per data point).
+    // The Namespace's UTF-8 bytes and the encoded Dimensions list identify the resource: each distinct pair is
+    // looked up once per snapshot, found again by a numeric hash checked byte for byte (no string per data point).
     const dStart = dimsStart >= 0 ? dimsStart : 0;
     const dEnd = dimsStart >= 0 ? dimsEnd : 0;
     const hash = lookupHash(r.buf, namespaceStart, namespaceEnd, dStart, dEnd);
-    let candidates = point.cache!.get(hash);
+    const cache = point.cache!;
+    const candidates = cache.byHash.get(hash);
     let found: CachedLookup | undefined;
     if (candidates) {
       for (const c of candidates) {
@@ -563,16 +564,20 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       }
     }
     if (found === undefined) {
-      scanKeyValue(r, namespaceStart, namespaceEnd);
-      const namespace = scannedString(r) ?? '';
+      const namespace = utf8(r, namespaceStart, namespaceEnd);
       const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
-      found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), namespace, resource, uses: 0 };
-      if (!candidates) point.cache!.set(hash, (candidates = []));
-      candidates.push(found);
+      found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), namespace, resource, uses: 0, fieldsTag: 0, fields: undefined };
+      cache.add(hash, found);
     }
-    found.uses++;
+    if (found.uses++ === 0) cache.used.push(found);
     if (point.collect) noteGroup(point.collect, found.resource ?? null);
-    else if (found.resource) w.raw(attributeFields(found.resource, attributesTag));
+    else if (found.resource) {
+      if (found.fieldsTag !== attributesTag) {
+        found.fields = attributeFields(found.resource, attributesTag);
+        found.fieldsTag = attributesTag;
+      }
+      w.raw(found.fields!);
+    }
   } else if (point.collect) {
     noteGroup(point.collect, null);
   }

@@ -6,48 +6,80 @@ export interface Enrichment {
   scope(account: string, region: string): ScopeIndex | undefined;
 }
 
-/** A lookup made once per request: the namespace (for the hit/miss counts) and what it found. */
+/** A lookup made once per snapshot: the namespace (for the hit/miss counts) and what it found. */
 export interface CachedLookup {
-  /** The encoded Namespace attribute and Dimensions list this lookup was made for (to tell apart two of one hash). */
+  /** The Namespace (UTF-8) and the encoded Dimensions list this lookup was made for (to tell apart two of one hash). */
   readonly namespaceBytes: Uint8Array;
   readonly dimensions: Uint8Array;
   readonly namespace: string;
   readonly resource: IndexedResource | undefined;
-  /** Data points that used this lookup (counted here, added to hits or misses at the end). */
+  /** Data points that used this lookup since the counts were last settled (then added to hits or misses). */
   uses: number;
+  /** The resource's attributes as fields of the attributes tag last written (data point types differ in it). */
+  fieldsTag: number;
+  fields: Uint8Array | undefined;
 }
 
-/** FNV-1a hash of the encoded Namespace attribute and Dimensions list → the lookups of that hash. */
-export type LookupCache = Map<number, CachedLookup[]>;
+/**
+ * The lookups made in one scope's snapshot, by the FNV-1a hash of the Namespace and the encoded
+ * Dimensions list. It lives as long as the snapshot (a refresh builds a new ScopeIndex, and with it a new
+ * cache), so that a fleet larger than one request's data points is looked up once, not once per request.
+ */
+export class LookupCache {
+  /** Beyond this many lookups the cache starts again: a bound on memory (~300 bytes a lookup) whatever the input. */
+  static readonly MAX_LOOKUPS = 50_000;
+  readonly byHash = new Map<number, CachedLookup[]>();
+  size = 0;
+  /** Lookups whose `uses` went above zero since the last settle(). */
+  readonly used: CachedLookup[] = [];
+
+  add(hash: number, found: CachedLookup): void {
+    if (this.size >= LookupCache.MAX_LOOKUPS) {
+      this.byHash.clear();
+      this.size = 0;
+    }
+    const candidates = this.byHash.get(hash);
+    if (candidates) candidates.push(found);
+    else this.byHash.set(hash, [found]);
+    this.size++;
+  }
+}
+
+const lookupCaches = new WeakMap<ScopeIndex, LookupCache>();
+
+/** The lookups already made in one scope's snapshot. */
+export function lookupCacheOf(scope: ScopeIndex): LookupCache {
+  let cache = lookupCaches.get(scope);
+  if (!cache) lookupCaches.set(scope, (cache = new LookupCache()));
+  return cache;
+}
 
 /**
- * One request's view of the cache: hits and misses per namespace (added to the metrics once the request
- * is done), and the lookups already made — data points of one resource repeat across metrics, so each
- * distinct (namespace, dimensions) is looked up once per request.
+ * One request's hits and misses per namespace, added to the metrics once the request is done. Data points
+ * count on the shared lookups they used; settle() moves those counts here. Requests in flight at the same
+ * time may settle each other's counts: the totals are what the metrics need, and they are exact.
  */
 export class EnrichmentStats {
   readonly hits = new Map<string, number>();
   readonly misses = new Map<string, number>();
-  private readonly lookups = new Map<ScopeIndex, LookupCache>();
+  private readonly caches = new Set<LookupCache>();
 
-  /** The lookups already made in one scope. */
+  /** The lookup cache of a scope this request's data points use. */
   lookupCache(scope: ScopeIndex): LookupCache {
-    let cache = this.lookups.get(scope);
-    if (!cache) this.lookups.set(scope, (cache = new Map()));
+    const cache = lookupCacheOf(scope);
+    this.caches.add(cache);
     return cache;
   }
 
-  /** Folds the per-lookup use counts into hits and misses. */
+  /** Folds the use counts of the lookups this request touched into hits and misses. */
   settle(): void {
-    for (const cache of this.lookups.values()) {
-      for (const candidates of cache.values()) {
-        for (const found of candidates) {
-          if (found.uses === 0) continue;
-          const counts = found.resource ? this.hits : this.misses;
-          counts.set(found.namespace, (counts.get(found.namespace) ?? 0) + found.uses);
-          found.uses = 0;
-        }
+    for (const cache of this.caches) {
+      for (const found of cache.used) {
+        const counts = found.resource ? this.hits : this.misses;
+        counts.set(found.namespace, (counts.get(found.namespace) ?? 0) + found.uses);
+        found.uses = 0;
       }
+      cache.used.length = 0;
     }
   }
 

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
+import { EnrichmentStats, LookupCache, lookupCacheOf } from '../../../src/enrich/enrichment.ts';
+import { buildScopeIndex, type DiscoveredResource, type ScopeIndex } from '../../../src/enrich/snapshot.ts';
+import { debugLines } from '../../../src/export/debug.ts';
+import { OtlpBatch } from '../../../src/otlp/batch.ts';
+import { lengthPrefixed, metricStreamRequest, type CloudWatchDatapoint } from '../../helpers/cloudwatch-fixtures.ts';
+
+/**
+ * The tag cache's lookups on the request path: each distinct (namespace, dimensions) is resolved once per
+ * snapshot and found again by its bytes in later requests — a fleet larger than one request's data points
+ * must not be resolved again in every request — without ever serving one snapshot's answer for another.
+ */
+const A = '123456789012';
+const REGION = 'eu-west-1';
+const arn = (rest: string) => `arn:aws:ec2:${REGION}:${A}:${rest}`;
+const instance = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
+
+function scopeOf(team: string, count = 3): ScopeIndex {
+  const resources: DiscoveredResource[] = Array.from({ length: count }, (_, n) => ({ arn: arn(`instance/${instance(n)}`), tags: { team }, attributes: {}, sources: ['ec2'] }));
+  return buildScopeIndex(A, REGION, resources, { include: [], exclude: [] });
+}
+
+const point = (id: string, metricName = 'CPUUtilization'): CloudWatchDatapoint => ({ namespace: 'AWS/EC2', metricName, dimensions: { InstanceId: id }, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 });
+
+/** One request's worth of data points through the rewrite: the team tag of each, and the request's settled counts. */
+function request(scope: ScopeIndex, points: CloudWatchDatapoint[], stats = new EnrichmentStats()) {
+  const batch = new OtlpBatch();
+  const enrichment = { scope: (account: string, region: string) => (account === A && region === REGION ? scope : undefined) };
+  appendMetricStreamRecord(lengthPrefixed(metricStreamRequest({ account: A, region: REGION, streamName: 's' }, points)), batch, { resourceAttributes: [], enrichment, stats });
+  const teams = [...debugLines({ signal: 'metrics', payload: batch.take().payload })].map((l) => l.attributes['aws.tag.team'] ?? null);
+  return { teams, stats };
+}
+
+const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+
+describe('the lookup cache of a snapshot', () => {
+  it('resolves each resource once per snapshot, and later requests find it again by its bytes', () => {
+    const scope = scopeOf('payments');
+    const points = [point(instance(0)), point(instance(1)), point(instance(0), 'NetworkIn'), point('i-0ffffffffffffffff')];
+    for (let i = 0; i < 2; i++) {
+      const { teams, stats } = request(scope, points);
+      expect(teams).toEqual(['payments', 'payments', 'payments', null]);
+      // Resolved in the first request; the second found the same three lookups.
+      expect(lookupCacheOf(scope).size).toBe(3);
+      stats.settle();
+      expect(Object.fromEntries(stats.hits)).toEqual({ 'AWS/EC2': 3 });
+      expect(Object.fromEntries(stats.misses)).toEqual({ 'AWS/EC2': 1 });
+    }
+  });
+
+  it('never answers from an earlier snapshot: a refresh with changed tags is seen by the next data point', () => {
+    const before = scopeOf('payments');
+    expect(request(before, [point(instance(1))]).teams).toEqual(['payments']);
+    const after = scopeOf('renamed');
+    expect(request(after, [point(instance(1))]).teams).toEqual(['renamed']);
+    expect(lookupCacheOf(after)).not.toBe(lookupCacheOf(before));
+  });
+
+  it('counts every data point exactly once when requests in flight settle in any order', () => {
+    const scope = scopeOf('payments');
+    const a = new EnrichmentStats();
+    const b = new EnrichmentStats();
+    request(scope, [point(instance(0)), point(instance(2)), point('i-0eeeeeeeeeeeeeeee')], a);
+    request(scope, [point(instance(0)), point(instance(0))], b);
+    b.settle();
+    a.settle();
+    a.settle();
+    expect(total(a.hits) + total(b.hits)).toBe(4);
+    expect(total(a.misses) + total(b.misses)).toBe(1);
+  });
+
+  it(`holds at most ${LookupCache.MAX_LOOKUPS} lookups, starting again when full, and answers as before`, () => {
+    const scope = scopeOf('payments', 2);
+    const distinct = Array.from({ length: LookupCache.MAX_LOOKUPS + 10 }, (_, n) => point(`i-1${n.toString(16).padStart(16, '0')}`));
+    const { teams, stats } = request(scope, [...distinct, point(instance(1))]);
+    expect(lookupCacheOf(scope).size).toBe(11);
+    expect(teams.at(-1)).toBe('payments');
+    expect(teams.filter((t) => t !== null)).toHaveLength(1);
+    stats.settle();
+    expect(total(stats.misses)).toBe(distinct.length);
+    expect(request(scope, [point(instance(1))]).teams).toEqual(['payments']);
+  });
+});
