@@ -566,10 +566,11 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     if (found === undefined) {
       const namespace = utf8(r, namespaceStart, namespaceEnd);
       const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
-      found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), namespace, resource, uses: 0, fieldsTag: 0, fields: undefined };
+      const tally = cache.tally(namespace, resource !== undefined);
+      found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), resource, tally, fieldsTag: 0, fields: undefined };
       cache.add(hash, found);
     }
-    if (found.uses++ === 0) cache.used.push(found);
+    found.tally.uses++;
     if (point.collect) noteGroup(point.collect, found.resource ?? null);
     else if (found.resource) {
       if (found.fieldsTag !== attributesTag) {

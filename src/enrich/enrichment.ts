@@ -6,15 +6,21 @@ export interface Enrichment {
   scope(account: string, region: string): ScopeIndex | undefined;
 }
 
-/** A lookup made once per snapshot: the namespace (for the hit/miss counts) and what it found. */
+/** Data points of one namespace and outcome (hit or miss) since the counts were last settled. */
+export interface Tally {
+  readonly namespace: string;
+  readonly hit: boolean;
+  uses: number;
+}
+
+/** A lookup made once per snapshot: what it was made for and what it found. */
 export interface CachedLookup {
   /** The Namespace (UTF-8) and the encoded Dimensions list this lookup was made for (to tell apart two of one hash). */
   readonly namespaceBytes: Uint8Array;
   readonly dimensions: Uint8Array;
-  readonly namespace: string;
   readonly resource: IndexedResource | undefined;
-  /** Data points that used this lookup since the counts were last settled (then added to hits or misses). */
-  uses: number;
+  /** Where the data points that use this lookup are counted (shared by every lookup of its namespace and outcome). */
+  readonly tally: Tally;
   /** The resource's attributes as fields of the attributes tag last written (data point types differ in it). */
   fieldsTag: number;
   fields: Uint8Array | undefined;
@@ -30,8 +36,15 @@ export class LookupCache {
   static readonly MAX_LOOKUPS = 50_000;
   readonly byHash = new Map<number, CachedLookup[]>();
   size = 0;
-  /** Lookups whose `uses` went above zero since the last settle(). */
-  readonly used: CachedLookup[] = [];
+  /** Per namespace and outcome: a data point adds one to a field, settle() reads a few dozen of them. */
+  readonly tallies = new Map<string, Tally>();
+
+  tally(namespace: string, hit: boolean): Tally {
+    const key = (hit ? 'hit\u0000' : 'miss\u0000') + namespace;
+    let tally = this.tallies.get(key);
+    if (!tally) this.tallies.set(key, (tally = { namespace, hit, uses: 0 }));
+    return tally;
+  }
 
   add(hash: number, found: CachedLookup): void {
     if (this.size >= LookupCache.MAX_LOOKUPS) {
@@ -56,7 +69,7 @@ export function lookupCacheOf(scope: ScopeIndex): LookupCache {
 
 /**
  * One request's hits and misses per namespace, added to the metrics once the request is done. Data points
- * count on the shared lookups they used; settle() moves those counts here. Requests in flight at the same
+ * count on the shared tallies of the lookups they used; settle() moves those counts here. Requests in flight at the same
  * time may settle each other's counts: the totals are what the metrics need, and they are exact.
  */
 export class EnrichmentStats {
@@ -71,15 +84,15 @@ export class EnrichmentStats {
     return cache;
   }
 
-  /** Folds the use counts of the lookups this request touched into hits and misses. */
+  /** Folds the tallies of the caches this request used into hits and misses. */
   settle(): void {
     for (const cache of this.caches) {
-      for (const found of cache.used) {
-        const counts = found.resource ? this.hits : this.misses;
-        counts.set(found.namespace, (counts.get(found.namespace) ?? 0) + found.uses);
-        found.uses = 0;
+      for (const tally of cache.tallies.values()) {
+        if (tally.uses === 0) continue;
+        const counts = tally.hit ? this.hits : this.misses;
+        counts.set(tally.namespace, (counts.get(tally.namespace) ?? 0) + tally.uses);
+        tally.uses = 0;
       }
-      cache.used.length = 0;
     }
   }
 
