@@ -13,7 +13,7 @@ const GRANULE = 64 * 1024;
  * next request, its pages already resident.
  *
  * Only buffers this pool allocated are taken back (a WeakSet of their ArrayBuffers), each at most once
- * until it is handed out again; the pool keeps at most `maxBytes`, the largest buffers dropped first.
+ * until it is handed out again; the pool keeps at most `maxBytes`, the buffers released longest ago dropped first.
  * Whoever releases a buffer must hold the last reference to its bytes: release is the end of its use.
  */
 export class BufferPool {
@@ -62,8 +62,8 @@ export class BufferPool {
     if (!(buffer instanceof ArrayBuffer) || !this.owned.has(buffer) || this.free.includes(buffer)) return;
     this.free.push(buffer);
     this.freeBytes += buffer.byteLength;
-    if (this.freeBytes <= this.maxBytes) return;
-    this.free.sort((a, b) => a.byteLength - b.byteLength);
-    while (this.freeBytes > this.maxBytes) this.freeBytes -= this.free.pop()!.byteLength;
+    // Over the limit, the buffers released longest ago go first: when the traffic changes (metric requests of
+    // 1 MiB, then log batches of 4 MiB), the pool comes to hold the sizes now in use, not the old ones.
+    while (this.freeBytes > this.maxBytes) this.freeBytes -= this.free.shift()!.byteLength;
   }
 }

@@ -37,11 +37,16 @@ describe('BufferPool', () => {
     expect(pool.pooledBytes).toBe(0);
   });
 
-  it('keeps at most its limit, dropping the largest buffers first', () => {
-    const pool = new BufferPool(3 * MiB);
-    const buffers = [pool.acquire(MiB), pool.acquire(MiB), pool.acquire(2 * MiB), pool.acquire(MiB)];
-    for (const b of buffers) pool.release(b);
-    expect(pool.pooledBytes).toBe(3 * MiB);
-    expect(pool.acquire(2 * MiB).buffer === buffers[2]!.buffer).toBe(false);
+  it('keeps at most its limit, dropping the buffers released longest ago, so that it follows a change of sizes', () => {
+    const pool = new BufferPool(4 * MiB);
+    const old = [pool.acquire(MiB), pool.acquire(MiB), pool.acquire(MiB)];
+    for (const b of old) pool.release(b);
+    // The traffic changes: 2 MiB buffers now. Releasing them drops the 1 MiB ones, oldest first.
+    const now = [pool.acquire(2 * MiB), pool.acquire(2 * MiB)];
+    for (const b of now) pool.release(b);
+    expect(pool.pooledBytes).toBe(4 * MiB);
+    const again = [pool.acquire(2 * MiB), pool.acquire(2 * MiB)];
+    expect(new Set(again.map((b) => b.buffer))).toEqual(new Set(now.map((b) => b.buffer)));
+    expect(pool.pooledBytes).toBe(0);
   });
 });
