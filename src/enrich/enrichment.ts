@@ -69,8 +69,9 @@ export function lookupCacheOf(scope: ScopeIndex): LookupCache {
 
 /**
  * One request's hits and misses per namespace, added to the metrics once the request is done. Data points
- * count on the shared tallies of the lookups they used; settle() moves those counts here. Requests in flight at the same
- * time may settle each other's counts: the totals are what the metrics need, and they are exact.
+ * count on the shared tallies of the lookups they used; settle() moves those counts here. Requests in
+ * flight at the same time may settle each other's counts: the totals are what the metrics need, and they
+ * are exact.
  */
 export class EnrichmentStats {
   readonly hits = new Map<string, number>();
