@@ -13,8 +13,9 @@ const GRANULE = 64 * 1024;
  * next request, its pages already resident.
  *
  * Only buffers this pool allocated are taken back (a WeakSet of their ArrayBuffers), each at most once
- * until it is handed out again; the pool keeps at most `maxBytes`, the buffers released longest ago dropped first.
- * Whoever releases a buffer must hold the last reference to its bytes: release is the end of its use.
+ * until it is handed out again; the pool keeps at most `maxBytes`, the buffers released longest ago
+ * dropped first. Whoever releases a buffer must hold the last reference to its bytes: release is the end
+ * of its use.
  */
 export class BufferPool {
   private readonly owned = new WeakSet<ArrayBuffer>();

@@ -4,6 +4,7 @@ import { EnrichmentStats, LookupCache, lookupCacheOf } from '../../../src/enrich
 import { buildScopeIndex, type DiscoveredResource, type ScopeIndex } from '../../../src/enrich/snapshot.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
+import { decodeToJson, otlpTypes } from '../../../src/otlp/schema.ts';
 import { lengthPrefixed, metricStreamRequest, type CloudWatchDatapoint } from '../../helpers/cloudwatch-fixtures.ts';
 
 /**
@@ -80,5 +81,42 @@ describe('the lookup cache of a snapshot', () => {
     stats.settle();
     expect(total(stats.misses)).toBe(distinct.length);
     expect(request(scope, [point(instance(1))]).teams).toEqual(['payments']);
+  });
+
+  it("writes a resource's attributes under each data point type's own attributes field, whichever type came first", () => {
+    const scope = scopeOf('payments');
+    const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    const attributes = [str('Namespace', 'AWS/EC2'), { key: 'Dimensions', value: { kvlistValue: { values: [str('InstanceId', instance(0))] } } }];
+    const T = otlpTypes.ExportMetricsServiceRequest;
+    const frame = T.encode(
+      T.fromObject({
+        resourceMetrics: [
+          {
+            resource: { attributes: [str('cloud.account.id', A), str('cloud.region', REGION)] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  { name: 'h', histogram: { aggregationTemporality: 1, dataPoints: [{ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5], attributes }] } },
+                  { name: 'e', exponentialHistogram: { aggregationTemporality: 1, dataPoints: [{ count: '2', scale: 1, attributes }] } },
+                  { name: 'g', gauge: { dataPoints: [{ asDouble: 1.5, attributes }] } },
+                  { name: 'h2', histogram: { aggregationTemporality: 1, dataPoints: [{ count: '1', bucketCounts: ['1'], attributes }] } },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    ).finish();
+    const batch = new OtlpBatch();
+    const enrichment = { scope: (account: string, region: string) => (account === A && region === REGION ? scope : undefined) };
+    appendMetricStreamRecord(lengthPrefixed(frame), batch, { resourceAttributes: [], enrichment, stats: new EnrichmentStats() });
+    const metrics = (decodeToJson('metrics', batch.take().payload) as any).resourceMetrics[0].scopeMetrics[0].metrics as Array<Record<string, any>>;
+    expect(metrics.map((m) => m.name)).toEqual(['h', 'e', 'g', 'h2']);
+    for (const m of metrics) {
+      const point = (m.histogram ?? m.exponentialHistogram ?? m.gauge).dataPoints[0];
+      expect(Object.fromEntries(point.attributes.map((a: any) => [a.key, a.value.stringValue]))).toMatchObject({ InstanceId: instance(0), 'aws.tag.team': 'payments', 'cloud.resource_id': arn(`instance/${instance(0)}`) });
+    }
+    expect(metrics[0]!.histogram.dataPoints[0]).toMatchObject({ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5] });
+    expect(metrics[1]!.exponentialHistogram.dataPoints[0]).toMatchObject({ count: '2', scale: 1 });
   });
 });
