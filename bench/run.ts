@@ -4,7 +4,7 @@
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
  *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs]
- *                    [--attributes-on datapoint|resource]
+ *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  */
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     compression: { type: 'string', default: 'none' },
     only: { type: 'string' },
     'attributes-on': { type: 'string', default: 'datapoint' },
+    'decode-threads': { type: 'string' },
   },
 });
 const durationMs = Number(args.duration) * 1000;
@@ -152,6 +153,7 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
       AWS_ACCESS_KEY_ID: 'AKIDBENCH',
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
+      ...(args['decode-threads'] !== undefined ? { FIRETAP_DECODE_THREADS: args['decode-threads'] } : {}),
       // e.g. FIRETAP_BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the service under the load.
       ...(process.env.FIRETAP_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FIRETAP_BENCH_NODE_OPTIONS } : {}),
     },
@@ -423,7 +425,7 @@ async function main() {
     child.kill('SIGTERM');
     await exited;
     const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url);
-    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}`);
+    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(

@@ -8,6 +8,7 @@ import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
 import { compileLogOptions } from './decode/log-options.ts';
 import { MeterDeduplicator } from './decode/meter-records.ts';
 import { createDeadLetter } from './pipeline/dead-letter.ts';
+import { DecodePool } from './pipeline/decode-pool.ts';
 import { BufferPool } from './pipeline/buffer-pool.ts';
 import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
@@ -78,7 +79,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const meters = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
-  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters };
+  const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper }) : undefined;
+  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES, { shared: decoders !== undefined }), logs: compileLogOptions(config.logs), meters, decoders };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
@@ -92,7 +94,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return reply.code(404).send({ error: `no route ${request.method} ${path}; firetap takes POST ${[...known].join(', POST ')}` });
   });
   app.addHook('onClose', async () => {
-    await Promise.all([...Object.values(exporters).map((e) => e.shutdown()), scraper?.stop()]);
+    await Promise.all([...Object.values(exporters).map((e) => e.shutdown()), scraper?.stop(), decoders?.close()]);
   });
   return { app, lifecycle, metrics, scraper };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { LOG_METRIC_KINDS } from '../decode/log-metrics.ts';
 import { namePatternProblem } from '../decode/log-options.ts';
@@ -111,6 +112,11 @@ export const configSchema = z.strictObject({
   deadLetterDir: z.string().min(1).optional(),
   /** Firehose requests processed at once; more are answered 503 with Retry-After at once (Firehose retries). */
   maxConcurrentRequests: positiveInt.default(16),
+  /**
+   * Threads that rewrite metric-stream records off the main thread (0: on the main thread). Default: 1
+   * when the process may use more than one CPU, else 0.
+   */
+  decodeThreads: nonNegativeInt.max(64).default(() => (availableParallelism() > 1 ? 1 : 0)),
   /** Shed load (503) while the event loop lags more than this; 0 turns the check off. */
   maxEventLoopDelayMs: nonNegativeInt.default(1000),
   /** Shed load (503) while the heap (V8) or the resident set is above these; 0 turns a check off. */

@@ -51,6 +51,11 @@ export class TagScraper implements Enrichment {
     return this.scopes.get(scopeKey(account, region));
   }
 
+  /** Every scope's index, as one map replaced (never changed) by each refresh. */
+  snapshot(): ReadonlyMap<string, ScopeIndex> {
+    return this.scopes;
+  }
+
   allScopes(): ScopeIndex[] {
     return [...this.scopes.values()];
   }

@@ -52,10 +52,12 @@ export async function collectBody(payload: Readable, declaredLength: number | un
  * its CPU under load, and a 90 MiB one would hold the event loop for ~60 ms.
  */
 export async function bodyDigest(body: Buffer): Promise<string> {
-  if (body.length <= SLICE) return Buffer.from(await webcrypto.subtle.digest('SHA-256', body)).toString('base64');
+  // WebCrypto refuses views of shared memory (bodies a decode worker reads): they are copied first.
+  const own = (b: Uint8Array): Uint8Array<ArrayBuffer> => (b.buffer instanceof SharedArrayBuffer ? new Uint8Array(b) : (b as Uint8Array<ArrayBuffer>));
+  if (body.length <= SLICE) return Buffer.from(await webcrypto.subtle.digest('SHA-256', own(body))).toString('base64');
   const hash = createHash('sha256');
   for (let offset = 0; offset < body.length; offset += SLICE) {
-    hash.update(new Uint8Array(await webcrypto.subtle.digest('SHA-256', body.subarray(offset, offset + SLICE))));
+    hash.update(new Uint8Array(await webcrypto.subtle.digest('SHA-256', own(body.subarray(offset, offset + SLICE)))));
   }
   return hash.digest('base64');
 }

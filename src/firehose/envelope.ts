@@ -16,6 +16,9 @@ export interface FirehoseEnvelope {
   readonly byteLength: number;
   /** Returns the base64 text of record `index` (decoded from JSON escapes when it had any). */
   data(index: number): string;
+  /** The body the records were located in, and where: each record's [start, end) of base64 text (start < 0: escaped). */
+  readonly body: Buffer;
+  readonly bounds: readonly number[];
 }
 
 const QUOTE = 0x22;
@@ -234,6 +237,8 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
     timestamp,
     count: located.length / 2,
     byteLength: body.length,
+    body,
+    bounds: located,
     data(index: number): string {
       const start = located[index * 2]!;
       const end = located[index * 2 + 1]!;

@@ -77,6 +77,18 @@ export class OtlpBatch {
     return out;
   }
 
+  /**
+   * Continues in `buffer`, whose first `length` bytes are already `items` data points or log records
+   * written elsewhere (a decode thread); the buffer it had goes back to the pool. take() hands `buffer`
+   * over as it would its own.
+   */
+  adopt(buffer: Buffer, length: number, items: number): void {
+    if (this.pool) this.pool.release(this.writer.buf);
+    this.setBuffer(buffer);
+    this.writer.pos = length;
+    this.items = items;
+  }
+
   /** Empties the batch, keeping its buffer. */
   clear(): void {
     this.rollback({ pos: 0, items: 0, depth: 0 });

@@ -18,13 +18,16 @@ const GRANULE = 64 * 1024;
  * of its use.
  */
 export class BufferPool {
-  private readonly owned = new WeakSet<ArrayBuffer>();
-  private readonly free: ArrayBuffer[] = [];
+  private readonly owned = new WeakSet<ArrayBufferLike>();
+  private readonly free: ArrayBufferLike[] = [];
   private freeBytes = 0;
   private readonly maxBytes: number;
+  private readonly shared: boolean;
 
-  constructor(maxBytes: number) {
+  /** `shared`: every buffer in shared memory (SharedArrayBuffer), which decode threads read and write without a copy. */
+  constructor(maxBytes: number, options: { shared?: boolean } = {}) {
     this.maxBytes = maxBytes;
+    this.shared = options.shared ?? false;
   }
 
   /** Bytes held for reuse. */
@@ -37,7 +40,7 @@ export class BufferPool {
    * (the smallest that fits), or a new one of `size` rounded up to 64 KiB.
    */
   acquire(size: number): Buffer {
-    if (size < MIN_POOLED_BYTES) return Buffer.allocUnsafe(size);
+    if (size < MIN_POOLED_BYTES) return this.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const length = this.free[i]!.byteLength;
@@ -49,7 +52,8 @@ export class BufferPool {
       this.freeBytes -= buffer.byteLength;
       return Buffer.from(buffer);
     }
-    const fresh = Buffer.allocUnsafeSlow(Math.ceil(size / GRANULE) * GRANULE);
+    const bytes = Math.ceil(size / GRANULE) * GRANULE;
+    const fresh = this.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
     this.owned.add(fresh.buffer);
     return fresh;
   }
@@ -60,7 +64,7 @@ export class BufferPool {
    */
   release(view: Uint8Array): void {
     const buffer = view.buffer;
-    if (!(buffer instanceof ArrayBuffer) || !this.owned.has(buffer) || this.free.includes(buffer)) return;
+    if (!this.owned.has(buffer) || this.free.includes(buffer)) return;
     this.free.push(buffer);
     this.freeBytes += buffer.byteLength;
     // Over the limit, the buffers released longest ago go first: when the traffic changes (metric requests of

@@ -65,7 +65,7 @@ const ENV = {
   FIRETAP_ACCESS_KEYS: 'k',
 };
 
-async function startApp(extra: Record<string, string> = {}): Promise<TestApp> {
+async function startAppWith(extra: Record<string, string> = {}): Promise<TestApp> {
   const t = await buildTestApp({ ...ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...extra });
   t.scraper!.start();
   // Ready within one refresh after start.
@@ -83,7 +83,13 @@ async function postMetrics(t: TestApp, account: string, region: string, points: 
   return sink.lines('metrics');
 }
 
-describe('enrichment', () => {
+// Metric records are rewritten on a decode thread, which holds a copy of the tag cache's snapshot, or on the main
+// thread: every case runs both ways, whatever the CPU count of the machine the tests run on.
+describe.each([
+  { threads: '0', where: 'on the main thread' },
+  { threads: '1', where: 'on a decode thread' },
+])('enrichment, metric records decoded $where', ({ threads }) => {
+  const startApp = (extra: Record<string, string> = {}) => startAppWith({ FIRETAP_DECODE_THREADS: threads, ...extra });
   it('puts the tags and attributes of the right account and region on every data point that names a known resource', async () => {
     const t = await startApp();
     const lines = await postMetrics(t, B, R2, [

@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
@@ -58,6 +58,14 @@ describe('loadConfig', () => {
 
   it('reads several access keys for rotation', () => {
     expect(loadConfig({ FIRETAP_ACCESS_KEYS: ' old-key , new-key,,' }).accessKeys).toEqual(['old-key', 'new-key']);
+  });
+
+  it('decodes metric records on one thread beside the main one when there is more than one CPU, on as many as FIRETAP_DECODE_THREADS says', () => {
+    expect(loadConfig({}).decodeThreads).toBe(availableParallelism() > 1 ? 1 : 0);
+    expect(loadConfig({ FIRETAP_DECODE_THREADS: '0' }).decodeThreads).toBe(0);
+    expect(loadConfig({ FIRETAP_DECODE_THREADS: '3' }).decodeThreads).toBe(3);
+    expect(problem({ FIRETAP_DECODE_THREADS: 'many' })).toContain('FIRETAP_DECODE_THREADS');
+    expect(problem({ FIRETAP_DECODE_THREADS: '-1' })).toContain('FIRETAP_DECODE_THREADS');
   });
 
   it('reads a YAML config file, and the environment wins over it', () => {

@@ -1,0 +1,59 @@
+import { parentPort } from 'node:worker_threads';
+import { RecordError } from '../decode/record-error.ts';
+import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
+import { scopeKey, type ScopeIndex } from '../enrich/snapshot.ts';
+import { OtlpBatch } from '../otlp/batch.ts';
+import type { DecodeJob, DecodeResult, ScopesMessage } from './decode-pool.ts';
+import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
+
+/** A decode thread (see DecodePool): the metric codecs of record-codecs.ts, run on a request's shared body. */
+
+let scopes: ReadonlyMap<string, ScopeIndex> = new Map();
+const enrichment: Enrichment = { scope: (account, region) => scopes.get(scopeKey(account, region)) };
+
+function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[] } {
+  const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
+  const count = job.bounds.length / 2;
+  const stats = new EnrichmentStats();
+  // The metric codecs read only these fields; the logs' (derived, meters, logs …) stay on the main thread.
+  const ctx = { resourceAttributes: job.resourceAttributes, enrichment: job.enrich ? enrichment : undefined, stats, metricFormat: job.metricFormat, attributesOn: job.attributesOn } as RecordContext;
+  const batch = new OtlpBatch();
+  batch.adopt(Buffer.from(job.out.buffer, job.out.byteOffset, job.out.byteLength), 0, 0);
+  const ends = new Int32Array(count);
+  const items = new Int32Array(count);
+  const errors: Array<DecodeResult['errors'][number]> = [];
+  for (let i = 0; i < count; i++) {
+    const start = job.bounds[2 * i]!;
+    const before = batch.items;
+    try {
+      RECORD_CODECS.metrics(start >= 0 ? body.toString('latin1', start, job.bounds[2 * i + 1]) : job.unescaped[i]!, batch, ctx);
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      errors.push({ index: i, reason: err.reason, message: err.message });
+    }
+    ends[i] = batch.bytes;
+    items[i] = batch.items - before;
+  }
+  stats.settle();
+  const length = batch.bytes;
+  const written = batch.writer.buf;
+  // Written in place, unless the records outgrew the buffer they were given: then a copy goes back.
+  const inPlace = written.buffer === job.out.buffer && job.out.buffer instanceof SharedArrayBuffer;
+  const spilled = inPlace ? undefined : new Uint8Array(written.subarray(0, length));
+  const result: DecodeResult = { id: job.id, length, spilled, ends, items, errors, hits: [...stats.hits], misses: [...stats.misses] };
+  return { result, transfer: [ends.buffer, items.buffer, ...(spilled ? [spilled.buffer] : [])] };
+}
+
+parentPort!.on('message', (message: { type: 'job'; job: DecodeJob } | ScopesMessage) => {
+  if (message.type === 'scopes') {
+    scopes = new Map(message.scopes.map((s) => [scopeKey(s.account, s.region), s]));
+    return;
+  }
+  try {
+    const { result, transfer } = decode(message.job);
+    parentPort!.postMessage(result, transfer);
+  } catch (err) {
+    const failure = err instanceof Error ? err.message : String(err);
+    parentPort!.postMessage({ id: message.job.id, length: 0, spilled: undefined, ends: new Int32Array(0), items: new Int32Array(0), errors: [], hits: [], misses: [], failure } satisfies DecodeResult);
+  }
+});

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecodePool } from '../../src/pipeline/decode-pool.ts';
+import { scanEnvelope } from '../../src/firehose/envelope.ts';
+import { BufferPool } from '../../src/pipeline/buffer-pool.ts';
+import { otlpTypes } from '../../src/otlp/schema.ts';
+import { buildTestApp } from '../helpers/build-test-app.ts';
+import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
+import pino from 'pino';
+
+/**
+ * Metric records are rewritten on a decode thread (FIRETAP_DECODE_THREADS, 1 by default on more than one CPU)
+ * or on the main thread. Whichever does it, the backend must receive the same bytes and the request the same
+ * answer: these tests post the same requests to both and compare.
+ */
+const OTEL = resolve(import.meta.dirname, '../../../shared/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler');
+const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
+const frame = (n: number, t = 0) => metricStreamRequest(id, sampleDatapoints(n, 1_795_000_000_000 + t * 60_000));
+const pdata = (file: string) => otlpTypes.ExportMetricsServiceRequest.encode(otlpTypes.ExportMetricsServiceRequest.fromObject(parseYaml(readFileSync(join(OTEL, 'otlpmetricstream/testdata', file), 'utf8')))).finish();
+
+/** Requests as bodies: each case a list of records, some bad on purpose. */
+const CASES: Array<[string, string]> = [
+  ['the OpenTelemetry Collector conformance frames, one record each', firehoseBody([lengthPrefixed(pdata('single_record.yaml')), lengthPrefixed(pdata('multiple_records.yaml'))], 'conformance')],
+  ['records of several frames, mixed with 0.7.0 and JSON records', firehoseBody([lengthPrefixed(frame(40), frame(25, 1), frame(60, 2)), lengthPrefixed(metricStreamRequestV07(id, sampleDatapoints(3))), readFileSync(join(OTEL, 'cwmetricstream/testdata/single_record'))], 'mixed')],
+  ['bad records between good ones (bad base64, a truncated frame, not protobuf)', firehoseBody([lengthPrefixed(frame(5)), Buffer.from('not base64 at all'), lengthPrefixed(frame(5, 1)).subarray(0, 50), Buffer.from([0xff, 0xff, 0xff]), lengthPrefixed(frame(5, 2))], 'bad')],
+  // JSON allows '\/' in a string; the envelope unescapes such a record before the thread sees it.
+  ['a record whose base64 text has JSON escapes', firehoseBody([lengthPrefixed(frame(3)), lengthPrefixed(frame(4))], 'escaped').replaceAll('/', '\\/')],
+];
+
+let sink: OtlpSink;
+beforeAll(async () => {
+  sink = await new OtlpSink().start();
+});
+afterAll(() => sink.stop());
+
+async function deliver(threads: string, body: string, env: Record<string, string> = {}) {
+  sink.received.length = 0;
+  const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: threads, ...env });
+  const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('r'), payload: body });
+  const rejected = t.logs().filter((l) => l.msg === 'record rejected').map((l) => [l.recordIndex, l.reason, l.error]);
+  return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected };
+}
+
+describe('decode threads', () => {
+  describe.each([
+    ['one batch per request', {}],
+    ['batches cut at 2 KiB', { FIRETAP_EXPORT_MAX_BATCH_BYTES: '2048' }],
+  ])('%s', (_name, env) => {
+    it.each(CASES)('%s: the backend gets the same bytes, and the request the same answer, from a decode thread as from the main thread', async (_case, body) => {
+      if (_case.includes('escapes')) expect(body).toContain('\\/');
+      const main = await deliver('0', body, env);
+      const threaded = await deliver('1', body, env);
+      expect(main.exports.length).toBeGreaterThan(0);
+      expect(threaded.status).toBe(main.status);
+      expect(threaded.answer).toBe(main.answer);
+      expect(threaded.rejected).toEqual(main.rejected);
+      expect(threaded.exports.map((b) => b.toString('base64'))).toEqual(main.exports.map((b) => b.toString('base64')));
+    });
+  });
+
+  it('a request whose every record is bad is refused alike on either thread', async () => {
+    const body = firehoseBody([Buffer.from([0xff, 0xff]), Buffer.from('nope')], 'all-bad');
+    const main = await deliver('0', body);
+    const threaded = await deliver('1', body);
+    expect(main.status).toBe(400);
+    expect(threaded).toEqual(main);
+  });
+
+  it('a decode thread that dies fails the requests it held as retryable, and the next request gets a new thread', async () => {
+    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
+    const buffers = new BufferPool(0, { shared: true });
+    try {
+      const body = Buffer.from(firehoseBody([lengthPrefixed(frame(2000))], 'big'));
+      const shared = buffers.acquire(body.length);
+      body.copy(shared);
+      const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
+      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
+      const held = pool.decode(envelope, buffers.acquire(2 * body.length), opts);
+      await (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!.worker.terminate();
+      await expect(held).rejects.toMatchObject({ code: 'FIRETAP_INTERNAL', retryable: true, message: expect.stringContaining('decode thread stopped') });
+      const next = await pool.decode(envelope, buffers.acquire(2 * body.length), opts);
+      expect(next.errors).toEqual([]);
+      expect(next.items[0]).toBe(2000);
+    } finally {
+      await pool.close();
+    }
+  });
+});
