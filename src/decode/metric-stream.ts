@@ -26,6 +26,7 @@ import {
   tag,
   type EncodedAttribute,
   utf8,
+  varintSize,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
 import { EnrichmentStats as Stats, type CachedLookup, type LookupCache } from '../enrich/enrichment.ts';
@@ -118,16 +119,31 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
       if (ctx.attributesOn === 'resource' && ctx.enrichment) {
         batch.items += rewriteResourceMetricsGrouped(r, stop, w, ctx);
       } else {
-        const expected = stop - r.pos;
+        const input = stop - r.pos;
+        const expected = containerGuess(input);
         const lenPos = openField(w, LEN1, expected);
         batch.items += rewriteResourceMetrics(r, stop, w, ctx);
-        closeField(w, lenPos, expected);
+        closeContainer(w, lenPos, expected, input);
       }
     } else {
       // ExportMetricsServiceRequest has no other field; anything else is not one.
       throw new WireError(`unexpected field ${t >>> 3} (wire type ${t & 7}) at byte ${r.pos - 1}`);
     }
   }
+}
+
+/**
+ * How much larger than its input the last ResourceMetrics or ScopeMetrics came out (tags make it about twice
+ * as large). Their length prefixes are reserved for the input's size times this, so that a container whose
+ * length needs one more varint byte once tagged (a ScopeMetrics of 10 KB becomes 20 KB: past 16,383) is not
+ * shifted in memory by closeField — that shift was ~6 % of a decode thread's time under tagged load.
+ */
+let containerGrowth = 1;
+const containerGuess = (input: number): number => Math.ceil(input * containerGrowth);
+function closeContainer(w: Writer, lenPos: number, expected: number, input: number): void {
+  const len = w.pos - lenPos - varintSize(expected);
+  closeField(w, lenPos, expected);
+  if (input > 0) containerGrowth = len / input;
 }
 
 /** ResourceMetrics { resource = 1; scope_metrics = 2; schema_url = 3 }. Returns data points written. */
@@ -150,10 +166,11 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       }
     } else if (t === LEN2) {
       const stop = readLenBounds(r, end);
-      const expected = stop - r.pos;
+      const input = stop - r.pos;
+      const expected = containerGuess(input);
       const lenPos = openField(w, LEN2, expected);
       points += rewriteScopeMetrics(r, stop, w, point);
-      closeField(w, lenPos, expected);
+      closeContainer(w, lenPos, expected, input);
     } else {
       copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
     }

@@ -69,7 +69,8 @@ const WORKER_URL = new URL(`./decode-worker${import.meta.url.endsWith('.ts') ? '
  * envelope and exports: on this machine's two cores it raised metric throughput by a quarter (see
  * the README's Performance section). A request's body lies in shared memory (BufferPool `shared`); its
  * thread writes the OTLP into a shared buffer the request provides and answers with where each record
- * ends, or why it is bad — the main thread then batches and exports as it would have in-thread.
+ * ends, or why it is bad — the main thread then batches and exports as it would have in-thread. When
+ * every thread has its hands full (busy()), deliver() decodes the request on the main thread instead.
  *
  * A thread that dies fails the requests it held (retryable: Firehose sends them again) and is started
  * anew. The tag cache lives on the main thread; each thread holds a copy of its snapshot, sent with the
@@ -115,6 +116,11 @@ export class DecodePool {
       this.spawn(thread);
     });
     return thread;
+  }
+
+  /** True when every thread has at least `queued` requests in hand (posted, not yet answered). */
+  busy(queued: number): boolean {
+    return this.threads.every((t) => t.pending.size >= queued);
   }
 
   /** Rewrites every record of a metrics request into `out` (shared memory from the BufferPool) on the least busy thread. */

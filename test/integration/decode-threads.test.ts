@@ -69,6 +69,27 @@ describe('decode threads', () => {
     expect(threaded).toEqual(main);
   });
 
+  it('says it is busy once every thread has the given number of requests in hand, and not once they are answered', async () => {
+    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
+    const buffers = new BufferPool(0, { shared: true });
+    try {
+      const body = Buffer.from(firehoseBody([lengthPrefixed(frame(200))], 'busy'));
+      const shared = buffers.acquire(body.length);
+      body.copy(shared);
+      const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
+      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
+      expect(pool.busy(1)).toBe(false);
+      const jobs = [pool.decode(envelope, buffers.acquire(2 * body.length), opts), pool.decode(envelope, buffers.acquire(2 * body.length), opts)];
+      expect(pool.busy(2)).toBe(true);
+      expect(pool.busy(3)).toBe(false);
+      const results = await Promise.all(jobs);
+      expect(results.map((r) => r.items[0])).toEqual([200, 200]);
+      expect(pool.busy(1)).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a decode thread that dies fails the requests it held as retryable, and the next request gets a new thread', async () => {
     const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
     const buffers = new BufferPool(0, { shared: true });
