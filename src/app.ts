@@ -80,7 +80,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const meters = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
   const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper }) : undefined;
-  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES, { shared: decoders !== undefined }), logs: compileLogOptions(config.logs), meters, decoders };
+  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters, decoders };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });

@@ -13,12 +13,13 @@ const tooLarge = (limit: number) =>
  * one buffer, copying each chunk as it arrives: sized from Content-Length when the body is not encoded,
  * grown by doubling otherwise. Unlike collecting chunks and concatenating them at the end, no single
  * step copies the whole body at once, so a 90 MiB request does not stall the event loop. The limit
- * applies to the decompressed bytes and is enforced as they arrive. The buffer comes from `pool`, and
- * goes back to it when the body is refused; the caller releases the body once done with it.
+ * applies to the decompressed bytes and is enforced as they arrive. The buffer comes from `pool` (in shared
+ * memory when `shared`: for a decode thread), and goes back to it when the body is refused; the caller
+ * releases the body once done with it.
  */
-export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool): Promise<Buffer> {
+export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool, shared = false): Promise<Buffer> {
   if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
-  let buf = pool.acquire(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024));
+  let buf = pool.acquire(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024), shared);
   let length = 0;
   try {
     for await (const chunk of payload as AsyncIterable<Buffer>) {
@@ -27,7 +28,7 @@ export async function collectBody(payload: Readable, declaredLength: number | un
         throw tooLarge(limit);
       }
       if (length + chunk.length > buf.length) {
-        const grown = pool.acquire(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)));
+        const grown = pool.acquire(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)), shared);
         buf.copy(grown, 0, 0, length);
         pool.release(buf);
         buf = grown;

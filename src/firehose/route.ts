@@ -2,7 +2,7 @@ import fastifyCompress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
-import { deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
+import { MAX_OFF_THREAD_BODY_BYTES, deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
 import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../pipeline/record-codecs.ts';
 import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler.ts';
 import { admission } from '../server/admission.ts';
@@ -70,7 +70,9 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   app.addContentTypeParser('*', (request, payload, done) => {
     const declared = Number(request.headers['content-length']);
     const encoded = request.headers['content-encoding'] !== undefined && request.headers['content-encoding'] !== 'identity';
-    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes, deps.buffers).then((body) => done(null, body), done);
+    // A metrics body a decode thread will read goes to shared memory (one it will not read is not zero-filled for nothing).
+    const shared = deps.decoders !== undefined && request.routeOptions.url === FIREHOSE_ROUTES.metrics && !(declared > MAX_OFF_THREAD_BODY_BYTES);
+    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes, deps.buffers, shared).then((body) => done(null, body), done);
   });
 
   if (config.accessKeys.length > 0) {

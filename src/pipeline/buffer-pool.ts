@@ -22,12 +22,9 @@ export class BufferPool {
   private readonly free: ArrayBufferLike[] = [];
   private freeBytes = 0;
   private readonly maxBytes: number;
-  private readonly shared: boolean;
 
-  /** `shared`: every buffer in shared memory (SharedArrayBuffer), which decode threads read and write without a copy. */
-  constructor(maxBytes: number, options: { shared?: boolean } = {}) {
+  constructor(maxBytes: number) {
     this.maxBytes = maxBytes;
-    this.shared = options.shared ?? false;
   }
 
   /** Bytes held for reuse. */
@@ -37,14 +34,17 @@ export class BufferPool {
 
   /**
    * A buffer of at least `size` bytes, its contents undefined: a free one no more than twice that size
-   * (the smallest that fits), or a new one of `size` rounded up to 64 KiB.
+   * (the smallest that fits), or a new one of `size` rounded up to 64 KiB. `shared`: in shared memory
+   * (a SharedArrayBuffer, zero-filled when new), which a decode thread reads and writes without a copy —
+   * only what a thread needs, since zero-filling makes every page of it resident.
    */
-  acquire(size: number): Buffer {
-    if (size < MIN_POOLED_BYTES) return this.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
+  acquire(size: number, shared = false): Buffer {
+    if (size < MIN_POOLED_BYTES) return shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
-      const length = this.free[i]!.byteLength;
-      if (length >= size && length <= 2 * size && (best < 0 || length < this.free[best]!.byteLength)) best = i;
+      const candidate = this.free[i]!;
+      const length = candidate.byteLength;
+      if (length >= size && length <= 2 * size && candidate instanceof SharedArrayBuffer === shared && (best < 0 || length < this.free[best]!.byteLength)) best = i;
     }
     if (best >= 0) {
       const buffer = this.free[best]!;
@@ -53,7 +53,7 @@ export class BufferPool {
       return Buffer.from(buffer);
     }
     const bytes = Math.ceil(size / GRANULE) * GRANULE;
-    const fresh = this.shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
+    const fresh = shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
     this.owned.add(fresh.buffer);
     return fresh;
   }

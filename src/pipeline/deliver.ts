@@ -25,7 +25,7 @@ import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, ty
  * body, held until the request is done. Larger ones are decoded here in time slices, a batch at a time, which
  * keeps a 64 MiB request's memory under 4× its size.
  */
-const MAX_OFF_THREAD_BODY_BYTES = 16 * 1024 * 1024;
+export const MAX_OFF_THREAD_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * A metrics request is decoded here instead when every decode thread already has this many requests in hand:
@@ -431,7 +431,7 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
  * its enrichment hits and misses on the request's stats. `out` holds the records' OTLP, one after the other.
  */
 async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: FirehoseEnvelope, ctx: RecordContext): Promise<{ result: DecodeResult; out: Buffer | undefined }> {
-  const given = buffers.acquire(envelope.byteLength + (envelope.byteLength >> 1));
+  const given = buffers.acquire(envelope.byteLength + (envelope.byteLength >> 1), true);
   let result: DecodeResult;
   try {
     result = await pool.decode(envelope, given, { resourceAttributes: ctx.resourceAttributes, metricFormat: ctx.metricFormat, attributesOn: ctx.attributesOn, enrich: ctx.enrichment !== undefined });

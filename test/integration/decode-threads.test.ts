@@ -71,15 +71,15 @@ describe('decode threads', () => {
 
   it('says it is busy once every thread has the given number of requests in hand, and not once they are answered', async () => {
     const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
-    const buffers = new BufferPool(0, { shared: true });
+    const buffers = new BufferPool(0);
     try {
       const body = Buffer.from(firehoseBody([lengthPrefixed(frame(200))], 'busy'));
-      const shared = buffers.acquire(body.length);
+      const shared = buffers.acquire(body.length, true);
       body.copy(shared);
       const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
       const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
       expect(pool.busy(1)).toBe(false);
-      const jobs = [pool.decode(envelope, buffers.acquire(2 * body.length), opts), pool.decode(envelope, buffers.acquire(2 * body.length), opts)];
+      const jobs = [pool.decode(envelope, buffers.acquire(2 * body.length, true), opts), pool.decode(envelope, buffers.acquire(2 * body.length, true), opts)];
       expect(pool.busy(2)).toBe(true);
       expect(pool.busy(3)).toBe(false);
       const results = await Promise.all(jobs);
@@ -92,17 +92,17 @@ describe('decode threads', () => {
 
   it('a decode thread that dies fails the requests it held as retryable, and the next request gets a new thread', async () => {
     const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
-    const buffers = new BufferPool(0, { shared: true });
+    const buffers = new BufferPool(0);
     try {
       const body = Buffer.from(firehoseBody([lengthPrefixed(frame(2000))], 'big'));
-      const shared = buffers.acquire(body.length);
+      const shared = buffers.acquire(body.length, true);
       body.copy(shared);
       const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
       const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
-      const held = pool.decode(envelope, buffers.acquire(2 * body.length), opts);
+      const held = pool.decode(envelope, buffers.acquire(2 * body.length, true), opts);
       await (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!.worker.terminate();
       await expect(held).rejects.toMatchObject({ code: 'FIRETAP_INTERNAL', retryable: true, message: expect.stringContaining('decode thread stopped') });
-      const next = await pool.decode(envelope, buffers.acquire(2 * body.length), opts);
+      const next = await pool.decode(envelope, buffers.acquire(2 * body.length, true), opts);
       expect(next.errors).toEqual([]);
       expect(next.items[0]).toBe(2000);
     } finally {

@@ -49,4 +49,18 @@ describe('BufferPool', () => {
     expect(new Set(again.map((b) => b.buffer))).toEqual(new Set(now.map((b) => b.buffer)));
     expect(pool.pooledBytes).toBe(0);
   });
+
+  it('hands shared memory only to whoever asks for it, and ordinary memory to the others', () => {
+    const pool = new BufferPool(16 * MiB);
+    const shared = pool.acquire(MiB, true);
+    const plain = pool.acquire(MiB);
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(plain.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(pool.acquire(100, true).buffer).toBeInstanceOf(SharedArrayBuffer);
+    pool.release(shared);
+    pool.release(plain);
+    // A decode thread must get shared memory back, and a log batch must not pay for zero-filled pages.
+    expect(pool.acquire(MiB, true).buffer === shared.buffer).toBe(true);
+    expect(pool.acquire(MiB).buffer === plain.buffer).toBe(true);
+  });
 });
