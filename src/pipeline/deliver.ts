@@ -28,12 +28,13 @@ import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, ty
 export const MAX_OFF_THREAD_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
- * A metrics request is decoded here instead when every decode thread already has this many requests in hand:
- * one being decoded and one waiting keeps a thread from idling between requests, and the main thread (left
- * with HTTP and exports, about half busy) takes what would only queue longer. Measured on two cores, this
- * raised tagged throughput ~10 % and lowered peak RSS by ~25 MB against always queueing on the thread.
+ * A metrics request is decoded here instead when every decode thread already has this many requests in hand,
+ * so that neither side idles while the other queues. Measured with eventLoopUtilization under the bench (8
+ * requests in flight, one thread): with 2, the thread was ~50 % busy while the main thread was saturated; with
+ * 4, both were 80–95 % busy; sending everything to the thread left the main thread half idle and tagged
+ * throughput ~10 % lower.
  */
-const MAX_QUEUED_PER_THREAD = 2;
+const MAX_QUEUED_PER_THREAD = 4;
 
 /** Synchronous decoding runs at most this long before the event loop gets a turn (health checks, other requests). */
 const TIME_SLICE_MS = 5;
