@@ -8,7 +8,7 @@ import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler
 import { admission } from '../server/admission.ts';
 import { createAccessKeyCheck } from './auth.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
-import { collectBody, bodyDigest } from './body.ts';
+import { collectBody } from './body.ts';
 import { scanEnvelope } from './envelope.ts';
 import { firehoseResponse } from './response.ts';
 
@@ -128,8 +128,7 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
         const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
         request.firetapReport = report;
-        const digest = await bodyDigest(body);
-        await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, bodyDigest: digest, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat }, report);
+        await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat }, report);
         return reply.type('application/json').send(firehoseResponse(requestId));
       } finally {
         // deliver() has settled: nothing reads the body any more (records were copied out of it as strings).

@@ -39,6 +39,8 @@ export interface DecodeResult {
   readonly errors: ReadonlyArray<{ index: number; reason: RecordErrorReason; message: string }>;
   readonly hits: ReadonlyArray<[string, number]>;
   readonly misses: ReadonlyArray<[string, number]>;
+  /** The body's digest for the delivery ledger (bodyDigestSync): hashed here, where the body is read anyway. */
+  readonly digest: string;
   /** Set when the thread failed for a reason other than a bad record: the request is to be retried. */
   readonly failure?: string;
 }

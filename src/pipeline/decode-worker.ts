@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { RecordError } from '../decode/record-error.ts';
+import { bodyDigestSync } from '../firehose/body.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import { scopeKey, type ScopeIndex } from '../enrich/snapshot.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
@@ -40,7 +41,7 @@ function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[]
   // Written in place, unless the records outgrew the buffer they were given: then a copy goes back.
   const inPlace = written.buffer === job.out.buffer && job.out.buffer instanceof SharedArrayBuffer;
   const spilled = inPlace ? undefined : new Uint8Array(written.subarray(0, length));
-  const result: DecodeResult = { id: job.id, length, spilled, ends, items, errors, hits: [...stats.hits], misses: [...stats.misses] };
+  const result: DecodeResult = { id: job.id, length, spilled, ends, items, errors, hits: [...stats.hits], misses: [...stats.misses], digest: bodyDigestSync(job.body) };
   return { result, transfer: [ends.buffer, items.buffer, ...(spilled ? [spilled.buffer] : [])] };
 }
 
@@ -54,6 +55,6 @@ parentPort!.on('message', (message: { type: 'job'; job: DecodeJob } | ScopesMess
     parentPort!.postMessage(result, transfer);
   } catch (err) {
     const failure = err instanceof Error ? err.message : String(err);
-    parentPort!.postMessage({ id: message.job.id, length: 0, spilled: undefined, ends: new Int32Array(0), items: new Int32Array(0), errors: [], hits: [], misses: [], failure } satisfies DecodeResult);
+    parentPort!.postMessage({ id: message.job.id, length: 0, spilled: undefined, ends: new Int32Array(0), items: new Int32Array(0), errors: [], hits: [], misses: [], digest: '', failure } satisfies DecodeResult);
   }
 });

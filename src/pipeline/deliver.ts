@@ -6,6 +6,7 @@ import { RecordError } from '../decode/record-error.ts';
 import { FiretapError } from '../errors.ts';
 import { exportError, type ExportResult, type Exporter } from '../export/exporter.ts';
 import type { FirehoseEnvelope } from '../firehose/envelope.ts';
+import { bodyDigest } from '../firehose/body.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { countLookups, type Metrics } from '../telemetry/metrics.ts';
 import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
@@ -83,8 +84,6 @@ export interface Delivery {
   readonly log: FastifyBaseLogger;
   readonly metricFormat: MetricFormat;
   readonly logFormat: LogFormat;
-  /** A digest of the request body (bodyDigest): with the request id, what identifies a retry of the same request. */
-  readonly bodyDigest: string;
 }
 
 export interface DeliveryReport {
@@ -107,12 +106,6 @@ export interface DeliveryReport {
  */
 export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryReport): Promise<void> {
   const { config, metrics } = deps;
-  const ledger: LedgerEntry = deps.ledger.entry(`${d.signal}\u0000${d.requestId}\u0000${d.bodyDigest}`);
-  if (ledger.complete) {
-    report.records = d.envelope.count;
-    d.log.info({ requestId: d.requestId }, 'request already delivered by an earlier attempt; acknowledging');
-    return;
-  }
   const exporter = deps.exporters[d.signal];
   const codec = RECORD_CODECS[d.signal];
   const deadline = d.receivedAtMs + config.requestTimeoutMs;
@@ -132,17 +125,26 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meters) ? new OtlpBatch() : undefined,
     meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
+  const { envelope } = d;
+  const offThread = d.signal === 'metrics' && deps.decoders && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES && !deps.decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(deps.decoders, deps.buffers, envelope, ctx) : undefined;
+  // With the request id, the body's digest identifies a retry of the same request (a decode thread hashed it already).
+  const digest = offThread?.result.digest ?? (await bodyDigest(envelope.body));
+  const ledger: LedgerEntry = deps.ledger.entry(`${d.signal}\u0000${d.requestId}\u0000${digest}`);
+  if (ledger.complete) {
+    if (offThread?.out) deps.buffers.release(offThread.out);
+    report.records = envelope.count;
+    d.log.info({ requestId: d.requestId }, 'request already delivered by an earlier attempt; acknowledging');
+    return;
+  }
+  // Every record decoded on a thread and all of them one batch: the thread's output is the batch, as it stands.
+  const whole = offThread !== undefined && offThread.result.errors.length === 0 && offThread.result.length <= config.export.maxBatchBytes;
   // Metric records come out about as large as they went in (less base64, plus enrichment): sized once, with
   // room for tags and for the record that takes a batch past maxBatchBytes — a doubling costs a copy and twice
   // the pages; capacity never written costs no resident memory (but counts towards V8's external memory, so
   // a small request gets a small buffer).
-  const bodyBytes = d.envelope.byteLength;
+  const bodyBytes = envelope.byteLength;
   // Log records come out several times larger than their gzipped records went in (CloudWatch Logs text
   // compresses 5-10×), and a logs batch is cut at maxBatchBytes even inside a record.
-  const { envelope } = d;
-  const offThread = d.signal === 'metrics' && deps.decoders && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES && !deps.decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(deps.decoders, deps.buffers, envelope, ctx) : undefined;
-  // Every record decoded on a thread and all of them one batch: the thread's output is the batch, as it stands.
-  const whole = offThread !== undefined && offThread.result.errors.length === 0 && offThread.result.length <= config.export.maxBatchBytes;
   const batch = new OtlpBatch(
     whole
       ? 0

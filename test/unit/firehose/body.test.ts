@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bodyDigest } from '../../../src/firehose/body.ts';
+import { bodyDigest, bodyDigestSync } from '../../../src/firehose/body.ts';
 
 const SLICE = 4 * 1024 * 1024;
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('base64');
@@ -23,6 +23,16 @@ describe('bodyDigest', () => {
       const changed = Buffer.from(body);
       changed[at] = changed[at]! ^ 1;
       expect(await bodyDigest(changed)).not.toBe(await bodyDigest(body));
+    }
+  });
+
+  it('is the same whether a decode thread computes it (bodyDigestSync) or the main thread, so a retry is recognised either way', async () => {
+    for (const size of [0, 1000, SLICE, SLICE + 1, 2 * SLICE + 5]) {
+      const body = Buffer.alloc(size, 9);
+      const shared = Buffer.from(new SharedArrayBuffer(size));
+      body.copy(shared);
+      expect(bodyDigestSync(shared)).toBe(await bodyDigest(body));
+      expect(await bodyDigest(shared)).toBe(await bodyDigest(body));
     }
   });
 });
