@@ -13,7 +13,7 @@ import { BufferPool } from './pipeline/buffer-pool.ts';
 import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
 import { httpsOptions } from './server/tls.ts';
-import { loggerOptions } from './telemetry/logger.ts';
+import { loggerOptions, stdoutLog } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
 import { enrichmentRoutes } from './enrich/route.ts';
@@ -52,7 +52,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const logger = loggerOptions(config.logLevel);
   const app = Fastify({
     ...(https ? { https } : {}),
-    logger: options.logStream ? { ...logger, stream: options.logStream } : logger,
+    logger: { ...logger, stream: options.logStream ?? stdoutLog() },
     // One log line per Firehose request comes from the route's own onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
     // Longer than an ALB's default 60 s idle timeout, so the load balancer closes idle connections first
