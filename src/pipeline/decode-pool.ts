@@ -84,10 +84,12 @@ export class DecodePool {
   private closed = false;
   private readonly log: FastifyBaseLogger;
   private readonly enrichment: SnapshotSource | undefined;
+  private readonly onRestart: (() => void) | undefined;
 
-  constructor(size: number, opts: { log: FastifyBaseLogger; enrichment: SnapshotSource | undefined }) {
+  constructor(size: number, opts: { log: FastifyBaseLogger; enrichment: SnapshotSource | undefined; onRestart?: () => void }) {
     this.log = opts.log;
     this.enrichment = opts.enrichment;
+    this.onRestart = opts.onRestart;
     for (let i = 0; i < size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined } as Thread));
   }
 
@@ -115,6 +117,7 @@ export class DecodePool {
       for (const job of lost) job.reject(new FiretapError('FIRETAP_INTERNAL', `the decode thread stopped (exit code ${code}) while decoding this request`, { retryable: true }));
       if (this.closed) return;
       this.log.warn({ code, requests: lost.length }, 'decode thread stopped; starting another');
+      this.onRestart?.();
       this.spawn(thread);
     });
     return thread;

@@ -127,6 +127,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   };
   const { envelope } = d;
   const offThread = d.signal === 'metrics' && deps.decoders && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES && !deps.decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(deps.decoders, deps.buffers, envelope, ctx) : undefined;
+  if (d.signal === 'metrics') metrics.metricRequestsDecoded.inc({ thread: offThread ? 'decode' : 'main' });
   // With the request id, the body's digest identifies a retry of the same request (a decode thread hashed it already).
   const digest = offThread?.result.digest ?? (await bodyDigest(envelope.body));
   const ledger: LedgerEntry = deps.ledger.entry(`${d.signal}\u0000${d.requestId}\u0000${digest}`);

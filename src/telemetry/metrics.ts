@@ -71,6 +71,13 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers,
     }),
+    metricRequestsDecoded: new Counter({
+      name: 'firetap_metric_requests_decoded_total',
+      help: 'Metrics requests by where their records were decoded: a decode thread, or the main thread (threads busy, none configured, or a body over 16 MiB)',
+      labelNames: ['thread'],
+      registers,
+    }),
+    decodeThreadRestarts: new Counter({ name: 'firetap_decode_thread_restarts_total', help: 'Decode threads that stopped and were started again (their requests failed as retryable)', registers }),
     exportsInFlight: new Gauge({ name: 'firetap_exports_in_flight', help: 'OTLP export requests being sent now', registers }),
     enrichmentResources: new Gauge({
       name: 'firetap_enrichment_resources',

@@ -41,7 +41,8 @@ async function deliver(threads: string, body: string, env: Record<string, string
   const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: threads, ...env });
   const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('r'), payload: body });
   const rejected = t.logs().filter((l) => l.msg === 'record rejected').map((l) => [l.recordIndex, l.reason, l.error]);
-  return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected };
+  const where = /firetap_metric_requests_decoded_total\{thread="(\w+)"\} 1/.exec((await t.app.inject({ url: '/metrics' })).body)?.[1];
+  return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected, where };
 }
 
 describe('decode threads', () => {
@@ -54,6 +55,7 @@ describe('decode threads', () => {
       const main = await deliver('0', body, env);
       const threaded = await deliver('1', body, env);
       expect(main.exports.length).toBeGreaterThan(0);
+      expect([main.where, threaded.where]).toEqual(['main', 'decode']);
       expect(threaded.status).toBe(main.status);
       expect(threaded.answer).toBe(main.answer);
       expect(threaded.rejected).toEqual(main.rejected);
@@ -66,7 +68,7 @@ describe('decode threads', () => {
     const main = await deliver('0', body);
     const threaded = await deliver('1', body);
     expect(main.status).toBe(400);
-    expect(threaded).toEqual(main);
+    expect({ ...threaded, where: 'main' }).toEqual(main);
   });
 
   it('says it is busy once every thread has the given number of requests in hand, and not once they are answered', async () => {
@@ -91,7 +93,8 @@ describe('decode threads', () => {
   });
 
   it('a decode thread that dies fails the requests it held as retryable, and the next request gets a new thread', async () => {
-    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
+    let restarts = 0;
+    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined, onRestart: () => restarts++ });
     const buffers = new BufferPool(0);
     try {
       const body = Buffer.from(firehoseBody([lengthPrefixed(frame(2000))], 'big'));
@@ -102,6 +105,7 @@ describe('decode threads', () => {
       const held = pool.decode(envelope, buffers.acquire(2 * body.length, true), opts);
       await (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!.worker.terminate();
       await expect(held).rejects.toMatchObject({ code: 'FIRETAP_INTERNAL', retryable: true, message: expect.stringContaining('decode thread stopped') });
+      expect(restarts).toBe(1);
       const next = await pool.decode(envelope, buffers.acquire(2 * body.length, true), opts);
       expect(next.errors).toEqual([]);
       expect(next.items[0]).toBe(2000);
