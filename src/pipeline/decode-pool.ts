@@ -62,7 +62,16 @@ interface Thread {
   readonly pending: Map<number, { resolve: (r: DecodeResult) => void; reject: (e: Error) => void }>;
   /** The snapshot this thread holds (its identity changes with every refresh). */
   scopes: ReadonlyMap<string, ScopeIndex> | undefined;
+  /** When it was last started: a thread that keeps stopping soon after is not started again. */
+  startedAt: number;
+  quickStops: number;
+  /** Given up on: requests are decoded elsewhere. */
+  retired: boolean;
 }
+
+/** A thread that stops this soon after it started, this many times in a row, is not started again. */
+const QUICK_STOP_MS = 10_000;
+const MAX_QUICK_STOPS = 3;
 
 const WORKER_URL = new URL(`./decode-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
@@ -75,7 +84,8 @@ const WORKER_URL = new URL(`./decode-worker${import.meta.url.endsWith('.ts') ? '
  * every thread has its hands full (busy()), deliver() decodes the request on the main thread instead.
  *
  * A thread that dies fails the requests it held (retryable: Firehose sends them again) and is started
- * anew. The tag cache lives on the main thread; each thread holds a copy of its snapshot, sent with the
+ * anew — unless it stopped within 10 s of its start three times in a row (a thread that cannot start, say):
+ * then it is retired, logged as an error, and the main thread decodes in its place. The tag cache lives on the main thread; each thread holds a copy of its snapshot, sent with the
  * first job after a refresh replaced it.
  */
 export class DecodePool {
@@ -90,7 +100,7 @@ export class DecodePool {
     this.log = opts.log;
     this.enrichment = opts.enrichment;
     this.onRestart = opts.onRestart;
-    for (let i = 0; i < size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined } as Thread));
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined, startedAt: 0, quickStops: 0, retired: false } as unknown as Thread));
   }
 
   get size(): number {
@@ -103,6 +113,7 @@ export class DecodePool {
     worker.unref();
     thread.worker = worker;
     thread.scopes = undefined;
+    thread.startedAt = Date.now();
     worker.on('message', (r: DecodeResult) => {
       const job = thread.pending.get(r.id);
       thread.pending.delete(r.id);
@@ -116,6 +127,12 @@ export class DecodePool {
       thread.pending.clear();
       for (const job of lost) job.reject(new FiretapError('FIRETAP_INTERNAL', `the decode thread stopped (exit code ${code}) while decoding this request`, { retryable: true }));
       if (this.closed) return;
+      thread.quickStops = Date.now() - thread.startedAt < QUICK_STOP_MS ? thread.quickStops + 1 : 0;
+      if (thread.quickStops >= MAX_QUICK_STOPS) {
+        thread.retired = true;
+        this.log.error({ code }, `decode thread stopped ${MAX_QUICK_STOPS} times within ${QUICK_STOP_MS / 1000} s of its start; not starting it again (metric records are decoded on the main thread)`);
+        return;
+      }
       this.log.warn({ code, requests: lost.length }, 'decode thread stopped; starting another');
       this.onRestart?.();
       this.spawn(thread);
@@ -123,16 +140,17 @@ export class DecodePool {
     return thread;
   }
 
-  /** True when every thread has at least `queued` requests in hand (posted, not yet answered). */
+  /** True when every thread has at least `queued` requests in hand (posted, not yet answered), or none is left. */
   busy(queued: number): boolean {
-    return this.threads.every((t) => t.pending.size >= queued);
+    return this.threads.every((t) => t.retired || t.pending.size >= queued);
   }
 
   /** Rewrites every record of a metrics request into `out` (shared memory from the BufferPool) on the least busy thread. */
   decode(envelope: FirehoseEnvelope, out: Uint8Array, opts: DecodeOptions): Promise<DecodeResult> {
     if (this.closed) return Promise.reject(new FiretapError('FIRETAP_INTERNAL', 'the decode threads are stopped', { retryable: true }));
-    let thread = this.threads[0]!;
-    for (const t of this.threads) if (t.pending.size < thread.pending.size) thread = t;
+    let thread: Thread | undefined;
+    for (const t of this.threads) if (!t.retired && (!thread || t.pending.size < thread.pending.size)) thread = t;
+    if (!thread) return Promise.reject(new FiretapError('FIRETAP_INTERNAL', 'no decode thread is running', { retryable: true }));
     if (opts.enrich && this.enrichment) {
       const current = this.enrichment.snapshot();
       if (thread.scopes !== current) {

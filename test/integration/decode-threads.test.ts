@@ -113,4 +113,23 @@ describe('decode threads', () => {
       await pool.close();
     }
   });
+
+  it('retires a thread that keeps stopping right after it starts, and then says it is busy so that the main thread decodes', async () => {
+    const errors: string[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) });
+    let restarts = 0;
+    const pool = new DecodePool(1, { log, enrichment: undefined, onRestart: () => restarts++ });
+    const threads = (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
+    try {
+      for (let i = 0; i < 3; i++) await threads[0]!.worker.terminate();
+      expect(restarts).toBe(2);
+      expect(errors).toEqual([expect.stringContaining('not starting it again')]);
+      expect(pool.busy(1)).toBe(true);
+      const envelope = scanEnvelope(Buffer.from(firehoseBody([lengthPrefixed(frame(1))], 'r')), 10);
+      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
+      await expect(pool.decode(envelope, Buffer.from(new SharedArrayBuffer(1024)), opts)).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('no decode thread') });
+    } finally {
+      await pool.close();
+    }
+  });
 });
