@@ -3,7 +3,7 @@ import type { EnrichmentConfig } from '../config/schema.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { DiscoveryError, discoverScope, type ScopeTarget } from './aws-discovery.ts';
 import type { Enrichment } from './enrichment.ts';
-import { buildScopeIndex, resourceCounts, scopeKey, type ScopeIndex } from './snapshot.ts';
+import { buildScopeIndex, resourceCounts, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
 import { accountCredentials, callerAccount, type AccountCredentials } from './targets.ts';
 
 /** Scopes (account × region) refreshed at once. */
@@ -112,7 +112,7 @@ export class TagScraper implements Enrichment {
             (this.opts.discover ?? discoverScope)(t, { abortSignal: this.abort.signal, onCall: (api) => metrics.enrichmentApiCalls.inc({ api }) }),
             this.aborted,
           ]);
-          results.set(key, buildScopeIndex(t.account, t.region, resources, { include: this.opts.config.tagKeys, exclude: this.opts.config.excludeTagKeys }));
+          results.set(key, buildScopeIndex(t.account, t.region, resources, tagFilterOf(this.opts.config)));
         } catch (err) {
           if (this.stopped) return;
           const e = err as Error;

@@ -41,6 +41,9 @@ export interface TagFilter {
   readonly exclude: readonly string[];
 }
 
+/** The tag filter the enrichment settings ask for. */
+export const tagFilterOf = (config: { readonly tagKeys: readonly string[]; readonly excludeTagKeys: readonly string[] }): TagFilter => ({ include: config.tagKeys, exclude: config.excludeTagKeys });
+
 interface KeyIndex {
   readonly dimensions: readonly string[];
   readonly resources: Map<string, IndexedResource>;

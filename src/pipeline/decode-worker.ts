@@ -2,9 +2,9 @@ import { parentPort } from 'node:worker_threads';
 import { RecordError } from '../decode/record-error.ts';
 import { bodyDigestSync } from '../firehose/body.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
-import { scopeKey, type ScopeIndex } from '../enrich/snapshot.ts';
+import { buildScopeIndex, scopeKey, type DiscoveredResource, type ScopeIndex, type TagFilter } from '../enrich/snapshot.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
-import type { DecodeJob, DecodeResult, ScopesMessage } from './decode-pool.ts';
+import type { DecodeJob, DecodeResult, ScopeHeader, SnapshotMessage } from './decode-pool.ts';
 import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
 
 /** A decode thread (see DecodePool): the metric codecs of record-codecs.ts, run on a request's shared body. */
@@ -45,9 +45,33 @@ function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[]
   return { result, transfer: [ends.buffer, items.buffer, ...(spilled ? [spilled.buffer] : [])] };
 }
 
-parentPort!.on('message', (message: { type: 'job'; job: DecodeJob } | ScopesMessage) => {
-  if (message.type === 'scopes') {
-    scopes = new Map(message.scopes.map((s) => [scopeKey(s.account, s.region), s]));
+/** The snapshot being received: its parts, per scope, until its end arrives (a newer one replaces it). */
+let receiving: { generation: number; filter: TagFilter; scopes: Map<string, { header: ScopeHeader; resources: DiscoveredResource[] }> } | undefined;
+
+function receive(message: SnapshotMessage): void {
+  if (message.type === 'snapshot-begin') {
+    receiving = { generation: message.generation, filter: message.filter, scopes: new Map() };
+    return;
+  }
+  if (!receiving || message.generation !== receiving.generation) return; // a part of a snapshot already replaced
+  if (message.type === 'snapshot-part') {
+    const key = scopeKey(message.scope.account, message.scope.region);
+    let scope = receiving.scopes.get(key);
+    if (!scope) receiving.scopes.set(key, (scope = { header: message.scope, resources: [] }));
+    for (const r of message.resources) scope.resources.push(r);
+    return;
+  }
+  const built = new Map<string, ScopeIndex>();
+  for (const [key, { header, resources }] of receiving.scopes) {
+    built.set(key, { ...buildScopeIndex(header.account, header.region, resources, receiving.filter, header.fetchedAt), stale: header.stale });
+  }
+  scopes = built;
+  receiving = undefined;
+}
+
+parentPort!.on('message', (message: { type: 'job'; job: DecodeJob } | SnapshotMessage) => {
+  if (message.type !== 'job') {
+    receive(message);
     return;
   }
   try {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecodePool } from '../../src/pipeline/decode-pool.ts';
 import { scanEnvelope } from '../../src/firehose/envelope.ts';
 import { BufferPool } from '../../src/pipeline/buffer-pool.ts';
-import { otlpTypes } from '../../src/otlp/schema.ts';
+import { decodeToJson, otlpTypes } from '../../src/otlp/schema.ts';
+import { buildScopeIndex, scopeKey } from '../../src/enrich/snapshot.ts';
 import { buildTestApp } from '../helpers/build-test-app.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
@@ -128,6 +129,39 @@ describe('decode threads', () => {
       const envelope = scanEnvelope(Buffer.from(firehoseBody([lengthPrefixed(frame(1))], 'r')), 10);
       const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
       await expect(pool.decode(envelope, Buffer.from(new SharedArrayBuffer(1024)), opts)).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('no decode thread') });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives a thread the whole of a large snapshot, in parts, with the tag filter applied, a refresh from the next request on, and counts it busy meanwhile', async () => {
+    const instance = (k: number) => `i-0${k.toString(16).padStart(16, '0')}`;
+    const snapshotOf = (team: string) => {
+      const resources = Array.from({ length: 2500 }, (_, k) => ({ arn: `arn:aws:ec2:eu-west-1:${id.account}:instance/${instance(k)}`, tags: { team, secret: 'x' }, attributes: {}, sources: ['ec2'] }));
+      return new Map([[scopeKey(id.account, id.region), buildScopeIndex(id.account, id.region, resources, { include: [], exclude: ['secret'] })]]);
+    };
+    let snapshot = snapshotOf('a');
+    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: { snapshot: () => snapshot }, filter: { include: [], exclude: ['secret'] } });
+    const buffers = new BufferPool(0);
+    const tagsOfLast = async () => {
+      const point = { namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { InstanceId: instance(2499) }, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 };
+      const body = Buffer.from(firehoseBody([lengthPrefixed(metricStreamRequest(id, [point]))], 'tags'));
+      const shared = buffers.acquire(body.length, true);
+      body.copy(shared);
+      const out = buffers.acquire(4 * body.length, true);
+      const result = await pool.decode(scanEnvelope(shared.subarray(0, body.length), 10), out, { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: true });
+      expect(result.hits).toEqual([['AWS/EC2', 1]]);
+      const json = JSON.stringify(decodeToJson('metrics', out.subarray(0, result.length)));
+      return [...json.matchAll(/"key":"(aws\.tag\.[^"]+)","value":\{"stringValue":"([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
+    };
+    try {
+      expect(await tagsOfLast()).toEqual(['aws.tag.team=a']);
+      snapshot = snapshotOf('b');
+      const next = tagsOfLast();
+      // While the thread is being sent the new snapshot, other requests are to be decoded on the main thread.
+      expect(pool.busy(4)).toBe(true);
+      expect(await next).toEqual(['aws.tag.team=b']);
+      expect(pool.busy(1)).toBe(false);
     } finally {
       await pool.close();
     }
