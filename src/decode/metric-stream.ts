@@ -29,7 +29,10 @@ import {
   varintSize,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import { EnrichmentStats as Stats, type CachedLookup, type LookupCache } from '../enrich/enrichment.ts';
+import { EnrichmentStats as Stats, type LookupCache } from '../enrich/enrichment.ts';
+
+/** LookupCache.fieldsTag of a lookup that found no resource. */
+const NO_RESOURCE_FIELDS = -1;
 import { attributeFields, lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
@@ -570,31 +573,19 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     const dEnd = dimsStart >= 0 ? dimsEnd : 0;
     const hash = lookupHash(r.buf, namespaceStart, namespaceEnd, dStart, dEnd);
     const cache = point.cache!;
-    const candidates = cache.byHash.get(hash);
-    let found: CachedLookup | undefined;
-    if (candidates) {
-      for (const c of candidates) {
-        if (bytesEqual(r.buf, namespaceStart, namespaceEnd, c.namespaceBytes) && bytesEqual(r.buf, dStart, dEnd, c.dimensions)) {
-          found = c;
-          break;
-        }
-      }
-    }
-    if (found === undefined) {
+    let e = cache.find(hash, buf, namespaceStart, namespaceEnd, dStart, dEnd);
+    if (e < 0) {
       const namespace = utf8(r, namespaceStart, namespaceEnd);
       const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
-      const tally = cache.tally(namespace, resource !== undefined);
-      found = { namespaceBytes: Buffer.from(r.buf.subarray(namespaceStart, namespaceEnd)), dimensions: Buffer.from(r.buf.subarray(dStart, dEnd)), resource, tally, fieldsTag: 0, fields: undefined };
-      cache.add(hash, found);
+      e = cache.add(hash, buf, namespaceStart, namespaceEnd, dStart, dEnd, resource, cache.tally(namespace, resource !== undefined));
     }
-    found.tally.uses++;
-    if (point.collect) noteGroup(point.collect, found.resource ?? null);
-    else if (found.resource) {
-      if (found.fieldsTag !== attributesTag) {
-        found.fields = attributeFields(found.resource, attributesTag);
-        found.fieldsTag = attributesTag;
-      }
-      w.raw(found.fields!);
+    cache.counts[cache.tallyOf[e]!]!++;
+    if (point.collect) noteGroup(point.collect, cache.resources[e] ?? null);
+    else {
+      const fieldsTag = cache.fieldsTag[e]!;
+      if (fieldsTag !== attributesTag && fieldsTag !== NO_RESOURCE_FIELDS) cache.setFields(e, attributesTag, attributeFields(cache.resources[e]!, attributesTag));
+      if (cache.fieldsTag[e] === attributesTag) copyRange(w, cache.arena, cache.fieldsStart(e), cache.fieldsEnd(e));
+      else if (fieldsTag !== NO_RESOURCE_FIELDS) w.raw(attributeFields(cache.resources[e]!, attributesTag));
     }
   } else if (point.collect) {
     noteGroup(point.collect, null);

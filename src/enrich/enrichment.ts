@@ -6,61 +6,172 @@ export interface Enrichment {
   scope(account: string, region: string): ScopeIndex | undefined;
 }
 
-/** Data points of one namespace and outcome (hit or miss) since the counts were last settled. */
+/** Data points of one namespace and outcome (hit or miss): counted in its cache's `counts[index]`. */
 export interface Tally {
   readonly namespace: string;
   readonly hit: boolean;
-  uses: number;
+  readonly index: number;
 }
 
-/** A lookup made once per snapshot: what it was made for and what it found. */
-export interface CachedLookup {
-  /** The Namespace (UTF-8) and the encoded Dimensions list this lookup was made for (to tell apart two of one hash). */
-  readonly namespaceBytes: Uint8Array;
-  readonly dimensions: Uint8Array;
-  readonly resource: IndexedResource | undefined;
-  /** Where the data points that use this lookup are counted (shared by every lookup of its namespace and outcome). */
-  readonly tally: Tally;
-  /**
-   * The resource's attributes as fields of the attributes tag last written (data point types differ in it):
-   * kept here rather than on the resource. Moving this memo onto the resource (an array by field number) measured
-   * 30–34 % enrichment cost against 21–28 % in three bench runs; resources come in several object shapes (spread
-   * from what discovery found), which likely makes that read from the hot path megamorphic.
-   */
-  fieldsTag: number;
-  fields: Uint8Array | undefined;
-}
+/** Where an entry has no attribute fields: its lookup found no resource. */
+const NO_RESOURCE = -1;
+/** Beyond this many bytes of keys and attribute fields the cache starts again too (fields of other tags pile up). */
+const MAX_ARENA_BYTES = 64 * 1024 * 1024;
 
 /**
- * The lookups made in one scope's snapshot, by the FNV-1a hash of the Namespace and the encoded
- * Dimensions list. It lives as long as the snapshot (a refresh builds a new ScopeIndex, and with it a new
- * cache), so that a fleet larger than one request's data points is looked up once, not once per request.
+ * The lookups made in one scope's snapshot, found again by the FNV-1a hash of the Namespace and the encoded
+ * Dimensions list, checked byte for byte. It lives as long as the snapshot (a refresh builds a new ScopeIndex,
+ * and with it a new cache), so that a fleet larger than one request's data points is looked up once, not once
+ * per request.
+ *
+ * Laid out for the memory it touches per data point, which on a fleet is out of cache: an open-addressing
+ * table of entry numbers, and per entry its hash, where its key and its resource's encoded attribute fields
+ * lie in one byte arena (the key, then the fields), and its tally — typed arrays, no object per lookup on the
+ * way. With a Map of arrays of lookup objects each holding two Buffers, a tagged data point cost ~0.5 µs more
+ * than a plain one on a fleet of 2,400 resources against ~0.25 µs on a fleet of 10.
  */
 export class LookupCache {
-  /** Beyond this many lookups the cache starts again: a bound on memory (~300 bytes a lookup) whatever the input. */
+  /** Beyond this many lookups the cache starts again: a bound on memory whatever the input. */
   static readonly MAX_LOOKUPS = 50_000;
-  readonly byHash = new Map<number, CachedLookup[]>();
   size = 0;
-  /** Per namespace and outcome: a data point adds one to a field, settle() reads a few dozen of them. */
+  /** Slots of the open-addressing table: entry number + 1, 0 when free. */
+  private slots = new Int32Array(1024);
+  private hashes = new Int32Array(256);
+  /** Per entry: key start, key end, fields start, fields end (in the arena). */
+  private bounds = new Int32Array(4 * 256);
+  /** Per entry: the attributes tag its fields were written for, 0 when none yet, NO_RESOURCE for a miss. */
+  fieldsTag = new Int32Array(256);
+  /** Per entry: its tally's index. */
+  tallyOf = new Int32Array(256);
+  resources: Array<IndexedResource | undefined> = [];
+  arena: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+  private arenaLength = 0;
+  /** Data points per tally since the counts were last settled. */
+  counts = new Float64Array(16);
+  /** Per namespace and outcome. */
   readonly tallies = new Map<string, Tally>();
 
   tally(namespace: string, hit: boolean): Tally {
     const key = (hit ? 'hit\u0000' : 'miss\u0000') + namespace;
     let tally = this.tallies.get(key);
-    if (!tally) this.tallies.set(key, (tally = { namespace, hit, uses: 0 }));
+    if (!tally) {
+      tally = { namespace, hit, index: this.tallies.size };
+      this.tallies.set(key, tally);
+      if (tally.index >= this.counts.length) {
+        const grown = new Float64Array(this.counts.length * 2);
+        grown.set(this.counts);
+        this.counts = grown;
+      }
+    }
     return tally;
   }
 
-  add(hash: number, found: CachedLookup): void {
-    if (this.size >= LookupCache.MAX_LOOKUPS) {
-      this.byHash.clear();
-      this.size = 0;
+  /** The entry whose key is the bytes [nsStart, nsEnd) then [dStart, dEnd) of `buf`, or -1. */
+  find(hash: number, buf: Uint8Array, nsStart: number, nsEnd: number, dStart: number, dEnd: number): number {
+    const mask = this.slots.length - 1;
+    const keyLength = nsEnd - nsStart + dEnd - dStart;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const e = this.slots[slot]! - 1;
+      if (e < 0) return -1;
+      if (this.hashes[e] !== hash) continue;
+      const keyStart = this.bounds[4 * e]!;
+      if (this.bounds[4 * e + 1]! - keyStart !== keyLength) continue;
+      if (keyMatches(this.arena, keyStart, buf, nsStart, nsEnd, dStart, dEnd)) return e;
     }
-    const candidates = this.byHash.get(hash);
-    if (candidates) candidates.push(found);
-    else this.byHash.set(hash, [found]);
-    this.size++;
   }
+
+  /** Adds the lookup of a key not found (find() returned -1); returns its entry. */
+  add(hash: number, buf: Uint8Array, nsStart: number, nsEnd: number, dStart: number, dEnd: number, resource: IndexedResource | undefined, tally: Tally): number {
+    const keyLength = nsEnd - nsStart + dEnd - dStart;
+    if (this.size >= LookupCache.MAX_LOOKUPS || this.arenaLength + keyLength > MAX_ARENA_BYTES) this.clear();
+    const e = this.size++;
+    if (e >= this.hashes.length) this.growEntries();
+    if (2 * this.size > this.slots.length) this.growSlots();
+    const keyStart = this.append(buf, nsStart, nsEnd);
+    this.append(buf, dStart, dEnd);
+    this.hashes[e] = hash;
+    this.bounds[4 * e] = keyStart;
+    this.bounds[4 * e + 1] = keyStart + keyLength;
+    this.bounds[4 * e + 2] = this.bounds[4 * e + 3] = 0;
+    this.fieldsTag[e] = resource ? 0 : NO_RESOURCE;
+    this.tallyOf[e] = tally.index;
+    this.resources[e] = resource;
+    this.insert(e);
+    return e;
+  }
+
+  /** Copies entry `e`'s resource attribute fields for `attributesTag` to the arena (done once per entry and tag). */
+  setFields(e: number, attributesTag: number, fields: Uint8Array): void {
+    if (this.arenaLength + fields.length > MAX_ARENA_BYTES) {
+      // Rare (fields of several tags for one key, many times over): the entry keeps its old fields.
+      return;
+    }
+    const start = this.append(fields, 0, fields.length);
+    this.bounds[4 * e + 2] = start;
+    this.bounds[4 * e + 3] = start + fields.length;
+    this.fieldsTag[e] = attributesTag;
+  }
+
+  fieldsStart(e: number): number {
+    return this.bounds[4 * e + 2]!;
+  }
+
+  fieldsEnd(e: number): number {
+    return this.bounds[4 * e + 3]!;
+  }
+
+  private clear(): void {
+    this.slots.fill(0);
+    this.size = 0;
+    this.arenaLength = 0;
+    this.resources.length = 0;
+  }
+
+  private append(src: Uint8Array, start: number, end: number): number {
+    const at = this.arenaLength;
+    const need = at + end - start;
+    if (need > this.arena.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.arena.length));
+      this.arena.copy(grown, 0, 0, at);
+      this.arena = grown;
+    }
+    this.arena.set(src.subarray(start, end), at);
+    this.arenaLength = need;
+    return at;
+  }
+
+  private insert(e: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.hashes[e]! & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = e + 1;
+  }
+
+  private growSlots(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let e = 0; e < this.size - 1; e++) this.insert(e);
+  }
+
+  private growEntries(): void {
+    const n = this.hashes.length * 2;
+    const grow = (a: Int32Array, per = 1): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(n * per);
+      b.set(a);
+      return b;
+    };
+    this.hashes = grow(this.hashes);
+    this.bounds = grow(this.bounds, 4);
+    this.fieldsTag = grow(this.fieldsTag);
+    this.tallyOf = grow(this.tallyOf);
+  }
+}
+
+/** True when the arena's key at `keyStart` (its length already checked) is [nsStart, nsEnd) then [dStart, dEnd) of `buf`. */
+function keyMatches(arena: Uint8Array, keyStart: number, buf: Uint8Array, nsStart: number, nsEnd: number, dStart: number, dEnd: number): boolean {
+  let k = keyStart;
+  for (let i = nsStart; i < nsEnd; i++, k++) if (buf[i] !== arena[k]) return false;
+  for (let i = dStart; i < dEnd; i++, k++) if (buf[i] !== arena[k]) return false;
+  return true;
 }
 
 const lookupCaches = new WeakMap<ScopeIndex, LookupCache>();
@@ -94,10 +205,11 @@ export class EnrichmentStats {
   settle(): void {
     for (const cache of this.caches) {
       for (const tally of cache.tallies.values()) {
-        if (tally.uses === 0) continue;
+        const uses = cache.counts[tally.index]!;
+        if (uses === 0) continue;
         const counts = tally.hit ? this.hits : this.misses;
-        counts.set(tally.namespace, (counts.get(tally.namespace) ?? 0) + tally.uses);
-        tally.uses = 0;
+        counts.set(tally.namespace, (counts.get(tally.namespace) ?? 0) + uses);
+        cache.counts[tally.index] = 0;
       }
     }
   }

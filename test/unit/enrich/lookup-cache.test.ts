@@ -119,4 +119,23 @@ describe('the lookup cache of a snapshot', () => {
     expect(metrics[0]!.histogram.dataPoints[0]).toMatchObject({ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5] });
     expect(metrics[1]!.exponentialHistogram.dataPoints[0]).toMatchObject({ count: '2', scale: 1 });
   });
+
+  it('bounds its bytes too: fields that no longer fit are not kept (the writer falls back to the resource), and a key that no longer fits starts the cache again', () => {
+    const MiB = 1024 * 1024;
+    const cache = new LookupCache();
+    const resource = scopeOf('payments').byArn.values().next().value!;
+    const tally = cache.tally('AWS/EC2', true);
+    const key = Buffer.from('AWS/EC2{InstanceId}');
+    const e = cache.add(7, key, 0, 7, 7, key.length, resource, tally);
+    expect(cache.find(7, key, 0, 7, 7, key.length)).toBe(e);
+    cache.setFields(e, 58, Buffer.alloc(64 * MiB - key.length - 4, 1));
+    expect(cache.fieldsTag[e]).toBe(58);
+    cache.setFields(e, 74, Buffer.alloc(8, 2)); // over the 64 MiB bound: not kept
+    expect(cache.fieldsTag[e]).toBe(58);
+    const other = Buffer.from('AWS/RDS{DBInstanceIdentifier}');
+    const e2 = cache.add(9, other, 0, 7, 7, other.length, undefined, cache.tally('AWS/RDS', false));
+    expect(cache.size).toBe(1);
+    expect(cache.find(7, key, 0, 7, 7, key.length)).toBe(-1);
+    expect(cache.find(9, other, 0, 7, 7, other.length)).toBe(e2);
+  });
 });
