@@ -29,10 +29,7 @@ import {
   varintSize,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import { EnrichmentStats as Stats, type LookupCache } from '../enrich/enrichment.ts';
-
-/** LookupCache.fieldsTag of a lookup that found no resource. */
-const NO_RESOURCE_FIELDS = -1;
+import { EnrichmentStats as Stats, NO_RESOURCE, type LookupCache } from '../enrich/enrichment.ts';
 import { attributeFields, lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
@@ -583,9 +580,9 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     if (point.collect) noteGroup(point.collect, cache.resources[e] ?? null);
     else {
       const fieldsTag = cache.fieldsTag[e]!;
-      if (fieldsTag !== attributesTag && fieldsTag !== NO_RESOURCE_FIELDS) cache.setFields(e, attributesTag, attributeFields(cache.resources[e]!, attributesTag));
+      if (fieldsTag !== attributesTag && fieldsTag !== NO_RESOURCE) cache.setFields(e, attributesTag, attributeFields(cache.resources[e]!, attributesTag));
       if (cache.fieldsTag[e] === attributesTag) copyRange(w, cache.arena, cache.fieldsStart(e), cache.fieldsEnd(e));
-      else if (fieldsTag !== NO_RESOURCE_FIELDS) w.raw(attributeFields(cache.resources[e]!, attributesTag));
+      else if (fieldsTag !== NO_RESOURCE) w.raw(attributeFields(cache.resources[e]!, attributesTag));
     }
   } else if (point.collect) {
     noteGroup(point.collect, null);

@@ -13,8 +13,8 @@ export interface Tally {
   readonly index: number;
 }
 
-/** Where an entry has no attribute fields: its lookup found no resource. */
-const NO_RESOURCE = -1;
+/** LookupCache.fieldsTag of an entry whose lookup found no resource (it has no attribute fields). */
+export const NO_RESOURCE = -1;
 /** Beyond this many bytes of keys and attribute fields the cache starts again too (fields of other tags pile up). */
 const MAX_ARENA_BYTES = 64 * 1024 * 1024;
 

@@ -177,7 +177,7 @@ export class DecodePool {
    * ones, finding the thread busy, are decoded on the main thread meanwhile), and is decoded once the thread
    * has indexed it: ~0.5 s for 24,000 resources, the event loop held at most ~8 ms by the sending.
    */
-  async decode(envelope: FirehoseEnvelope, out: Uint8Array, opts: DecodeOptions): Promise<DecodeResult> {
+  async decode(envelope: FirehoseEnvelope, out: Uint8Array, opts: DecodeOptions, deadline = Infinity): Promise<DecodeResult> {
     if (this.closed) throw new FiretapError('FIRETAP_INTERNAL', 'the decode threads are stopped', { retryable: true });
     let thread: Thread | undefined;
     for (const t of this.threads) if (!t.retired && (!thread || t.pending.size < thread.pending.size)) thread = t;
@@ -204,9 +204,20 @@ export class DecodePool {
     for (let i = 0; i < envelope.count; i++) if (bounds[2 * i]! < 0) unescaped[i] = envelope.data(i);
     const id = this.nextId++;
     const job: DecodeJob = { id, body: envelope.body, out, bounds, unescaped, ...opts };
+    const t = thread;
     return new Promise((resolve, reject) => {
-      thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ type: 'job', job }, [bounds.buffer]);
+      // A request must not wait on its thread past its deadline (a record that sent the rewrite into a loop,
+      // say): the thread is stopped, which fails the requests it held as retryable, and another is started.
+      const timer = Number.isFinite(deadline)
+        ? setTimeout(() => {
+            this.log.error({ requests: t.pending.size }, 'decode thread still decoding a request at its deadline; stopping it');
+            void t.worker.terminate();
+          }, Math.max(0, deadline - Date.now()))
+        : undefined;
+      timer?.unref();
+      const settle = { resolve: (r: DecodeResult) => (clearTimeout(timer), resolve(r)), reject: (e: Error) => (clearTimeout(timer), reject(e)) };
+      t.pending.set(id, settle);
+      t.worker.postMessage({ type: 'job', job }, [bounds.buffer]);
     });
   }
 

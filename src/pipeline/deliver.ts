@@ -126,7 +126,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
   const { envelope } = d;
-  const offThread = d.signal === 'metrics' && deps.decoders && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES && !deps.decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(deps.decoders, deps.buffers, envelope, ctx) : undefined;
+  const offThread = d.signal === 'metrics' && deps.decoders && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES && !deps.decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(deps.decoders, deps.buffers, envelope, ctx, deadline) : undefined;
   if (d.signal === 'metrics') metrics.metricRequestsDecoded.inc({ thread: offThread ? 'decode' : 'main' });
   // With the request id, the body's digest identifies a retry of the same request (a decode thread hashed it already).
   const digest = offThread?.result.digest ?? (await bodyDigest(envelope.body));
@@ -320,8 +320,12 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
           current = envelope.count - 1;
           break;
         }
-        const error = result.errors.find((e) => e.index === i);
-        if (error) throw new RecordError(error.reason, error.message);
+        // The thread lists bad records in order: the next one is the only one that can be this record.
+        const error = result.errors[offThread.nextError];
+        if (error?.index === i) {
+          offThread.nextError++;
+          throw new RecordError(error.reason, error.message);
+        }
         copyRange(batch.writer, out!, i === 0 ? 0 : result.ends[i - 1]!, result.ends[i]!);
         batch.items += result.items[i]!;
       } else {
@@ -434,20 +438,20 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
  * Has a decode thread rewrite every record of a metrics request into shared memory from the pool, and counts
  * its enrichment hits and misses on the request's stats. `out` holds the records' OTLP, one after the other.
  */
-async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: FirehoseEnvelope, ctx: RecordContext): Promise<{ result: DecodeResult; out: Buffer | undefined }> {
+async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: FirehoseEnvelope, ctx: RecordContext, deadline: number): Promise<{ result: DecodeResult; out: Buffer | undefined; nextError: number }> {
   const given = buffers.acquire(envelope.byteLength + (envelope.byteLength >> 1), true);
   let result: DecodeResult;
   try {
-    result = await pool.decode(envelope, given, { resourceAttributes: ctx.resourceAttributes, metricFormat: ctx.metricFormat, attributesOn: ctx.attributesOn, enrich: ctx.enrichment !== undefined });
+    result = await pool.decode(envelope, given, { resourceAttributes: ctx.resourceAttributes, metricFormat: ctx.metricFormat, attributesOn: ctx.attributesOn, enrich: ctx.enrichment !== undefined }, deadline);
   } catch (err) {
     buffers.release(given);
     throw err;
   }
   for (const [namespace, n] of result.hits) ctx.stats.hits.set(namespace, (ctx.stats.hits.get(namespace) ?? 0) + n);
   for (const [namespace, n] of result.misses) ctx.stats.misses.set(namespace, (ctx.stats.misses.get(namespace) ?? 0) + n);
-  if (!result.spilled) return { result, out: given };
+  if (!result.spilled) return { result, out: given, nextError: 0 };
   buffers.release(given);
-  return { result, out: Buffer.from(result.spilled.buffer, result.spilled.byteOffset, result.spilled.byteLength) };
+  return { result, out: Buffer.from(result.spilled.buffer, result.spilled.byteOffset, result.spilled.byteLength), nextError: 0 };
 }
 
 /** 400 and 413 from the backend say "this data", not "this backend". */

@@ -166,4 +166,23 @@ describe('decode threads', () => {
       await pool.close();
     }
   });
+
+  it('stops a thread still decoding a request at its deadline: the request fails as retryable, and a new thread takes the next', async () => {
+    let restarts = 0;
+    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined, onRestart: () => restarts++ });
+    const buffers = new BufferPool(0);
+    try {
+      const body = Buffer.from(firehoseBody([lengthPrefixed(frame(20_000))], 'slow'));
+      const shared = buffers.acquire(body.length, true);
+      body.copy(shared);
+      const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
+      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
+      await expect(pool.decode(envelope, buffers.acquire(2 * body.length, true), opts, Date.now())).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('decode thread stopped') });
+      expect(restarts).toBe(1);
+      const next = await pool.decode(envelope, buffers.acquire(2 * body.length, true), opts, Date.now() + 60_000);
+      expect(next.items[0]).toBe(20_000);
+    } finally {
+      await pool.close();
+    }
+  });
 });
