@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DecodePool } from '../../src/pipeline/decode-pool.ts';
 import { scanEnvelope } from '../../src/firehose/envelope.ts';
 import { BufferPool } from '../../src/pipeline/buffer-pool.ts';
 import { decodeToJson, otlpTypes } from '../../src/otlp/schema.ts';
-import { buildScopeIndex, scopeKey } from '../../src/enrich/snapshot.ts';
+import { buildScopeIndex, scopeKey, type ScopeIndex, type TagFilter } from '../../src/enrich/snapshot.ts';
 import { buildTestApp } from '../helpers/build-test-app.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
@@ -46,6 +46,27 @@ async function deliver(threads: string, body: string, env: Record<string, string
   return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected, where };
 }
 
+/**
+ * A pool of one thread, for the tests that drive it directly: `job(points, deadline?)` posts a request of one record
+ * of that many data points, its body and output in shared memory; the pool is closed when the test ends.
+ */
+function onePool(opts: { onRestart?: () => void; log?: pino.Logger; enrichment?: { snapshot(): ReadonlyMap<string, ScopeIndex> }; filter?: TagFilter } = {}) {
+  const pool = new DecodePool(1, { log: opts.log ?? pino({ level: 'silent' }), enrichment: opts.enrichment, ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.onRestart ? { onRestart: opts.onRestart } : {}) });
+  onTestFinished(() => pool.close());
+  const buffers = new BufferPool(0);
+  const request = (body: Buffer) => {
+    const shared = buffers.acquire(body.length, true);
+    body.copy(shared);
+    return { envelope: scanEnvelope(shared.subarray(0, body.length), 10), out: buffers.acquire(4 * body.length, true) };
+  };
+  const job = (points: number, deadline?: number, enrich = false) => {
+    const { envelope, out } = request(Buffer.from(firehoseBody([lengthPrefixed(frame(points))], 'job')));
+    return pool.decode(envelope, out, { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich }, deadline);
+  };
+  const threads = () => (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
+  return { pool, request, job, threads };
+}
+
 describe('decode threads', () => {
   describe.each([
     ['one batch per request', {}],
@@ -73,65 +94,37 @@ describe('decode threads', () => {
   });
 
   it('says it is busy once every thread has the given number of requests in hand, and not once they are answered', async () => {
-    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined });
-    const buffers = new BufferPool(0);
-    try {
-      const body = Buffer.from(firehoseBody([lengthPrefixed(frame(200))], 'busy'));
-      const shared = buffers.acquire(body.length, true);
-      body.copy(shared);
-      const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
-      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
-      expect(pool.busy(1)).toBe(false);
-      const jobs = [pool.decode(envelope, buffers.acquire(2 * body.length, true), opts), pool.decode(envelope, buffers.acquire(2 * body.length, true), opts)];
-      expect(pool.busy(2)).toBe(true);
-      expect(pool.busy(3)).toBe(false);
-      const results = await Promise.all(jobs);
-      expect(results.map((r) => r.items[0])).toEqual([200, 200]);
-      expect(pool.busy(1)).toBe(false);
-    } finally {
-      await pool.close();
-    }
+    const { pool, job } = onePool();
+    expect(pool.busy(1)).toBe(false);
+    const jobs = [job(200), job(200)];
+    expect(pool.busy(2)).toBe(true);
+    expect(pool.busy(3)).toBe(false);
+    const results = await Promise.all(jobs);
+    expect(results.map((r) => r.items[0])).toEqual([200, 200]);
+    expect(pool.busy(1)).toBe(false);
   });
 
   it('a decode thread that dies fails the requests it held as retryable, and the next request gets a new thread', async () => {
     let restarts = 0;
-    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined, onRestart: () => restarts++ });
-    const buffers = new BufferPool(0);
-    try {
-      const body = Buffer.from(firehoseBody([lengthPrefixed(frame(2000))], 'big'));
-      const shared = buffers.acquire(body.length, true);
-      body.copy(shared);
-      const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
-      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
-      const held = pool.decode(envelope, buffers.acquire(2 * body.length, true), opts);
-      await (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads[0]!.worker.terminate();
-      await expect(held).rejects.toMatchObject({ code: 'FIRETAP_INTERNAL', retryable: true, message: expect.stringContaining('decode thread stopped') });
-      expect(restarts).toBe(1);
-      const next = await pool.decode(envelope, buffers.acquire(2 * body.length, true), opts);
-      expect(next.errors).toEqual([]);
-      expect(next.items[0]).toBe(2000);
-    } finally {
-      await pool.close();
-    }
+    const { job, threads } = onePool({ onRestart: () => restarts++ });
+    const held = job(2000);
+    await threads()[0]!.worker.terminate();
+    await expect(held).rejects.toMatchObject({ code: 'FIRETAP_INTERNAL', retryable: true, message: expect.stringContaining('decode thread stopped') });
+    expect(restarts).toBe(1);
+    const next = await job(2000);
+    expect(next.errors).toEqual([]);
+    expect(next.items[0]).toBe(2000);
   });
 
   it('retires a thread that keeps stopping right after it starts, and then says it is busy so that the main thread decodes', async () => {
     const errors: string[] = [];
-    const log = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) });
     let restarts = 0;
-    const pool = new DecodePool(1, { log, enrichment: undefined, onRestart: () => restarts++ });
-    const threads = (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
-    try {
-      for (let i = 0; i < 3; i++) await threads[0]!.worker.terminate();
-      expect(restarts).toBe(2);
-      expect(errors).toEqual([expect.stringContaining('not starting it again')]);
-      expect(pool.busy(1)).toBe(true);
-      const envelope = scanEnvelope(Buffer.from(firehoseBody([lengthPrefixed(frame(1))], 'r')), 10);
-      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
-      await expect(pool.decode(envelope, Buffer.from(new SharedArrayBuffer(1024)), opts)).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('no decode thread') });
-    } finally {
-      await pool.close();
-    }
+    const { pool, job, threads } = onePool({ log: pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) }), onRestart: () => restarts++ });
+    for (let i = 0; i < 3; i++) await threads()[0]!.worker.terminate();
+    expect(restarts).toBe(2);
+    expect(errors).toEqual([expect.stringContaining('not starting it again')]);
+    expect(pool.busy(1)).toBe(true);
+    await expect(job(1)).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('no decode thread') });
   });
 
   it('gives a thread the whole of a large snapshot, in parts, with the tag filter applied, a refresh from the next request on, and counts it busy meanwhile', async () => {
@@ -141,48 +134,29 @@ describe('decode threads', () => {
       return new Map([[scopeKey(id.account, id.region), buildScopeIndex(id.account, id.region, resources, { include: [], exclude: ['secret'] })]]);
     };
     let snapshot = snapshotOf('a');
-    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: { snapshot: () => snapshot }, filter: { include: [], exclude: ['secret'] } });
-    const buffers = new BufferPool(0);
+    const { pool, request } = onePool({ enrichment: { snapshot: () => snapshot }, filter: { include: [], exclude: ['secret'] } });
     const tagsOfLast = async () => {
       const point = { namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { InstanceId: instance(2499) }, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 };
-      const body = Buffer.from(firehoseBody([lengthPrefixed(metricStreamRequest(id, [point]))], 'tags'));
-      const shared = buffers.acquire(body.length, true);
-      body.copy(shared);
-      const out = buffers.acquire(4 * body.length, true);
-      const result = await pool.decode(scanEnvelope(shared.subarray(0, body.length), 10), out, { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: true });
+      const { envelope, out } = request(Buffer.from(firehoseBody([lengthPrefixed(metricStreamRequest(id, [point]))], 'tags')));
+      const result = await pool.decode(envelope, out, { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: true });
       expect(result.hits).toEqual([['AWS/EC2', 1]]);
       const json = JSON.stringify(decodeToJson('metrics', out.subarray(0, result.length)));
       return [...json.matchAll(/"key":"(aws\.tag\.[^"]+)","value":\{"stringValue":"([^"]*)"/g)].map((m) => `${m[1]}=${m[2]}`);
     };
-    try {
-      expect(await tagsOfLast()).toEqual(['aws.tag.team=a']);
-      snapshot = snapshotOf('b');
-      const next = tagsOfLast();
-      // While the thread is being sent the new snapshot, other requests are to be decoded on the main thread.
-      expect(pool.busy(4)).toBe(true);
-      expect(await next).toEqual(['aws.tag.team=b']);
-      expect(pool.busy(1)).toBe(false);
-    } finally {
-      await pool.close();
-    }
+    expect(await tagsOfLast()).toEqual(['aws.tag.team=a']);
+    snapshot = snapshotOf('b');
+    const next = tagsOfLast();
+    // While the thread is being sent the new snapshot, other requests are to be decoded on the main thread.
+    expect(pool.busy(4)).toBe(true);
+    expect(await next).toEqual(['aws.tag.team=b']);
+    expect(pool.busy(1)).toBe(false);
   });
 
   it('stops a thread still decoding a request at its deadline: the request fails as retryable, and a new thread takes the next', async () => {
     let restarts = 0;
-    const pool = new DecodePool(1, { log: pino({ level: 'silent' }), enrichment: undefined, onRestart: () => restarts++ });
-    const buffers = new BufferPool(0);
-    try {
-      const body = Buffer.from(firehoseBody([lengthPrefixed(frame(20_000))], 'slow'));
-      const shared = buffers.acquire(body.length, true);
-      body.copy(shared);
-      const envelope = scanEnvelope(shared.subarray(0, body.length), 10);
-      const opts = { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false } as const;
-      await expect(pool.decode(envelope, buffers.acquire(2 * body.length, true), opts, Date.now())).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('decode thread stopped') });
-      expect(restarts).toBe(1);
-      const next = await pool.decode(envelope, buffers.acquire(2 * body.length, true), opts, Date.now() + 60_000);
-      expect(next.items[0]).toBe(20_000);
-    } finally {
-      await pool.close();
-    }
+    const { job } = onePool({ onRestart: () => restarts++ });
+    await expect(job(20_000, Date.now())).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('decode thread stopped') });
+    expect(restarts).toBe(1);
+    expect((await job(20_000, Date.now() + 60_000)).items[0]).toBe(20_000);
   });
 });
