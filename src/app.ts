@@ -80,7 +80,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const meters = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
-  const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper, filter: tagFilterOf(config.enrichment), onRestart: () => metrics.decodeThreadRestarts.inc() }) : undefined;
+  const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper, filter: tagFilterOf(config.enrichment), onRestart: () => metrics.decodeThreadRestarts.inc(), onRunning: (n) => metrics.decodeThreadsRunning.set(n) }) : undefined;
   const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters, decoders };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);

@@ -87,6 +87,8 @@ interface Thread {
   quickStops: number;
   /** Given up on: requests are decoded elsewhere. */
   retired: boolean;
+  /** Started and running JavaScript: until then (~0.1–0.3 s after a start) busy() counts it busy. */
+  online: boolean;
 }
 
 /** A thread that stops this soon after it started, this many times in a row, is not started again. */
@@ -117,18 +119,25 @@ export class DecodePool {
   private readonly enrichment: SnapshotSource | undefined;
   private readonly filter: TagFilter;
   private readonly onRestart: (() => void) | undefined;
+  private readonly onRunning: ((running: number) => void) | undefined;
   private generation = 0;
 
-  constructor(size: number, opts: { log: FastifyBaseLogger; enrichment: SnapshotSource | undefined; filter?: TagFilter; onRestart?: () => void }) {
+  constructor(size: number, opts: { log: FastifyBaseLogger; enrichment: SnapshotSource | undefined; filter?: TagFilter; onRestart?: () => void; onRunning?: (running: number) => void }) {
     this.log = opts.log;
     this.enrichment = opts.enrichment;
     this.filter = opts.filter ?? { include: [], exclude: [] };
     this.onRestart = opts.onRestart;
+    this.onRunning = opts.onRunning;
     for (let i = 0; i < size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined, startedAt: 0, quickStops: 0, retired: false } as unknown as Thread));
   }
 
   get size(): number {
     return this.threads.length;
+  }
+
+  /** Threads started and running. */
+  get running(): number {
+    return this.threads.filter((t) => t.online).length;
   }
 
   private spawn(thread: Thread): Thread {
@@ -139,6 +148,11 @@ export class DecodePool {
     thread.scopes = undefined;
     thread.sending = undefined;
     thread.receiving = false;
+    thread.online = false;
+    worker.once('online', () => {
+      thread.online = true;
+      this.onRunning?.(this.running);
+    });
     thread.startedAt = Date.now();
     worker.on('message', (r: DecodeResult) => {
       const job = thread.pending.get(r.id);
@@ -149,6 +163,8 @@ export class DecodePool {
     });
     worker.on('error', (err) => this.log.error({ err }, 'decode thread failed'));
     worker.on('exit', (code) => {
+      thread.online = false;
+      this.onRunning?.(this.running);
       const lost = [...thread.pending.values()];
       thread.pending.clear();
       for (const job of lost) job.reject(new FiretapError('FIRETAP_INTERNAL', `the decode thread stopped (exit code ${code}) while decoding this request`, { retryable: true }));
@@ -166,9 +182,14 @@ export class DecodePool {
     return thread;
   }
 
-  /** True when every thread has at least `queued` requests in hand (posted, not yet answered), is being sent a snapshot, or is retired. */
+  /**
+   * True when every thread has at least `queued` requests in hand (posted, not yet answered), is being sent a
+   * snapshot, is still starting, or is retired. A request that waited for a thread to start (it takes a few
+   * hundred milliseconds) would spend its deadline there: under a short deadline its exports then timed out
+   * after reaching the backend, and Firehose's retry delivered them twice.
+   */
   busy(queued: number): boolean {
-    return this.threads.every((t) => t.retired || t.receiving || t.pending.size >= queued);
+    return this.threads.every((t) => t.retired || !t.online || t.receiving || t.pending.size >= queued);
   }
 
   /**
@@ -179,8 +200,10 @@ export class DecodePool {
    */
   async decode(envelope: FirehoseEnvelope, out: Uint8Array, opts: DecodeOptions, deadline = Infinity): Promise<DecodeResult> {
     if (this.closed) throw new FiretapError('FIRETAP_INTERNAL', 'the decode threads are stopped', { retryable: true });
+    // The least busy running thread; one still starting only when none runs (its jobs wait for it).
     let thread: Thread | undefined;
-    for (const t of this.threads) if (!t.retired && (!thread || t.pending.size < thread.pending.size)) thread = t;
+    const rank = (t: Thread): number => (t.online ? 0 : 1_000_000) + t.pending.size;
+    for (const t of this.threads) if (!t.retired && (!thread || rank(t) < rank(thread))) thread = t;
     if (!thread) throw new FiretapError('FIRETAP_INTERNAL', 'no decode thread is running', { retryable: true });
     if (opts.enrich && this.enrichment) {
       // A thread started again meanwhile has no snapshot: send it again (at most twice, then go on without).

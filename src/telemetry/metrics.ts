@@ -77,6 +77,7 @@ export function createMetrics() {
       labelNames: ['thread'],
       registers,
     }),
+    decodeThreadsRunning: new Gauge({ name: 'firetap_decode_threads_running', help: 'Decode threads started and running (fewer than configured while one starts or after one was retired)', registers }),
     decodeThreadRestarts: new Counter({ name: 'firetap_decode_thread_restarts_total', help: 'Decode threads that stopped and were started again (their requests failed as retryable)', registers }),
     exportsInFlight: new Gauge({ name: 'firetap_exports_in_flight', help: 'OTLP export requests being sent now', registers }),
     enrichmentResources: new Gauge({

@@ -27,3 +27,16 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Bu
   const parse = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
   return { ...firetap, logs: () => parse(logText), debug: () => parse(debugText) };
 }
+
+/**
+ * Waits until `count` decode threads run (firetap_decode_threads_running): until then metric records are decoded on
+ * the main thread, and a test of the threads' path would not be testing it.
+ */
+export async function untilDecodeThreadsRun(t: TestApp, count = 1): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const text = (await t.app.inject({ url: '/metrics' })).body;
+    if (new RegExp(`^firetap_decode_threads_running ${count}$`, 'm').test(text)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${count} decode thread(s) did not start within 4 s`);
+}

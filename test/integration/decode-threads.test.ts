@@ -7,7 +7,7 @@ import { scanEnvelope } from '../../src/firehose/envelope.ts';
 import { BufferPool } from '../../src/pipeline/buffer-pool.ts';
 import { decodeToJson, otlpTypes } from '../../src/otlp/schema.ts';
 import { buildScopeIndex, scopeKey, type ScopeIndex, type TagFilter } from '../../src/enrich/snapshot.ts';
-import { buildTestApp } from '../helpers/build-test-app.ts';
+import { buildTestApp, untilDecodeThreadsRun } from '../helpers/build-test-app.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
 import pino from 'pino';
@@ -40,6 +40,7 @@ afterAll(() => sink.stop());
 async function deliver(threads: string, body: string, env: Record<string, string> = {}) {
   sink.received.length = 0;
   const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: threads, ...env });
+  if (threads !== '0') await untilDecodeThreadsRun(t, Number(threads));
   const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('r'), payload: body });
   const rejected = t.logs().filter((l) => l.msg === 'record rejected').map((l) => [l.recordIndex, l.reason, l.error]);
   const where = /firetap_metric_requests_decoded_total\{thread="(\w+)"\} 1/.exec((await t.app.inject({ url: '/metrics' })).body)?.[1];
@@ -47,12 +48,13 @@ async function deliver(threads: string, body: string, env: Record<string, string
 }
 
 /**
- * A pool of one thread, for the tests that drive it directly: `job(points, deadline?)` posts a request of one record
+ * A pool of one thread, once it runs, for the tests that drive it directly: `job(points, deadline?)` posts a request of one record
  * of that many data points, its body and output in shared memory; the pool is closed when the test ends.
  */
-function onePool(opts: { onRestart?: () => void; log?: pino.Logger; enrichment?: { snapshot(): ReadonlyMap<string, ScopeIndex> }; filter?: TagFilter } = {}) {
+async function onePool(opts: { onRestart?: () => void; log?: pino.Logger; enrichment?: { snapshot(): ReadonlyMap<string, ScopeIndex> }; filter?: TagFilter } = {}) {
   const pool = new DecodePool(1, { log: opts.log ?? pino({ level: 'silent' }), enrichment: opts.enrichment, ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.onRestart ? { onRestart: opts.onRestart } : {}) });
   onTestFinished(() => pool.close());
+  for (let i = 0; i < 400 && pool.running < 1; i++) await new Promise((r) => setTimeout(r, 10));
   const buffers = new BufferPool(0);
   const request = (body: Buffer) => {
     const shared = buffers.acquire(body.length, true);
@@ -94,7 +96,7 @@ describe('decode threads', () => {
   });
 
   it('says it is busy once every thread has the given number of requests in hand, and not once they are answered', async () => {
-    const { pool, job } = onePool();
+    const { pool, job } = await onePool();
     expect(pool.busy(1)).toBe(false);
     const jobs = [job(200), job(200)];
     expect(pool.busy(2)).toBe(true);
@@ -106,7 +108,7 @@ describe('decode threads', () => {
 
   it('a decode thread that dies fails the requests it held as retryable, and the next request gets a new thread', async () => {
     let restarts = 0;
-    const { job, threads } = onePool({ onRestart: () => restarts++ });
+    const { job, threads } = await onePool({ onRestart: () => restarts++ });
     const held = job(2000);
     await threads()[0]!.worker.terminate();
     await expect(held).rejects.toMatchObject({ code: 'FIRETAP_INTERNAL', retryable: true, message: expect.stringContaining('decode thread stopped') });
@@ -119,7 +121,7 @@ describe('decode threads', () => {
   it('retires a thread that keeps stopping right after it starts, and then says it is busy so that the main thread decodes', async () => {
     const errors: string[] = [];
     let restarts = 0;
-    const { pool, job, threads } = onePool({ log: pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) }), onRestart: () => restarts++ });
+    const { pool, job, threads } = await onePool({ log: pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) }), onRestart: () => restarts++ });
     for (let i = 0; i < 3; i++) await threads()[0]!.worker.terminate();
     expect(restarts).toBe(2);
     expect(errors).toEqual([expect.stringContaining('not starting it again')]);
@@ -134,7 +136,7 @@ describe('decode threads', () => {
       return new Map([[scopeKey(id.account, id.region), buildScopeIndex(id.account, id.region, resources, { include: [], exclude: ['secret'] })]]);
     };
     let snapshot = snapshotOf('a');
-    const { pool, request } = onePool({ enrichment: { snapshot: () => snapshot }, filter: { include: [], exclude: ['secret'] } });
+    const { pool, request } = await onePool({ enrichment: { snapshot: () => snapshot }, filter: { include: [], exclude: ['secret'] } });
     const tagsOfLast = async () => {
       const point = { namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { InstanceId: instance(2499) }, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 };
       const { envelope, out } = request(Buffer.from(firehoseBody([lengthPrefixed(metricStreamRequest(id, [point]))], 'tags')));
@@ -154,9 +156,19 @@ describe('decode threads', () => {
 
   it('stops a thread still decoding a request at its deadline: the request fails as retryable, and a new thread takes the next', async () => {
     let restarts = 0;
-    const { job } = onePool({ onRestart: () => restarts++ });
+    const { job } = await onePool({ onRestart: () => restarts++ });
     await expect(job(20_000, Date.now())).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('decode thread stopped') });
     expect(restarts).toBe(1);
     expect((await job(20_000, Date.now() + 60_000)).items[0]).toBe(20_000);
+  });
+
+  it('decodes on the main thread while its thread is still starting, so that no request spends its deadline waiting', async () => {
+    sink.received.length = 0;
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: '1' });
+    const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('early'), payload: firehoseBody([lengthPrefixed(frame(5))], 'early') });
+    expect(res.statusCode).toBe(200);
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('firetap_metric_requests_decoded_total{thread="main"} 1');
+    await untilDecodeThreadsRun(t);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
+import { untilDecodeThreadsRun, buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
 import { FakeAws, type FakeResource } from '../helpers/fake-aws.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { eventBridgeEvent, firehoseBody, firehoseHeaders, lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, type CloudWatchDatapoint } from '../helpers/cloudwatch-fixtures.ts';
@@ -67,6 +67,7 @@ const ENV = {
 
 async function startAppWith(extra: Record<string, string> = {}): Promise<TestApp> {
   const t = await buildTestApp({ ...ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...extra });
+  if (extra.FIRETAP_DECODE_THREADS === '1') await untilDecodeThreadsRun(t);
   t.scraper!.start();
   // Ready within one refresh after start.
   for (let i = 0; i < 200 && (await t.app.inject({ url: '/readyz' })).statusCode !== 200; i++) await new Promise((r) => setTimeout(r, 25));
