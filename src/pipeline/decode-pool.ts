@@ -222,6 +222,8 @@ export class DecodePool {
         if (thread.scopes === current) break;
       }
     }
+    // While the snapshot was sent, the thread may have been retired: its worker would never answer.
+    if (thread.retired) throw new FiretapError('FIRETAP_INTERNAL', 'the decode thread was retired while this request waited for it', { retryable: true });
     const bounds = Int32Array.from(envelope.bounds);
     const unescaped: Record<number, string> = {};
     for (let i = 0; i < envelope.count; i++) if (bounds[2 * i]! < 0) unescaped[i] = envelope.data(i);

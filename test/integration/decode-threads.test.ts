@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DecodePool } from '../../src/pipeline/decode-pool.ts';
+import { appendMetricStreamRecord } from '../../src/decode/metric-stream.ts';
+import { OtlpBatch } from '../../src/otlp/batch.ts';
 import { scanEnvelope } from '../../src/firehose/envelope.ts';
 import { BufferPool } from '../../src/pipeline/buffer-pool.ts';
 import { decodeToJson, otlpTypes } from '../../src/otlp/schema.ts';
@@ -170,5 +172,16 @@ describe('decode threads', () => {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('firetap_metric_requests_decoded_total{thread="main"} 1');
     await untilDecodeThreadsRun(t);
+  });
+
+  it('hands back a copy when the records outgrow the buffer they were given: the same bytes as the main thread writes', async () => {
+    const { pool, request } = await onePool();
+    const record = lengthPrefixed(frame(50));
+    const { envelope } = request(Buffer.from(firehoseBody([record], 'spill')));
+    const result = await pool.decode(envelope, Buffer.from(new SharedArrayBuffer(64)), { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false });
+    expect(result.spilled?.length).toBe(result.length);
+    const batch = new OtlpBatch();
+    appendMetricStreamRecord(record, batch, { resourceAttributes: [] });
+    expect(Buffer.from(result.spilled!).equals(Buffer.from(batch.take().payload))).toBe(true);
   });
 });
