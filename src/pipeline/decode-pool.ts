@@ -128,11 +128,18 @@ export class DecodePool {
     this.filter = opts.filter ?? { include: [], exclude: [] };
     this.onRestart = opts.onRestart;
     this.onRunning = opts.onRunning;
-    for (let i = 0; i < size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined, startedAt: 0, quickStops: 0, retired: false } as unknown as Thread));
+    this.size = size;
   }
 
-  get size(): number {
-    return this.threads.length;
+  readonly size: number;
+
+  /**
+   * Starts the threads, once: on the first metrics request one could take (busy() does), so that a service that
+   * never gets one — logs only, or only requests over 16 MiB — never pays their memory (~18 MiB each).
+   */
+  start(): void {
+    if (this.threads.length > 0 || this.closed) return;
+    for (let i = 0; i < this.size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined, startedAt: 0, quickStops: 0, retired: false } as unknown as Thread));
   }
 
   /** Threads started and running. */
@@ -184,11 +191,12 @@ export class DecodePool {
 
   /**
    * True when every thread has at least `queued` requests in hand (posted, not yet answered), is being sent a
-   * snapshot, is still starting, or is retired. A request that waited for a thread to start (it takes a few
+   * snapshot, is still starting (the first call starts them), or is retired. A request that waited for a thread to start (it takes a few
    * hundred milliseconds) would spend its deadline there: under a short deadline its exports then timed out
    * after reaching the backend, and Firehose's retry delivered them twice.
    */
   busy(queued: number): boolean {
+    this.start();
     return this.threads.every((t) => t.retired || !t.online || t.receiving || t.pending.size >= queued);
   }
 
@@ -200,6 +208,7 @@ export class DecodePool {
    */
   async decode(envelope: FirehoseEnvelope, out: Uint8Array, opts: DecodeOptions, deadline = Infinity): Promise<DecodeResult> {
     if (this.closed) throw new FiretapError('FIRETAP_INTERNAL', 'the decode threads are stopped', { retryable: true });
+    this.start();
     // The least busy running thread; one still starting only when none runs (its jobs wait for it).
     let thread: Thread | undefined;
     const rank = (t: Thread): number => (t.online ? 0 : 1_000_000) + t.pending.size;

@@ -8,6 +8,8 @@ export interface TestApp extends Firetap {
   logs(): Array<Record<string, any>>;
   /** Every line the debug exporter printed, parsed. */
   debug(): Array<Record<string, any>>;
+  /** The first configured access key, if any. */
+  accessKey: string | undefined;
 }
 
 /**
@@ -23,9 +25,10 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Bu
   logStream.on('data', (c: Buffer) => (logText += c.toString()));
   debugOutput.on('data', (c: Buffer) => (debugText += c.toString()));
   const firetap = await buildApp(config, { logStream, debugOutput, retry: { initialBackoffMs: 20, maxBackoffMs: 100 }, ...options });
+  const accessKey = config.accessKeys[0];
   onTestFinished(() => firetap.app.close());
   const parse = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-  return { ...firetap, logs: () => parse(logText), debug: () => parse(debugText) };
+  return { ...firetap, accessKey, logs: () => parse(logText), debug: () => parse(debugText) };
 }
 
 /**
@@ -33,6 +36,9 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Bu
  * the main thread, and a test of the threads' path would not be testing it.
  */
 export async function untilDecodeThreadsRun(t: TestApp, count = 1): Promise<void> {
+  // Threads start with the first metrics request they could take: one without records starts them.
+  const start = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: { 'x-amz-firehose-request-id': 'start-decode-threads', ...(t.accessKey ? { 'x-amz-firehose-access-key': t.accessKey } : {}) }, payload: { requestId: 'start-decode-threads', timestamp: 0, records: [] } });
+  if (start.statusCode !== 200) throw new Error(`the request that starts the decode threads was answered ${start.statusCode}: ${start.body}`);
   for (let i = 0; i < 400; i++) {
     const text = (await t.app.inject({ url: '/metrics' })).body;
     if (new RegExp(`^firetap_decode_threads_running ${count}$`, 'm').test(text)) return;

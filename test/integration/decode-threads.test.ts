@@ -45,7 +45,7 @@ async function deliver(threads: string, body: string, env: Record<string, string
   if (threads !== '0') await untilDecodeThreadsRun(t, Number(threads));
   const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('r'), payload: body });
   const rejected = t.logs().filter((l) => l.msg === 'record rejected').map((l) => [l.recordIndex, l.reason, l.error]);
-  const where = /firetap_metric_requests_decoded_total\{thread="(\w+)"\} 1/.exec((await t.app.inject({ url: '/metrics' })).body)?.[1];
+  const where = /firetap_metric_requests_decoded_total\{thread="decode"\} 1/.test((await t.app.inject({ url: '/metrics' })).body) ? 'decode' : 'main';
   return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected, where };
 }
 
@@ -56,6 +56,7 @@ async function deliver(threads: string, body: string, env: Record<string, string
 async function onePool(opts: { onRestart?: () => void; log?: pino.Logger; enrichment?: { snapshot(): ReadonlyMap<string, ScopeIndex> }; filter?: TagFilter } = {}) {
   const pool = new DecodePool(1, { log: opts.log ?? pino({ level: 'silent' }), enrichment: opts.enrichment, ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.onRestart ? { onRestart: opts.onRestart } : {}) });
   onTestFinished(() => pool.close());
+  pool.start();
   for (let i = 0; i < 400 && pool.running < 1; i++) await new Promise((r) => setTimeout(r, 10));
   const buffers = new BufferPool(0);
   const request = (body: Buffer) => {
@@ -164,14 +165,20 @@ describe('decode threads', () => {
     expect((await job(20_000, Date.now() + 60_000)).items[0]).toBe(20_000);
   });
 
-  it('decodes on the main thread while its thread is still starting, so that no request spends its deadline waiting', async () => {
+  it('starts its thread with the first metrics request, which the main thread decodes while the thread starts', async () => {
     sink.received.length = 0;
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: '1' });
+    const running = async () => /^firetap_decode_threads_running (\d+)$/m.exec((await t.app.inject({ url: '/metrics' })).body)?.[1] ?? '0';
+    // A service that only gets logs never pays for a thread.
+    const logs = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders('logs'), payload: firehoseBody([Buffer.from('a raw log line')], 'logs') });
+    expect(logs.statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await running()).toBe('0');
     const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('early'), payload: firehoseBody([lengthPrefixed(frame(5))], 'early') });
     expect(res.statusCode).toBe(200);
-    const metrics = (await t.app.inject({ url: '/metrics' })).body;
-    expect(metrics).toContain('firetap_metric_requests_decoded_total{thread="main"} 1');
-    await untilDecodeThreadsRun(t);
+    expect((await t.app.inject({ url: '/metrics' })).body).toContain('firetap_metric_requests_decoded_total{thread="main"} 1');
+    for (let i = 0; i < 400 && (await running()) !== '1'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await running()).toBe('1');
   });
 
   it('hands back a copy when the records outgrow the buffer they were given: the same bytes as the main thread writes', async () => {
