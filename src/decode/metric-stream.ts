@@ -580,9 +580,14 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     if (point.collect) noteGroup(point.collect, cache.resources[e] ?? null);
     else {
       const fieldsTag = cache.fieldsTag[e]!;
-      if (fieldsTag !== attributesTag && fieldsTag !== NO_RESOURCE) cache.setFields(e, attributesTag, attributeFields(cache.resources[e]!, attributesTag));
-      if (cache.fieldsTag[e] === attributesTag) copyRange(w, cache.arena, cache.fieldsStart(e), cache.fieldsEnd(e));
-      else if (fieldsTag !== NO_RESOURCE) w.raw(attributeFields(cache.resources[e]!, attributesTag));
+      if (fieldsTag === attributesTag) {
+        copyRange(w, cache.arena, cache.fieldsStart(e), cache.fieldsEnd(e));
+      } else if (fieldsTag !== NO_RESOURCE) {
+        // First use of this lookup for this attributes tag: written from the resource, kept in the arena for the next.
+        const fields = attributeFields(cache.resources[e]!, attributesTag);
+        cache.setFields(e, attributesTag, fields);
+        w.raw(fields);
+      }
     }
   } else if (point.collect) {
     noteGroup(point.collect, null);

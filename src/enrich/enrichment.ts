@@ -207,18 +207,23 @@ export class EnrichmentStats {
       for (const tally of cache.tallies.values()) {
         const uses = cache.counts[tally.index]!;
         if (uses === 0) continue;
-        const counts = tally.hit ? this.hits : this.misses;
-        counts.set(tally.namespace, (counts.get(tally.namespace) ?? 0) + uses);
+        this.add(tally.namespace, tally.hit, uses);
         cache.counts[tally.index] = 0;
       }
     }
   }
 
+  /** Counts `n` data points or records of `namespace` as hits or misses. */
+  add(namespace: string, hit: boolean, n: number): void {
+    const counts = hit ? this.hits : this.misses;
+    counts.set(namespace, (counts.get(namespace) ?? 0) + n);
+  }
+
   hit(namespace: string): void {
-    this.hits.set(namespace, (this.hits.get(namespace) ?? 0) + 1);
+    this.add(namespace, true, 1);
   }
 
   miss(namespace: string): void {
-    this.misses.set(namespace, (this.misses.get(namespace) ?? 0) + 1);
+    this.add(namespace, false, 1);
   }
 }

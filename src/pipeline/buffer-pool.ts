@@ -17,6 +17,8 @@ const GRANULE = 64 * 1024;
  * dropped first. Whoever releases a buffer must hold the last reference to its bytes: release is the end
  * of its use.
  */
+const sharedBuffer = (size: number): Buffer => Buffer.from(new SharedArrayBuffer(size));
+
 export class BufferPool {
   private readonly owned = new WeakSet<ArrayBufferLike>();
   private readonly free: ArrayBufferLike[] = [];
@@ -39,7 +41,7 @@ export class BufferPool {
    * only what a thread needs, since zero-filling makes every page of it resident.
    */
   acquire(size: number, shared = false): Buffer {
-    if (size < MIN_POOLED_BYTES) return shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafe(size);
+    if (size < MIN_POOLED_BYTES) return shared ? sharedBuffer(size) : Buffer.allocUnsafe(size);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const candidate = this.free[i]!;
@@ -53,7 +55,7 @@ export class BufferPool {
       return Buffer.from(buffer);
     }
     const bytes = Math.ceil(size / GRANULE) * GRANULE;
-    const fresh = shared ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
+    const fresh = shared ? sharedBuffer(bytes) : Buffer.allocUnsafeSlow(bytes);
     this.owned.add(fresh.buffer);
     return fresh;
   }

@@ -447,8 +447,8 @@ async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: 
     buffers.release(given);
     throw err;
   }
-  for (const [namespace, n] of result.hits) ctx.stats.hits.set(namespace, (ctx.stats.hits.get(namespace) ?? 0) + n);
-  for (const [namespace, n] of result.misses) ctx.stats.misses.set(namespace, (ctx.stats.misses.get(namespace) ?? 0) + n);
+  for (const [namespace, n] of result.hits) ctx.stats.add(namespace, true, n);
+  for (const [namespace, n] of result.misses) ctx.stats.add(namespace, false, n);
   if (!result.spilled) return { result, out: given, nextError: 0 };
   buffers.release(given);
   return { result, out: Buffer.from(result.spilled.buffer, result.spilled.byteOffset, result.spilled.byteLength), nextError: 0 };
