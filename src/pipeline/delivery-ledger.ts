@@ -4,8 +4,8 @@
  * backend accepted are skipped, and a request delivered in full is acknowledged at once (our 200 may
  * have been lost on the way back).
  *
- * Sound because a batch is only recognised by the exact records it holds: the key includes a SHA-256
- * of the body, and a batch's id is the range of whole records it carried. A retry whose batches fall
+ * Sound because a batch is only recognised by the exact records it holds: the key includes the body's
+ * length and CRC-32 (bodyDigest), and a batch's id is the range of whole records it carried. A retry whose batches fall
  * differently (other tag sizes after a refresh, a batch split inside a record) simply finds no match
  * and sends again: duplicates are possible, losses are not. Per process: a retry that reaches another
  * replica is delivered again.
