@@ -7,6 +7,7 @@ import {
   bytesEqual,
   copyFieldSince,
   copyRange,
+  writeBytes,
   checkKeyValue,
   closeField,
   openField,
@@ -29,7 +30,7 @@ import {
   varintSize,
 } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import { EnrichmentStats as Stats, NO_RESOURCE, type LookupCache } from '../enrich/enrichment.ts';
+import { EnrichmentStats as Stats, NO_RESOURCE, lookupKeyHash, type LookupCache } from '../enrich/enrichment.ts';
 import { attributeFields, lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
@@ -568,7 +569,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     // looked up once per snapshot, found again by a numeric hash checked byte for byte (no string per data point).
     const dStart = dimsStart >= 0 ? dimsStart : 0;
     const dEnd = dimsStart >= 0 ? dimsEnd : 0;
-    const hash = lookupHash(r.buf, namespaceStart, namespaceEnd, dStart, dEnd);
+    const hash = lookupKeyHash(buf, namespaceStart, namespaceEnd, dStart, dEnd);
     const cache = point.cache!;
     let e = cache.find(hash, buf, namespaceStart, namespaceEnd, dStart, dEnd);
     if (e < 0) {
@@ -581,7 +582,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     else {
       const fieldsTag = cache.fieldsTag[e]!;
       if (fieldsTag === attributesTag) {
-        copyRange(w, cache.arena, cache.fieldsStart(e), cache.fieldsEnd(e));
+        writeBytes(w, cache.fields[e]!);
       } else if (fieldsTag !== NO_RESOURCE) {
         // First use of this lookup for this attributes tag: written from the resource, kept in the arena for the next.
         const fields = attributeFields(cache.resources[e]!, attributesTag);
@@ -604,17 +605,6 @@ function noteGroup(collect: NonNullable<PointContext['collect']>, group: Indexed
  * emptied with `length = 0` and pushed to again allocated a backing store on every data point).
  */
 const attributeKeys = new Int32Array(2 * MAX_ATTRIBUTES_PER_POINT);
-
-/**
- * 32-bit FNV-1a over the bytes of two ranges, cut to 30 bits: a small integer, which V8 keeps unboxed and
- * hashes fast as a Map key (a full 32-bit value would be a heap number on every data point).
- */
-function lookupHash(buf: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = aStart; i < aEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  for (let i = bStart; i < bEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h & 0x3fffffff;
-}
 
 /** KeyValueList → dimension name → string value. */
 function readDimensions(r: Reader, start: number, end: number): Map<string, string> {

@@ -63,6 +63,13 @@ export function copyRange(w: Writer, src: Uint8Array, start: number, end: number
   w.pos += len;
 }
 
+/** Appends all of `bytes` (unlike Writer.raw, with no length check beyond the buffer's growth: the hot path's). */
+export function writeBytes(w: Writer, bytes: Uint8Array): void {
+  (w as ReservingWriter)._reserve(bytes.length);
+  (w as ReservingWriter).buf.set(bytes, w.pos);
+  w.pos += bytes.length;
+}
+
 /** Bytes a varint of `value` (< 2³²) takes. */
 export function varintSize(value: number): number {
   return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
-import { EnrichmentStats, LookupCache, lookupCacheOf } from '../../../src/enrich/enrichment.ts';
+import { EnrichmentStats, LookupCache, lookupCacheOf, lookupKeyHash } from '../../../src/enrich/enrichment.ts';
 import { buildScopeIndex, type DiscoveredResource, type ScopeIndex } from '../../../src/enrich/snapshot.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
@@ -137,5 +137,75 @@ describe('the lookup cache of a snapshot', () => {
     expect(cache.size).toBe(1);
     expect(cache.find(7, key, 0, 7, 7, key.length)).toBe(-1);
     expect(cache.find(9, other, 0, 7, 7, other.length)).toBe(e2);
+  });
+
+  it('keeps the fields of every entry, byte for byte, as the arena grows, and its views follow the arena rather than keep an old one alive', () => {
+    const cache = new LookupCache();
+    const resource = scopeOf('payments').byArn.values().next().value!;
+    const tally = cache.tally('AWS/EC2', true);
+    const entries: Array<{ e: number; fields: Buffer }> = [];
+    for (let n = 0; n < 400; n++) {
+      const key = Buffer.from(`AWS/EC2${instance(n)}`);
+      const e = cache.add(lookupKeyHash(key, 0, 7, 7, key.length), key, 0, 7, 7, key.length, resource, tally);
+      const fields = Buffer.alloc(300 + (n % 7), n & 0xff);
+      cache.setFields(e, 58, fields);
+      entries.push({ e, fields });
+    }
+    expect(cache.arena.length).toBeGreaterThan(64 * 1024); // it grew from 64 KiB
+    for (const { e, fields } of entries) {
+      expect(Buffer.from(cache.fields[e]!)).toEqual(fields);
+      expect(cache.fields[e]!.buffer).toBe(cache.arena.buffer);
+    }
+  });
+
+  it('finds a key by its bytes whatever its length and alignment, and no key that differs from it in one byte', () => {
+    const cache = new LookupCache();
+    const tally = cache.tally('AWS/ApplicationELB', false);
+    const base = Buffer.from('AWS/ApplicationELB\n\x1a\n\x0cLoadBalancer\x12\napp/web-0001/50dc6c495c0c9188');
+    // Every prefix of `base` (the namespace the first 18 bytes at most), and each with its last byte changed.
+    const keys: Buffer[] = [];
+    for (let length = 1; length <= base.length; length++) {
+      keys.push(base.subarray(0, length));
+      const changed = Buffer.from(base.subarray(0, length));
+      changed[length - 1] = changed[length - 1]! ^ 0x20;
+      keys.push(changed);
+    }
+    /** The key at `offset` in a buffer of its own: the hash and the compare read words at every alignment. */
+    const lookup = (key: Buffer, offset: number) => {
+      const buf = Buffer.concat([Buffer.alloc(offset), key]);
+      const ns = offset + Math.min(18, key.length);
+      return { buf, ns, end: buf.length, hash: lookupKeyHash(buf, offset, ns, ns, buf.length) };
+    };
+    const entries = keys.map((key, i) => {
+      const { buf, ns, end, hash } = lookup(key, i % 4);
+      expect(cache.find(hash, buf, i % 4, ns, ns, end)).toBe(-1);
+      return cache.add(hash, buf, i % 4, ns, ns, end, undefined, tally);
+    });
+    keys.forEach((key, i) => {
+      for (const offset of [0, 1, 2, 3]) {
+        const { buf, ns, end, hash } = lookup(key, offset);
+        expect(cache.find(hash, buf, offset, ns, ns, end)).toBe(entries[i]);
+      }
+    });
+    // With every hash the same, the bytes alone tell the keys apart.
+    const colliding = new LookupCache();
+    const same = keys.map((key, i) => {
+      const { buf, ns, end } = lookup(key, i % 4);
+      return colliding.add(12345, buf, i % 4, ns, ns, end, undefined, tally);
+    });
+    keys.forEach((key, i) => {
+      const { buf, ns, end } = lookup(key, 3 - (i % 4));
+      expect(colliding.find(12345, buf, 3 - (i % 4), ns, ns, end)).toBe(same[i]);
+    });
+  });
+
+  it('spreads the keys of a fleet over the table: 50,000 instance ids differing in their last characters hash to nearly as many slots', () => {
+    const hashes = new Set<number>();
+    for (let n = 0; n < LookupCache.MAX_LOOKUPS; n++) {
+      const key = Buffer.from(`AWS/EC2\n\x1e\n\nInstanceId\x12\x15\n\x13${instance(n)}`);
+      hashes.add(lookupKeyHash(key, 0, 7, 7, key.length) & 0xffff);
+    }
+    // 50,000 random values in 65,536 slots leave ~35,000 distinct ones; a hash that ignored bytes would leave far fewer.
+    expect(hashes.size).toBeGreaterThan(33_000);
   });
 });
