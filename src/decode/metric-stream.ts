@@ -522,6 +522,8 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   let dimsEnd = -1;
   let namespaceStart = -1;
   let namespaceEnd = -1;
+  /** Where the contents of a Dimensions attribute located but not checked yet begin (see locateDimensions), or -1. */
+  let dimsUnchecked = -1;
   const keys = attributeKeys;
   let keyCount = 0;
   while (p < end) {
@@ -531,6 +533,15 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     if (t === attributesTag) {
       const stop = readLen(buf, p, end);
       p = cursor.pos;
+      if (point.scope && dimsStart < 0 && locateDimensions(buf, p, stop)) {
+        dimsStart = cursor.pos;
+        dimsEnd = stop;
+        dimsFieldStart = fieldStart;
+        dimsFieldEnd = stop;
+        dimsUnchecked = p;
+        p = stop;
+        continue;
+      }
       scanKeyValue(r, p, stop);
       const keyStart = keyValue.keyStart;
       const keyEnd = keyValue.keyEnd;
@@ -557,6 +568,10 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     }
   }
   r.pos = end;
+  // The lookup first: a hit says that these Dimensions bytes were checked when they were first seen.
+  let e = -1;
+  if (point.scope && namespaceStart >= 0) e = lookup(r, point, namespaceStart, namespaceEnd, dimsStart, dimsEnd, dimsUnchecked);
+  else if (dimsUnchecked >= 0) checkKeyValue(r, dimsUnchecked, dimsEnd);
   if (dimsFieldStart < 0) {
     copyRange(w, buf, start, end);
   } else {
@@ -564,19 +579,8 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     copyRange(w, buf, dimsFieldEnd, end);
   }
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
-  if (point.scope && namespaceStart >= 0) {
-    // The Namespace's UTF-8 bytes and the encoded Dimensions list identify the resource: each distinct pair is
-    // looked up once per snapshot, found again by a numeric hash checked byte for byte (no string per data point).
-    const dStart = dimsStart >= 0 ? dimsStart : 0;
-    const dEnd = dimsStart >= 0 ? dimsEnd : 0;
-    const hash = lookupKeyHash(buf, namespaceStart, namespaceEnd, dStart, dEnd);
+  if (e >= 0) {
     const cache = point.cache!;
-    let e = cache.find(hash, buf, namespaceStart, namespaceEnd, dStart, dEnd);
-    if (e < 0) {
-      const namespace = utf8(r, namespaceStart, namespaceEnd);
-      const resource = lookupMetric(point.scope, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
-      e = cache.add(hash, buf, namespaceStart, namespaceEnd, dStart, dEnd, resource, cache.tally(namespace, resource !== undefined));
-    }
     cache.counts[cache.tallyOf[e]!]!++;
     if (point.collect) noteGroup(point.collect, cache.resources[e] ?? null);
     else {
@@ -594,6 +598,61 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     noteGroup(point.collect, null);
   }
 }
+
+/**
+ * The lookup of a data point's resource: the Namespace's UTF-8 bytes and the encoded Dimensions list identify
+ * it, each distinct pair looked up once per snapshot and found again by a numeric hash checked byte for byte
+ * (no string per data point). Returns the lookup cache's entry. Dimensions not checked yet are checked before
+ * a lookup that found nothing is added; a lookup found again was added only after its bytes were checked.
+ */
+function lookup(r: Reader, point: PointContext, nsStart: number, nsEnd: number, dimsStart: number, dimsEnd: number, dimsUnchecked: number): number {
+  const buf = r.buf;
+  const dStart = dimsStart >= 0 ? dimsStart : 0;
+  const dEnd = dimsStart >= 0 ? dimsEnd : 0;
+  const hash = lookupKeyHash(buf, nsStart, nsEnd, dStart, dEnd);
+  const cache = point.cache!;
+  const e = cache.find(hash, buf, nsStart, nsEnd, dStart, dEnd);
+  if (e >= 0) return e;
+  if (dimsUnchecked >= 0) checkKeyValue(r, dimsUnchecked, dimsEnd);
+  const namespace = utf8(r, nsStart, nsEnd);
+  const resource = lookupMetric(point.scope!, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
+  return cache.add(hash, buf, nsStart, nsEnd, dStart, dEnd, resource, cache.tally(namespace, resource !== undefined));
+}
+
+const DIMENSIONS_KEY = Buffer.concat([Buffer.from([tag(1, WIRE_LEN), DIMENSIONS.length]), DIMENSIONS]);
+const KVLIST_VALUE = tag(6, WIRE_LEN);
+
+/**
+ * Locates, without checking it, a data point attribute encoded as CloudWatch writes `Dimensions`: the key
+ * `Dimensions`, then a value that holds only a kvlist reaching to the attribute's end. Leaves where the
+ * kvlist's contents start in `cursor.pos` (they end at `end`). Anything else is left to scanKeyValue.
+ */
+function locateDimensions(buf: Uint8Array, p: number, end: number): boolean {
+  const valueTagAt = p + DIMENSIONS_KEY.length;
+  if (valueTagAt + 1 >= end || buf[valueTagAt] !== VALUE_TAG) return false;
+  for (let i = 0; i < DIMENSIONS_KEY.length; i++) if (buf[p + i] !== DIMENSIONS_KEY[i]) return false;
+  // Lengths of one or two bytes (a kvlist of up to 16 KiB); longer ones, or ones that do not add up, are scanned.
+  const listTagAt = afterShortLength(buf, valueTagAt + 1, end);
+  if (listTagAt < 0 || listTagAt >= end || buf[listTagAt] !== KVLIST_VALUE || afterShortLength(buf, listTagAt + 1, end) < 0) return false;
+  return true;
+}
+
+/** Reads a length of one or two varint bytes at `p` that reaches exactly to `end`: where the contents start (also in cursor.pos), or -1. */
+function afterShortLength(buf: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1;
+  let len = buf[p]!;
+  let at = p + 1;
+  if (len >= 0x80) {
+    if (at >= end || buf[at]! >= 0x80) return -1;
+    len = (len & 0x7f) | (buf[at]! << 7);
+    at++;
+  }
+  if (at + len !== end) return -1;
+  cursor.pos = at;
+  return at;
+}
+
+const VALUE_TAG = tag(2, WIRE_LEN);
 
 function noteGroup(collect: NonNullable<PointContext['collect']>, group: IndexedResource | null): void {
   if (collect.group === undefined) collect.group = group;

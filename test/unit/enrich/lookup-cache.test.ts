@@ -5,6 +5,7 @@ import { buildScopeIndex, type DiscoveredResource, type ScopeIndex } from '../..
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { decodeToJson, otlpTypes } from '../../../src/otlp/schema.ts';
+import { Writer } from '../../../src/otlp/wire.ts';
 import { lengthPrefixed, metricStreamRequest, type CloudWatchDatapoint } from '../../helpers/cloudwatch-fixtures.ts';
 
 /**
@@ -207,5 +208,66 @@ describe('the lookup cache of a snapshot', () => {
     }
     // 50,000 random values in 65,536 slots leave ~35,000 distinct ones; a hash that ignored bytes would leave far fewer.
     expect(hashes.size).toBeGreaterThan(33_000);
+  });
+
+  describe('the Dimensions of a known resource, checked once per snapshot rather than on every data point', () => {
+    /** A frame of one gauge data point, its attributes as given (encoded KeyValues), of the scope's account and region. */
+    function frameOf(attributes: Uint8Array[]): Uint8Array {
+      const w = new Writer();
+      w.uint32(0x0a).fork(); // resource_metrics
+      w.uint32(0x0a).fork().uint32(0x0a).bytes(str('cloud.account.id', A)).uint32(0x0a).bytes(str('cloud.region', REGION)).ldelim();
+      w.uint32(0x12).fork().uint32(0x12).fork().uint32(0x0a).string('amazonaws.com/AWS/EC2/CPUUtilization'); // scope_metrics, metrics, name
+      w.uint32(0x2a).fork().uint32(0x0a).fork(); // gauge, data_points
+      for (const a of attributes) w.uint32(0x3a).bytes(a);
+      w.uint32(0x19).fixed64(1_795_000_000_000_000_000).uint32(0x21).double(1);
+      w.ldelim().ldelim().ldelim().ldelim().ldelim();
+      return w.finish();
+    }
+    const str = (key: string | Uint8Array, value: string | Uint8Array) =>
+      new Writer().uint32(0x0a).bytes(typeof key === 'string' ? Buffer.from(key) : key).uint32(0x12).fork().uint32(0x0a).bytes(typeof value === 'string' ? Buffer.from(value) : value).ldelim().finish();
+    const list = (entries: Uint8Array[]) => {
+      const w = new Writer();
+      for (const e of entries) w.uint32(0x0a).bytes(e);
+      return w.finish();
+    };
+    /** Dimensions as CloudWatch writes it: the key, then a value holding only the kvlist. */
+    const dimensions = (entries: Uint8Array[]) => new Writer().uint32(0x0a).string('Dimensions').uint32(0x12).fork().uint32(0x32).bytes(list(entries)).ldelim().finish();
+    const namespace = str('Namespace', 'AWS/EC2');
+
+    function rewriteOne(scope: ScopeIndex, attributes: Uint8Array[]) {
+      const batch = new OtlpBatch();
+      const enrichment = { scope: (account: string, region: string) => (account === A && region === REGION ? scope : undefined) };
+      appendMetricStreamRecord(lengthPrefixed(frameOf(attributes)), batch, { resourceAttributes: [], enrichment, stats: new EnrichmentStats() });
+      const [line] = [...debugLines({ signal: 'metrics', payload: batch.take().payload })];
+      return line!.attributes;
+    }
+
+    it('refuses a dimension value that is not UTF-8, whether or not the same resource was seen before with valid bytes', () => {
+      const scope = scopeOf('payments');
+      const id = Buffer.from(instance(1));
+      expect(rewriteOne(scope, [namespace, dimensions([str('InstanceId', id)])])).toMatchObject({ InstanceId: instance(1), 'aws.tag.team': 'payments' });
+      const bad = Buffer.from(id);
+      bad[bad.length - 1] = 0xff;
+      for (let i = 0; i < 2; i++) expect(() => rewriteOne(scope, [namespace, dimensions([str('InstanceId', bad)])])).toThrow(/not valid UTF-8/);
+      // A dimension key that is not UTF-8, and a dimension that is a varint: refused as well.
+      expect(() => rewriteOne(scope, [namespace, dimensions([str(Buffer.from([0xc3, 0x28]), id)])])).toThrow(/not valid UTF-8/);
+      expect(() => rewriteOne(scope, [namespace, dimensions([Buffer.from([0x08, 0x01])])])).toThrow(/wire type 0/);
+    });
+
+    it('refuses bad Dimensions of a data point that has no Namespace to look its resource up by', () => {
+      const bad = Buffer.from(instance(1));
+      bad[0] = 0xc3;
+      expect(() => rewriteOne(scopeOf('payments'), [dimensions([str('InstanceId', bad)])])).toThrow(/not valid UTF-8/);
+    });
+
+    it('reads Dimensions laid out otherwise than CloudWatch does (value before key, or more in the value) as before, tags included', () => {
+      const scope = scopeOf('payments');
+      const entries = list([str('InstanceId', instance(2))]);
+      const valueFirst = new Writer().uint32(0x12).fork().uint32(0x32).bytes(entries).ldelim().uint32(0x0a).string('Dimensions').finish();
+      const withMore = new Writer().uint32(0x0a).string('Dimensions').uint32(0x12).fork().uint32(0x32).bytes(entries).uint32(0x0a).string('ignored').ldelim().finish();
+      for (const dims of [valueFirst, withMore]) {
+        expect(rewriteOne(scope, [namespace, dims])).toMatchObject({ Namespace: 'AWS/EC2', InstanceId: instance(2), 'aws.tag.team': 'payments' });
+      }
+    });
   });
 });
