@@ -1,3 +1,4 @@
+import { viewOf } from '../otlp/wire.ts';
 import type { IndexedResource, ScopeIndex } from './snapshot.ts';
 
 /** What the request path sees of the tag cache: memory lookups only, never a call to AWS. */
@@ -213,19 +214,6 @@ function mixRange(view: DataView, buf: Uint8Array, h: number, start: number, end
   return h;
 }
 
-/**
- * A DataView over the buffer last hashed or compared, for the next call with the same buffer (each data point
- * of a record calls with the record's): made once per record, not once per data point.
- */
-let viewed: Uint8Array | undefined;
-let view: DataView = new DataView(new ArrayBuffer(0));
-function viewOf(buf: Uint8Array): DataView {
-  if (buf !== viewed) {
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    viewed = buf;
-  }
-  return view;
-}
 
 const lookupCaches = new WeakMap<ScopeIndex, LookupCache>();
 

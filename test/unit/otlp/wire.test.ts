@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Reader, WireError, Writer, closeField, cursor, openField, readLen, readVarint, scanKeyValue, keyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
+import { Reader, WireError, Writer, closeField, copyRange, cursor, openField, readLen, readVarint, scanKeyValue, keyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 
 const nanosOf = (ms: number) => {
@@ -105,5 +105,28 @@ describe('scanKeyValue', () => {
       bytes[at] = 0xc3; // a lone UTF-8 lead byte
       expect(() => scanKeyValue(Reader.create(bytes), 0, bytes.length)).toThrow(/not valid UTF-8/);
     }
+  });
+});
+
+describe('copyRange', () => {
+  it('appends exactly the bytes asked for, at every length and alignment, across the growth of the writer', () => {
+    const src = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff));
+    // Bytes that a float would not keep as they are (a signalling NaN) must come through unchanged too.
+    src.set([0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x7f], 40);
+    const expected: number[] = [];
+    const w = Writer.create(); // starts small: grown (and its DataView dropped) many times on the way
+    w.uint32(1);
+    expected.push(1);
+    for (let len = 0; len <= 130; len++) {
+      for (const start of [0, 1, 2, 3, 37]) {
+        copyRange(w, src, start, start + len);
+        expected.push(...src.subarray(start, start + len));
+        // Another source between two copies: the source's view follows it.
+        const other = Buffer.from([len & 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77]);
+        copyRange(w, other, 0, other.length);
+        expected.push(...other);
+      }
+    }
+    expect(Buffer.from(w.finish())).toEqual(Buffer.from(expected));
   });
 });
