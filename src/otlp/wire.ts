@@ -340,11 +340,37 @@ export const keyValue = { keyStart: -1, keyEnd: -1, stringStart: -1, stringEnd: 
  * and leaves in `keyValue` where its key and its string or kvlist value are (the first of each).
  */
 export function scanKeyValue(r: Reader, start: number, end: number): void {
-  keyValue.stringStart = keyValue.stringEnd = keyValue.kvlistStart = keyValue.kvlistEnd = -1;
+  keyValue.kvlistStart = keyValue.kvlistEnd = -1;
+  if (stringKeyValue(r.buf, start, end, true)) return;
+  keyValue.stringStart = keyValue.stringEnd = -1;
   keyValue.keyStart = keyValue.keyEnd = -1;
   const saved = r.pos;
   walkKeyValue(r, start, end, 0, true);
   r.pos = saved;
+}
+
+/**
+ * The KeyValue every encoder writes for a string attribute — { key = 1; value = 2 { string_value = 1 } }, in
+ * that order, with lengths of one byte — checked (both strings UTF-8) and located in `keyValue` without the
+ * general walk. False, with nothing checked, for any other layout.
+ */
+function stringKeyValue(buf: Uint8Array, start: number, end: number, record: boolean): boolean {
+  if (start + 6 > end || buf[start] !== KEY_TAG) return false;
+  const keyLength = buf[start + 1]!;
+  const keyEnd = start + 2 + keyLength;
+  if (keyLength >= 0x80 || keyEnd + 4 > end || buf[keyEnd] !== VALUE_TAG || buf[keyEnd + 2] !== KEY_TAG) return false;
+  const valueLength = buf[keyEnd + 1]!;
+  const stringLength = buf[keyEnd + 3]!;
+  if (valueLength >= 0x80 || stringLength >= 0x80 || valueLength !== end - keyEnd - 2 || stringLength !== end - keyEnd - 4) return false;
+  checkUtf8(buf, start + 2, keyEnd);
+  checkUtf8(buf, keyEnd + 4, end);
+  if (record) {
+    keyValue.keyStart = start + 2;
+    keyValue.keyEnd = keyEnd;
+    keyValue.stringStart = keyEnd + 4;
+    keyValue.stringEnd = end;
+  }
+  return true;
 }
 
 /** Checks an encoded KeyValue: its key is UTF-8, its value (if a string, array or kvlist) too. */
@@ -433,8 +459,9 @@ function walkValues(r: Reader, start: number, end: number, depth: number, keyVal
     p = cursor.pos;
     if (t === KEY_TAG) {
       const stop = readLen(buf, p, end);
-      if (keyValues) walkKeyValue(r, cursor.pos, stop, depth, false);
-      else walkAnyValue(r, cursor.pos, stop, depth, false);
+      const at = cursor.pos;
+      if (!keyValues) walkAnyValue(r, at, stop, depth, false);
+      else if (!stringKeyValue(buf, at, stop, false)) walkKeyValue(r, at, stop, depth, false);
       p = stop;
     } else {
       p = skipValue(r, p, t & 7, end);

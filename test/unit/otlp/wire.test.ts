@@ -106,6 +106,42 @@ describe('scanKeyValue', () => {
       expect(() => scanKeyValue(Reader.create(bytes), 0, bytes.length)).toThrow(/not valid UTF-8/);
     }
   });
+
+  it('reads a string attribute of any length, key or value, checking both, the same as a walk of it would', () => {
+    for (const [keyLength, valueLength] of [[1, 0], [9, 7], [10, 113], [10, 114], [10, 200], [127, 1], [128, 1], [200, 300]] as const) {
+      const key = 'k'.repeat(keyLength);
+      const value = 'v'.repeat(valueLength);
+      const bytes = Buffer.from(T.encode(T.fromObject({ key, value: { stringValue: value } })).finish());
+      // Inside a larger buffer, so that bytes past the KeyValue's end are there to be misread.
+      const buf = Buffer.concat([Buffer.from([0x0a, 0x7f]), bytes, Buffer.from([0x0a, 0x0a, 0x12, 0x02, 0x0a, 0x00])]);
+      scanKeyValue(Reader.create(buf), 2, 2 + bytes.length);
+      expect(buf.subarray(keyValue.keyStart, keyValue.keyEnd).toString()).toBe(key);
+      expect(buf.subarray(keyValue.stringStart, keyValue.stringEnd).toString()).toBe(value);
+      expect(keyValue.kvlistStart).toBe(-1);
+      for (const at of [buf.indexOf('k'), buf.lastIndexOf('v')]) {
+        if (at < 0) continue;
+        const bad = Buffer.from(buf);
+        bad[at] = 0xff;
+        expect(() => scanKeyValue(Reader.create(bad), 2, 2 + bytes.length)).toThrow(/not valid UTF-8/);
+      }
+    }
+    // A string value followed by more in the value, or a value before the key: read in full, the first string kept.
+    const more = Buffer.from([0x0a, 0x01, 0x61, 0x12, 0x05, 0x0a, 0x01, 0x62, 0x10, 0x01]);
+    scanKeyValue(Reader.create(more), 0, more.length);
+    expect([more.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), more.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual(['a', 'b']);
+    const valueFirst = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x62, 0x0a, 0x01, 0x61]);
+    scanKeyValue(Reader.create(valueFirst), 0, valueFirst.length);
+    expect([valueFirst.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), valueFirst.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual(['a', 'b']);
+  });
+
+  it('checks every entry of a kvlist value, string entries included', () => {
+    const bytes = Buffer.from(T.encode(T.fromObject({ key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'A', value: { stringValue: 'x' } }, { key: 'B', value: { stringValue: 'yz' } }] } } })).finish());
+    for (const at of [bytes.indexOf('A'), bytes.indexOf('x'), bytes.indexOf('B'), bytes.indexOf('yz') + 1]) {
+      const bad = Buffer.from(bytes);
+      bad[at] = 0xc3;
+      expect(() => scanKeyValue(Reader.create(bad), 0, bad.length)).toThrow(/not valid UTF-8/);
+    }
+  });
 });
 
 describe('copyRange', () => {
