@@ -289,7 +289,7 @@ function logsBaselines(records: Buffer[], ms: number): { floor: number; naive: n
 type PhaseResult = Awaited<ReturnType<typeof phase>>;
 
 /**
- * Workloads measured in rounds of slices (baselines, a, b, baselines, a, b …), each round's baselines
+ * Workloads measured in rounds of slices (baselines, a, b, baselines, b, a …), each round's baselines
  * measured in this process while the service idles, just before its slices: this machine's speed drifts by
  * up to 30 % within a minute, and a round's slices are seconds apart. A workload's figures are its slices
  * summed; every ratio (to a baseline, or of one workload to another) is the median over rounds of that
@@ -302,7 +302,9 @@ async function rounds(base: string, pid: number, url: string, workloads: Readonl
     // The service's collector finishes its work after a slice; the baseline is not to share the cores with it.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     measured.push(baselines());
-    for (const w of workloads) slices[w.name]!.push(await phase(base, pid, w.name, url, w, durationMs / count));
+    // Every other round in the reverse order: the second slice of a round inherits the first one's garbage
+    // and heap growth, and comes later in the machine's drift — a fixed order would charge that to one workload.
+    for (const w of i % 2 === 0 ? workloads : [...workloads].reverse()) slices[w.name]!.push(await phase(base, pid, w.name, url, w, durationMs / count));
   }
   const sum = (name: string): PhaseResult => {
     const parts = slices[name]!;
