@@ -39,6 +39,7 @@ const LEN1 = tag(1, WIRE_LEN);
 const LEN2 = tag(2, WIRE_LEN);
 const DIMENSIONS = Buffer.from('Dimensions');
 const NAMESPACE = Buffer.from('Namespace');
+const METRIC_NAME = Buffer.from('MetricName');
 const ACCOUNT = Buffer.from('cloud.account.id');
 const REGION = Buffer.from('cloud.region');
 const DIMENSION_COLLISION_PREFIX = 'Dimensions.';
@@ -524,6 +525,8 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   let namespaceEnd = -1;
   /** Where the contents of a Dimensions attribute located but not checked yet begin (see locateDimensions), or -1. */
   let dimsUnchecked = -1;
+  /** Which of Namespace (1) and MetricName (2) are among the attribute keys other than Dimensions (for a known scope only). */
+  let usual = 0;
   const keys = attributeKeys;
   let keyCount = 0;
   while (p < end) {
@@ -555,9 +558,16 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
           if (keyCount === 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
           keys[keyCount++] = keyStart;
           keys[keyCount++] = keyEnd;
-          if (point.scope && keyValue.stringStart >= 0 && bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
-            namespaceStart = keyValue.stringStart;
-            namespaceEnd = keyValue.stringEnd;
+          if (point.scope) {
+            if (bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
+              usual |= 1;
+              if (keyValue.stringStart >= 0) {
+                namespaceStart = keyValue.stringStart;
+                namespaceEnd = keyValue.stringEnd;
+              }
+            } else if (bytesEqual(buf, keyStart, keyEnd, METRIC_NAME)) {
+              usual |= 2;
+            }
           }
         }
       }
@@ -577,6 +587,24 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   } else {
     copyRange(w, buf, start, dimsFieldStart);
     copyRange(w, buf, dimsFieldEnd, end);
+  }
+  // A data point as CloudWatch writes it: its other attributes are exactly Namespace and MetricName, so how its
+  // dimensions are written (a dimension named like one of those is renamed) depends on its Dimensions bytes alone.
+  const asUsual = e >= 0 && dimsStart >= 0 && usual === 3 && keyCount === 4 && !point.collect;
+  if (asUsual && point.cache!.fieldsTag[e] === attributesTag) {
+    const cache = point.cache!;
+    cache.counts[cache.tallyOf[e]!]!++;
+    const both = cache.dimensionsAndFields[e];
+    if (both) {
+      writeBytes(w, both);
+    } else {
+      // First such data point of this lookup: its dimensions as written, then the fields, kept for the next.
+      const dimsAt = w.pos;
+      writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
+      cache.setDimensionsAndFields(e, w.buf.subarray(dimsAt, w.pos));
+      writeBytes(w, cache.fields[e]!);
+    }
+    return;
   }
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
   if (e >= 0) {

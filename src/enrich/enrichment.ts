@@ -50,7 +50,13 @@ export class LookupCache {
    * `TypedArray.set` from a view made once (~13 ns for 200 bytes), where Buffer.copy of an arena range took
    * ~42 ns, most of it the call: a fifth of what a tagged data point cost more than a plain one.
    */
-  fields: Uint8Array[] = [];
+  fields: Array<Uint8Array | undefined> = [];
+  /**
+   * Per entry, once a data point as CloudWatch writes it used it (its other attributes Namespace and MetricName):
+   * its Dimensions as the rewrite writes them, then the fields — one copy instead of walking the dimensions
+   * again, which was a third of what the rest of a tagged data point's rewrite cost.
+   */
+  dimensionsAndFields: Array<Uint8Array | undefined> = [];
   arena: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
   /** The arena as a DataView, for keys compared four bytes at a time. */
   private arenaView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
@@ -117,6 +123,16 @@ export class LookupCache {
     const start = this.append(fields, 0, fields.length);
     this.fields[e] = this.arena.subarray(start, start + fields.length);
     this.fieldsTag[e] = attributesTag;
+    this.dimensionsAndFields[e] = undefined;
+  }
+
+  /** Keeps entry `e`'s Dimensions as written (for its fields' tag) with its fields after them (see dimensionsAndFields). */
+  setDimensionsAndFields(e: number, dimensions: Uint8Array): void {
+    const fields = this.fields[e]!;
+    if (this.arenaLength + dimensions.length + fields.length > MAX_ARENA_BYTES) return;
+    const start = this.append(dimensions, 0, dimensions.length);
+    this.append(this.fields[e]!, 0, fields.length); // (the arena may have grown: the view followed it)
+    this.dimensionsAndFields[e] = this.arena.subarray(start, start + dimensions.length + fields.length);
   }
 
   private clear(): void {
@@ -125,6 +141,7 @@ export class LookupCache {
     this.arenaLength = 0;
     this.resources.length = 0;
     this.fields.length = 0;
+    this.dimensionsAndFields.length = 0;
   }
 
   private append(src: Uint8Array, start: number, end: number): number {
@@ -137,10 +154,9 @@ export class LookupCache {
       this.arena = grown;
       this.arenaView = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
       // The views follow the arena, so that the old one is not kept alive by them.
-      for (let e = 0; e < this.fields.length; e++) {
-        const f = this.fields[e];
-        if (f) this.fields[e] = grown.subarray(f.byteOffset - old.byteOffset, f.byteOffset - old.byteOffset + f.length);
-      }
+      const follow = (f: Uint8Array | undefined) => (f ? grown.subarray(f.byteOffset - old.byteOffset, f.byteOffset - old.byteOffset + f.length) : undefined);
+      for (let e = 0; e < this.fields.length; e++) this.fields[e] = follow(this.fields[e]);
+      for (let e = 0; e < this.dimensionsAndFields.length; e++) this.dimensionsAndFields[e] = follow(this.dimensionsAndFields[e]);
     }
     this.arena.set(src.subarray(start, end), at);
     this.arenaLength = need;

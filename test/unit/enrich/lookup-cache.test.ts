@@ -144,19 +144,30 @@ describe('the lookup cache of a snapshot', () => {
     const cache = new LookupCache();
     const resource = scopeOf('payments').byArn.values().next().value!;
     const tally = cache.tally('AWS/EC2', true);
-    const entries: Array<{ e: number; fields: Buffer }> = [];
+    const entries: Array<{ e: number; fields: Buffer; dimensions: Buffer }> = [];
     for (let n = 0; n < 400; n++) {
       const key = Buffer.from(`AWS/EC2${instance(n)}`);
       const e = cache.add(lookupKeyHash(key, 0, 7, 7, key.length), key, 0, 7, 7, key.length, resource, tally);
       const fields = Buffer.alloc(300 + (n % 7), n & 0xff);
       cache.setFields(e, 58, fields);
-      entries.push({ e, fields });
+      const dimensions = Buffer.alloc(40 + (n % 5), (n + 1) & 0xff);
+      if (n % 2 === 0) cache.setDimensionsAndFields(e, dimensions);
+      entries.push({ e, fields, dimensions });
     }
     expect(cache.arena.length).toBeGreaterThan(64 * 1024); // it grew from 64 KiB
-    for (const { e, fields } of entries) {
+    for (const { e, fields, dimensions } of entries) {
       expect(Buffer.from(cache.fields[e]!)).toEqual(fields);
       expect(cache.fields[e]!.buffer).toBe(cache.arena.buffer);
+      const both = cache.dimensionsAndFields[e];
+      if (e % 2 === 1) expect(both).toBeUndefined();
+      else {
+        expect(Buffer.from(both!)).toEqual(Buffer.concat([dimensions, fields]));
+        expect(both!.buffer).toBe(cache.arena.buffer);
+      }
     }
+    // Fields written again for another attributes tag: the dimensions kept with the old ones no longer apply.
+    cache.setFields(entries[0]!.e, 74, Buffer.alloc(10, 9));
+    expect(cache.dimensionsAndFields[entries[0]!.e]).toBeUndefined();
   });
 
   it('finds a key by its bytes whatever its length and alignment, and no key that differs from it in one byte', () => {
@@ -258,6 +269,35 @@ describe('the lookup cache of a snapshot', () => {
       const bad = Buffer.from(instance(1));
       bad[0] = 0xc3;
       expect(() => rewriteOne(scopeOf('payments'), [dimensions([str('InstanceId', bad)])])).toThrow(/not valid UTF-8/);
+    });
+
+    it('writes the dimensions of a resource seen before as they were first written, only where they would be written the same', () => {
+      const scope = scopeOf('payments');
+      const attributesOf = (attributes: Uint8Array[]) => {
+        const batch = new OtlpBatch();
+        const enrichment = { scope: (account: string, region: string) => (account === A && region === REGION ? scope : undefined) };
+        appendMetricStreamRecord(lengthPrefixed(frameOf(attributes)), batch, { resourceAttributes: [], enrichment, stats: new EnrichmentStats() });
+        const dp = (decodeToJson('metrics', batch.take().payload) as any).resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0];
+        return dp.attributes.map((a: any) => [a.key, a.value.stringValue]);
+      };
+      const metricName = str('MetricName', 'CPUUtilization');
+      const host = str('Host', 'a');
+      const ns2 = str('Namespace', 'Other');
+      // Dimensions with one named like an attribute: renamed Dimensions.MetricName wherever MetricName is an attribute too.
+      const dims = dimensions([str('InstanceId', instance(1)), str('MetricName', 'x')]);
+      const tags = [['cloud.resource_id', arn(`instance/${instance(1)}`)], ['aws.tag.team', 'payments']];
+      const cases: Array<[Uint8Array[], string[][]]> = [
+        [[namespace, metricName, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        [[namespace, metricName, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        [[dims, metricName, namespace], [['MetricName', 'CPUUtilization'], ['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        // Other attributes than those two: the dimensions are written for these.
+        [[namespace, metricName, host, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['Host', 'a'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        [[namespace, metricName, str('InstanceId', 'as an attribute'), dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', 'as an attribute'], ['Dimensions.InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        [[ns2, namespace, dims], [['Namespace', 'Other'], ['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['MetricName', 'x'], ...tags]],
+        [[namespace, dims], [['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['MetricName', 'x'], ...tags]],
+        [[namespace, metricName, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+      ];
+      for (const [attributes, expected] of cases) expect(attributesOf(attributes)).toEqual(expected);
     });
 
     it('reads Dimensions laid out otherwise than CloudWatch does (value before key, or more in the value) as before, tags included', () => {
