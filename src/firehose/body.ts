@@ -14,13 +14,17 @@ const tooLarge = (limit: number) =>
  * one buffer, copying each chunk as it arrives: sized from Content-Length when the body is not encoded,
  * grown by doubling otherwise. Unlike collecting chunks and concatenating them at the end, no single
  * step copies the whole body at once, so a 90 MiB request does not stall the event loop. The limit
- * applies to the decompressed bytes and is enforced as they arrive. The buffer comes from `pool` (in shared
- * memory when `shared`: for a decode thread), and goes back to it when the body is refused; the caller
- * releases the body once done with it.
+ * applies to the decompressed bytes and is enforced as they arrive. The buffer comes from `pool`, and goes
+ * back to it when the body is refused; the caller releases the body once done with it.
+ *
+ * `shared`: the body is for a decode thread, in shared memory. It is still collected in ordinary memory,
+ * then copied once: V8 copies into shared memory with relaxed atomic stores, a word at a time only where
+ * source and target are aligned alike, which chunks of the sizes a socket delivers are not — chunk by chunk
+ * a 1 MiB body took ~0.21 ms, collected then copied in one aligned piece ~0.10 ms.
  */
 export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool, shared = false): Promise<Buffer> {
   if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
-  let buf = pool.acquire(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024), shared);
+  let buf = pool.acquire(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024));
   let length = 0;
   try {
     for await (const chunk of payload as AsyncIterable<Buffer>) {
@@ -29,7 +33,7 @@ export async function collectBody(payload: Readable, declaredLength: number | un
         throw tooLarge(limit);
       }
       if (length + chunk.length > buf.length) {
-        const grown = pool.acquire(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)), shared);
+        const grown = pool.acquire(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)));
         buf.copy(grown, 0, 0, length);
         pool.release(buf);
         buf = grown;
@@ -44,7 +48,11 @@ export async function collectBody(payload: Readable, declaredLength: number | un
     pool.release(buf);
     throw err;
   }
-  return buf.subarray(0, length);
+  if (!shared) return buf.subarray(0, length);
+  const inShared = pool.acquire(length, true);
+  inShared.set(buf.subarray(0, length));
+  pool.release(buf);
+  return inShared.subarray(0, length);
 }
 
 /**

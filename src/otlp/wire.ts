@@ -88,10 +88,16 @@ export function viewOf(buf: Uint8Array): DataView {
   return view;
 }
 
-/** Appends all of `bytes` (unlike Writer.raw, with no length check beyond the buffer's growth: the hot path's). */
+/**
+ * Appends all of `bytes` (unlike Writer.raw, with no length check beyond the buffer's growth: the hot path's).
+ * TypedArray.set takes ~14 ns for 200 bytes, but into shared memory (a decode thread's output) V8 copies with
+ * relaxed atomic stores, byte by byte unless both sides are aligned alike: ~54 ns; Buffer.copy's memcpy ~33 ns.
+ */
 export function writeBytes(w: Writer, bytes: Uint8Array): void {
   (w as ReservingWriter)._reserve(bytes.length);
-  (w as ReservingWriter).buf.set(bytes, w.pos);
+  const dst = (w as ReservingWriter).buf;
+  if (dst.buffer instanceof SharedArrayBuffer) Buffer.prototype.copy.call(bytes, dst, w.pos);
+  else dst.set(bytes, w.pos);
   w.pos += bytes.length;
 }
 

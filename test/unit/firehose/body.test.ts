@@ -1,6 +1,8 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { bodyDigest, bodyDigestSync } from '../../../src/firehose/body.ts';
+import { Readable } from 'node:stream';
+import { bodyDigest, bodyDigestSync, collectBody } from '../../../src/firehose/body.ts';
+import { BufferPool } from '../../../src/pipeline/buffer-pool.ts';
 
 const SLICE = 4 * 1024 * 1024;
 
@@ -40,5 +42,37 @@ describe('bodyDigest', () => {
     await bodyDigest(body);
     clearInterval(ticking);
     expect(turns).toBeGreaterThan(0);
+  });
+});
+
+describe('collectBody', () => {
+  const chunksOf = (body: Buffer, sizes: number[]) => {
+    const chunks: Buffer[] = [];
+    for (let at = 0, i = 0; at < body.length; i++) {
+      const n = sizes[i % sizes.length]!;
+      chunks.push(Buffer.from(body.subarray(at, at + n)));
+      at += n;
+    }
+    return chunks;
+  };
+  const body = Buffer.from(Array.from({ length: 1_000_003 }, (_, i) => (i * 131 + 7) & 0xff));
+
+  it('gathers chunks of any size into the exact body, in shared memory when a decode thread is to read it, the buffer it gathered in back in the pool', async () => {
+    for (const shared of [false, true]) {
+      for (const declared of [body.length, undefined]) {
+        const pool = new BufferPool(64 * 1024 * 1024);
+        const got = await collectBody(Readable.from(chunksOf(body, [65_536, 1, 4_093, 65_535])), declared, declared === undefined, 16 * 1024 * 1024, pool, shared);
+        expect(got.equals(body)).toBe(true);
+        expect(got.buffer instanceof SharedArrayBuffer).toBe(shared);
+        if (shared) expect(pool.pooledBytes).toBeGreaterThanOrEqual(body.length);
+      }
+    }
+  });
+
+  it('refuses a body over the limit, or shorter than its Content-Length, and keeps nothing of it', async () => {
+    const pool = new BufferPool(64 * 1024 * 1024);
+    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), undefined, true, 500_000, pool, true)).rejects.toThrow(/larger than 500000 bytes/);
+    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), body.length + 1, false, 16 * 1024 * 1024, pool, true)).rejects.toThrow(/but Content-Length said/);
+    expect(pool.pooledBytes).toBeGreaterThan(0); // the buffers went back to the pool, none is held
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Reader, WireError, Writer, closeField, copyRange, cursor, openField, readLen, readVarint, scanKeyValue, keyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
+import { Reader, WireError, Writer, closeField, copyRange, writeBytes, cursor, openField, readLen, readVarint, scanKeyValue, keyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 
 const nanosOf = (ms: number) => {
@@ -145,6 +145,23 @@ describe('scanKeyValue', () => {
 });
 
 describe('copyRange', () => {
+  it('appends exactly the bytes asked for into shared memory too (a decode thread writes there), as writeBytes does', () => {
+    const w = Writer.create();
+    (w as unknown as { buf: Uint8Array; view: DataView | null }).buf = Buffer.from(new SharedArrayBuffer(1 << 16));
+    (w as unknown as { view: DataView | null }).view = null;
+    const src = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 53 + 1) & 0xff));
+    const expected: number[] = [];
+    for (let len = 0; len <= 260; len += 7) {
+      for (const start of [0, 1, 3]) {
+        copyRange(w, src, start, start + len);
+        writeBytes(w, src.subarray(start, start + len));
+        expected.push(...src.subarray(start, start + len), ...src.subarray(start, start + len));
+      }
+    }
+    expect((w as unknown as { buf: Uint8Array }).buf.buffer instanceof SharedArrayBuffer).toBe(true);
+    expect(Buffer.from(w.finish())).toEqual(Buffer.from(expected));
+  });
+
   it('appends exactly the bytes asked for, at every length and alignment, across the growth of the writer', () => {
     const src = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 0xff));
     // Bytes that a float would not keep as they are (a signalling NaN) must come through unchanged too.
