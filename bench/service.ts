@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,21 +16,43 @@ export function compiledEntry(): string[] {
   return [...imageNodeFlags(), join(root, 'dist/main.js')];
 }
 
-/** A loopback OTLP sink that only counts: the load generator must not be the bottleneck. */
-export async function startCountingSink(opts: { delayMs?: number } = {}): Promise<{ url: string; close: () => void; bytes: () => number; requests: () => number }> {
-  let bytes = 0;
+/**
+ * A loopback OTLP sink that only counts, in a process of its own: in the load generator's, its reads of
+ * the exports waited while that process posted the next requests, which held the service's exports (the
+ * tagged ones most, being larger) and so its requests. `pid` lets its CPU be read as the load generator's is.
+ */
+export async function startCountingSink(opts: { delayMs?: number } = {}): Promise<{ url: string; pid: number; counts: () => Promise<{ requests: number; bytes: number }>; close: () => void }> {
+  const child = fork(import.meta.filename, ['--counting-sink', String(opts.delayMs ?? 0)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.once('message', (m) => resolvePort(Number(m)));
+    child.once('exit', (code) => reject(new Error(`the counting sink exited (${code}) before it listened`)));
+  });
+  /** Exports received so far (asked of the sink's process). */
+  const counts = () =>
+    new Promise<{ requests: number; bytes: number }>((resolveCounts) => {
+      child.once('message', (m) => resolveCounts(m as { requests: number; bytes: number }));
+      child.send('counts');
+    });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, counts, close: () => child.kill() };
+}
+
+if (process.argv[2] === '--counting-sink') {
+  const delayMs = Number(process.argv[3]);
   let requests = 0;
+  let bytes = 0;
   const server = createServer((req, res) => {
-    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
     req.on('end', () => {
       requests++;
       const answer = () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      if (delayMs) setTimeout(answer, delayMs);
       else answer();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close(), bytes: () => bytes, requests: () => requests };
+  server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
+  // Gone with the bench: its IPC channel closes when the parent exits, however it exits.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', () => process.send!({ requests, bytes }));
 }
 
 /** Peak resident set (VmHWM) and CPU seconds of a process, from /proc. */

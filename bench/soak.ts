@@ -219,7 +219,7 @@ async function floodPhase() {
   };
   const flood = await run((i): Record<string, string> => (i % 2 ? { 'x-amz-firehose-access-key': `guess-${i}` } : {}));
   const text = await (await fetch(`${svc.base}/metrics`)).text();
-  const exportsDuringFlood = sink.requests();
+  const exportsDuringFlood = (await sink.counts()).requests;
   // The same requests with the key, for comparison.
   const authenticated = await run(() => ({ 'x-amz-firehose-access-key': 'the-key' }));
   figures.unauthenticatedFlood = {
