@@ -26,7 +26,7 @@ import { gunzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { lengthPrefixedFrames } from '../src/decode/length-prefixed.ts';
 import { otlpTypes } from '../src/otlp/schema.ts';
-import { imageNodeFlags, startService } from '../test/helpers/service.ts';
+import { imageEnv, imageNodeFlags, startService } from '../test/helpers/service.ts';
 import { compiledEntry, processStats, startCountingSink } from './service.ts';
 
 const { values: args } = parseArgs({
@@ -145,6 +145,7 @@ const ENTRY = compiledEntry();
 async function startFiretap(sinkUrl: string, awsUrl: string) {
   return startService(
     {
+      ...imageEnv(),
       OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
       OTEL_EXPORTER_OTLP_COMPRESSION: args.compression,
       FIRETAP_ENRICHMENT_ATTRIBUTES_ON: args['attributes-on'],
@@ -354,7 +355,7 @@ async function largeRequestPhase(records: Buffer[], sinkUrl: string) {
   }
   // Encoded once here: fetch would otherwise spend this process's event loop turning an 85 MiB string into bytes.
   const body = Buffer.from(firehoseBody(many, 'large'));
-  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, FIRETAP_LOG_LEVEL: 'info' }, /firetap ready/, ENTRY);
+  const svc = await startService({ ...imageEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, FIRETAP_LOG_LEVEL: 'info' }, /firetap ready/, ENTRY);
   try {
     const lagMax = async () => {
       const text = await (await fetch(`${svc.base}/metrics`)).text();
@@ -432,7 +433,7 @@ async function main() {
     child.kill('SIGTERM');
     await exited;
     const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url);
-    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`);
+    console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (${Object.entries(imageEnv()).map(([k, v]) => `${k}=${v}`).join(' ')} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`);
     for (const r of results) {
       const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
       console.log(

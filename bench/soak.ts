@@ -18,7 +18,7 @@ import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sam
 import { sendLikeFirehose } from '../test/helpers/firehose-client.ts';
 import { OtlpSink } from '../test/helpers/otlp-sink.ts';
 import { TARGETS, fuzz } from '../test/fuzz/targets.ts';
-import { startService } from '../test/helpers/service.ts';
+import { imageEnv, startService } from '../test/helpers/service.ts';
 import { compiledEntry, processStats, startCountingSink } from './service.ts';
 
 /** The compiled service, as the image runs it. */
@@ -112,7 +112,7 @@ async function outagePhase() {
 
 async function overloadPhase() {
   const sink = await startCountingSink({ delayMs: 50 });
-  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_MAX_CONCURRENT_REQUESTS: '16' }, /firetap ready/, ENTRY);
+  const svc = await startService({ ...imageEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_MAX_CONCURRENT_REQUESTS: '16' }, /firetap ready/, ENTRY);
   const body = request('load', 60);
   const until = Date.now() + seconds * 1000;
   const counts = { ok: 0, shed: 0, other: 0 };
@@ -159,7 +159,7 @@ async function overloadPhase() {
 async function shutdownPhase() {
   const sink = await new OtlpSink().start();
   sink.always({ status: 200, delayMs: 20 });
-  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' }, /firetap ready/, ENTRY);
+  const svc = await startService({ ...imageEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_SHUTDOWN_DELAY_MS: '500' }, /firetap ready/, ENTRY);
   const { child, base } = svc;
   const acknowledged: string[] = [];
   const refused: Record<string, number> = {};
@@ -201,7 +201,7 @@ async function shutdownPhase() {
 
 async function floodPhase() {
   const sink = await startCountingSink();
-  const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'the-key' }, /firetap ready/, ENTRY);
+  const svc = await startService({ ...imageEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'the-key' }, /firetap ready/, ENTRY);
   const body = firehoseBody(Array.from({ length: 40 }, () => lengthPrefixed(metricStreamRequest(id, sampleDatapoints(200)))), 'flood');
   /** The service's CPU time per request, from /proc. */
   const run = async (headers: (i: number) => Record<string, string>) => {

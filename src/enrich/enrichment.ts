@@ -46,9 +46,9 @@ export class LookupCache {
   tallyOf = new Int32Array(256);
   resources: Array<IndexedResource | undefined> = [];
   /**
-   * Per entry: its resource's encoded attribute fields, a view of the arena just after its key. Written with
-   * `TypedArray.set` from a view made once (~13 ns for 200 bytes), where Buffer.copy of an arena range took
-   * ~42 ns, most of it the call: a fifth of what a tagged data point cost more than a plain one.
+   * Per entry: its resource's encoded attribute fields, a view of the arena (usually just after its key), made
+   * once: written with `TypedArray.set` from it (~13 ns for 200 bytes; see writeBytes) where Buffer.copy of an
+   * arena range took ~42 ns, most of it the call — a fifth of what a tagged data point cost more than a plain one.
    */
   fields: Array<Uint8Array | undefined> = [];
   /**
@@ -128,11 +128,13 @@ export class LookupCache {
 
   /** Keeps entry `e`'s Dimensions as written (for its fields' tag) with its fields after them (see dimensionsAndFields). */
   setDimensionsAndFields(e: number, dimensions: Uint8Array): void {
-    const fields = this.fields[e]!;
-    if (this.arenaLength + dimensions.length + fields.length > MAX_ARENA_BYTES) return;
+    const length = dimensions.length + this.fields[e]!.length;
+    if (this.arenaLength + length > MAX_ARENA_BYTES) return;
     const start = this.append(dimensions, 0, dimensions.length);
-    this.append(this.fields[e]!, 0, fields.length); // (the arena may have grown: the view followed it)
-    this.dimensionsAndFields[e] = this.arena.subarray(start, start + dimensions.length + fields.length);
+    // Read after the append: if the arena grew, the view followed it.
+    const fields = this.fields[e]!;
+    this.append(fields, 0, fields.length);
+    this.dimensionsAndFields[e] = this.arena.subarray(start, start + length);
   }
 
   private clear(): void {
@@ -229,7 +231,6 @@ function mixRange(view: DataView, buf: Uint8Array, h: number, start: number, end
   for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h;
 }
-
 
 const lookupCaches = new WeakMap<ScopeIndex, LookupCache>();
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { FakeS3 } from '../helpers/fake-s3.ts';
 import { lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
-import { imageNodeFlags } from '../helpers/service.ts';
+import { imageEnv, imageNodeFlags } from '../helpers/service.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -39,6 +39,9 @@ describe('the container image', () => {
     const flags = imageNodeFlags().filter((f) => f !== '--enable-source-maps');
     expect(flags).toContain('--max-semi-space-size=4');
     expect(pkg.scripts.start.split(' ').filter((a: string) => a.startsWith('--'))).toEqual(flags);
+    // And with its malloc setting (an environment variable: read by glibc when the process starts).
+    expect(imageEnv()).toMatchObject({ NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' });
+    expect(pkg.scripts.start.split(' ')).toContain(`MALLOC_ARENA_MAX=${imageEnv().MALLOC_ARENA_MAX}`);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const path of ['node_modules', 'test', 'bench', '.git']) expect(ignored).toContain(path);
   });
@@ -49,7 +52,7 @@ describe('the container image', () => {
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 150_000 });
     await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], { timeout: 120_000 });
 
-    const child = spawn(process.execPath, [...imageNodeFlags(), 'dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...imageNodeFlags(), 'dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH, ...imageEnv(), HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let output = '';
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));

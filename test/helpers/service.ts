@@ -41,3 +41,18 @@ export function imageNodeFlags(): string[] {
   if (!cmd) throw new Error('the Dockerfile has no CMD in exec form');
   return (JSON.parse(cmd[1]!) as string[]).filter((arg) => arg.startsWith('--'));
 }
+
+/** The environment the Dockerfile's last stage sets (`ENV KEY=value …` lines), which the service runs with. */
+export function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of lastStage.matchAll(/^ENV (.+)$/gm)) {
+    for (const pair of line[1]!.trim().split(/\s+/)) {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`the Dockerfile's ENV ${line[1]} is not in KEY=value form`);
+      env[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+  }
+  return env;
+}
