@@ -589,23 +589,16 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     copyRange(w, buf, dimsFieldEnd, end);
   }
   // A data point as CloudWatch writes it: its other attributes are exactly Namespace and MetricName, so how its
-  // dimensions are written (a dimension named like one of those is renamed) depends on its Dimensions bytes alone.
+  // dimensions are written (a dimension named like one of those is renamed) depends on its Dimensions bytes alone,
+  // and what the first such data point of a lookup was given is copied as it is.
   const asUsual = e >= 0 && dimsStart >= 0 && usual === 3 && keyCount === 4 && !point.collect;
-  if (asUsual && point.cache!.fieldsTag[e] === attributesTag) {
+  if (asUsual && point.cache!.fieldsTag[e] === attributesTag && point.cache!.dimensionsAndFields[e]) {
     const cache = point.cache!;
     cache.counts[cache.tallyOf[e]!]!++;
-    const both = cache.dimensionsAndFields[e];
-    if (both) {
-      writeBytes(w, both);
-    } else {
-      // First such data point of this lookup: its dimensions as written, then the fields, kept for the next.
-      const dimsAt = w.pos;
-      writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
-      cache.setDimensionsAndFields(e, w.buf.subarray(dimsAt, w.pos));
-      writeBytes(w, cache.fields[e]!);
-    }
+    writeBytes(w, cache.dimensionsAndFields[e]!);
     return;
   }
+  const dimsAt = w.pos;
   if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
   if (e >= 0) {
     const cache = point.cache!;
@@ -614,11 +607,12 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     else {
       const fieldsTag = cache.fieldsTag[e]!;
       if (fieldsTag === attributesTag) {
+        if (asUsual) cache.setDimensionsAndFields(e, w.buf.subarray(dimsAt, w.pos));
         writeBytes(w, cache.fields[e]!);
       } else if (fieldsTag !== NO_RESOURCE) {
         // First use of this lookup for this attributes tag: written from the resource, kept in the arena for the next.
         const fields = attributeFields(cache.resources[e]!, attributesTag);
-        cache.setFields(e, attributesTag, fields);
+        cache.setFields(e, attributesTag, fields, asUsual ? w.buf.subarray(dimsAt, w.pos) : undefined);
         w.raw(fields);
       }
     }

@@ -149,9 +149,11 @@ describe('the lookup cache of a snapshot', () => {
       const key = Buffer.from(`AWS/EC2${instance(n)}`);
       const e = cache.add(lookupKeyHash(key, 0, 7, 7, key.length), key, 0, 7, 7, key.length, resource, tally);
       const fields = Buffer.alloc(300 + (n % 7), n & 0xff);
-      cache.setFields(e, 58, fields);
       const dimensions = Buffer.alloc(40 + (n % 5), (n + 1) & 0xff);
-      if (n % 2 === 0) cache.setDimensionsAndFields(e, dimensions);
+      // The dimensions kept with the fields at once (the first data point of a lookup), later, or not at all.
+      if (n % 4 === 0) cache.setFields(e, 58, fields, dimensions);
+      else cache.setFields(e, 58, fields);
+      if (n % 4 === 2) cache.setDimensionsAndFields(e, dimensions);
       entries.push({ e, fields, dimensions });
     }
     expect(cache.arena.length).toBeGreaterThan(64 * 1024); // it grew from 64 KiB
