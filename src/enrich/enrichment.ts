@@ -40,6 +40,12 @@ export class LookupCache {
   private hashes = new Int32Array(256);
   /** Per entry: key start, key end (in the arena). */
   private bounds = new Int32Array(2 * 256);
+  /**
+   * Per entry: how much of its key is the Namespace. The key is the Namespace's bytes then the Dimensions', so
+   * without it a Namespace ending in what starts another's Dimensions would find that other's lookup (and skip
+   * the check of its own Dimensions bytes).
+   */
+  private namespaceLengths = new Int32Array(256);
   /** Per entry: the attributes tag its fields were written for, 0 when none yet, NO_RESOURCE for a miss. */
   fieldsTag = new Int32Array(256);
   /** Per entry: its tally's index. */
@@ -90,7 +96,7 @@ export class LookupCache {
       if (e < 0) return -1;
       if (this.hashes[e] !== hash) continue;
       const keyStart = this.bounds[2 * e]!;
-      if (this.bounds[2 * e + 1]! - keyStart !== keyLength) continue;
+      if (this.bounds[2 * e + 1]! - keyStart !== keyLength || this.namespaceLengths[e] !== nsEnd - nsStart) continue;
       if (keyMatches(this.arenaView, keyStart, buf, nsStart, nsEnd, dStart, dEnd)) return e;
     }
   }
@@ -107,6 +113,7 @@ export class LookupCache {
     this.hashes[e] = hash;
     this.bounds[2 * e] = keyStart;
     this.bounds[2 * e + 1] = keyStart + keyLength;
+    this.namespaceLengths[e] = nsEnd - nsStart;
     this.fieldsTag[e] = resource ? 0 : NO_RESOURCE;
     this.tallyOf[e] = tally.index;
     this.resources[e] = resource;
@@ -192,6 +199,7 @@ export class LookupCache {
     };
     this.hashes = grow(this.hashes);
     this.bounds = grow(this.bounds, 2);
+    this.namespaceLengths = grow(this.namespaceLengths);
     this.fieldsTag = grow(this.fieldsTag);
     this.tallyOf = grow(this.tallyOf);
   }
@@ -222,7 +230,7 @@ function rangeMatches(arena: DataView, at: number, input: DataView, buf: Uint8Ar
 export function lookupKeyHash(buf: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
   const view = viewOf(buf);
   let h = mixRange(view, buf, 0x811c9dc5 | 0, aStart, aEnd);
-  h = mixRange(view, buf, h, bStart, bEnd);
+  h = mixRange(view, buf, Math.imul(h ^ (aEnd - aStart), 0x01000193), bStart, bEnd);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

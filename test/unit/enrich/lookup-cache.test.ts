@@ -213,6 +213,20 @@ describe('the lookup cache of a snapshot', () => {
     });
   });
 
+  it('tells apart keys of the same bytes split differently between Namespace and Dimensions', () => {
+    const cache = new LookupCache();
+    const tally = cache.tally('AWS/EC2', true);
+    const bytes = Buffer.from('AWS/EC2\n\x1e\n\nInstanceId\x12\x15\n\x13i-0abc1234def567890');
+    const resource = scopeOf('payments').byArn.values().next().value!;
+    // Namespace "AWS/EC2" with its Dimensions, and Namespace "AWS/EC2\n" with what follows: the same key bytes.
+    const e = cache.add(lookupKeyHash(bytes, 0, 7, 7, bytes.length), bytes, 0, 7, 7, bytes.length, resource, tally);
+    for (const hash of [lookupKeyHash(bytes, 0, 8, 8, bytes.length), lookupKeyHash(bytes, 0, 7, 7, bytes.length)]) {
+      expect(cache.find(hash, bytes, 0, 8, 8, bytes.length)).toBe(-1);
+    }
+    expect(lookupKeyHash(bytes, 0, 8, 8, bytes.length)).not.toBe(lookupKeyHash(bytes, 0, 7, 7, bytes.length));
+    expect(cache.find(lookupKeyHash(bytes, 0, 7, 7, bytes.length), bytes, 0, 7, 7, bytes.length)).toBe(e);
+  });
+
   it('spreads the keys of a fleet over the table: 50,000 instance ids differing in their last characters hash to nearly as many slots', () => {
     const hashes = new Set<number>();
     for (let n = 0; n < LookupCache.MAX_LOOKUPS; n++) {
@@ -265,6 +279,16 @@ describe('the lookup cache of a snapshot', () => {
       // A dimension key that is not UTF-8, and a dimension that is a varint: refused as well.
       expect(() => rewriteOne(scope, [namespace, dimensions([str(Buffer.from([0xc3, 0x28]), id)])])).toThrow(/not valid UTF-8/);
       expect(() => rewriteOne(scope, [namespace, dimensions([Buffer.from([0x08, 0x01])])])).toThrow(/wire type 0/);
+    });
+
+    it('does not let a Namespace that swallows the start of the Dimensions find another data point\'s lookup and skip their check', () => {
+      const scope = scopeOf('payments');
+      const entries = list([str('InstanceId', instance(1))]);
+      expect(rewriteOne(scope, [namespace, dimensions([str('InstanceId', instance(1))])])).toMatchObject({ 'aws.tag.team': 'payments' });
+      // The same key bytes: Namespace "AWS/EC2" + the list's first byte, Dimensions the rest (not a valid list).
+      const swallowing = str('Namespace', Buffer.concat([Buffer.from('AWS/EC2'), entries.subarray(0, 1)]));
+      const rest = new Writer().uint32(0x0a).string('Dimensions').uint32(0x12).fork().uint32(0x32).bytes(entries.subarray(1)).ldelim().finish();
+      expect(() => rewriteOne(scope, [swallowing, rest])).toThrow(/is not an OTLP ExportMetricsServiceRequest/);
     });
 
     it('refuses bad Dimensions of a data point that has no Namespace to look its resource up by', () => {
