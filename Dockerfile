@@ -17,8 +17,8 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
 
 FROM node:24-bookworm-slim
 # MALLOC_ARENA_MAX=2: glibc gives each thread that allocates (the decode thread, libuv's pool) an arena of its
-# own, and their freed memory stays resident: peak RSS 280-309 MB under the bench's metric load without it,
-# ~265 MB with it, at the same throughput. The bench starts the service with this ENV too.
+# own, and their freed memory stays resident: peak RSS 275-309 MB under the bench's metric load without it,
+# 265-285 MB with it, at the same throughput. The bench starts the service with this ENV too.
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

@@ -607,7 +607,8 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     else {
       const fieldsTag = cache.fieldsTag[e]!;
       if (fieldsTag === attributesTag) {
-        if (asUsual) cache.setDimensionsAndFields(e, w.buf.subarray(dimsAt, w.pos));
+        // Kept with the dimensions as written now (its first data point had other attribute keys).
+        if (asUsual) cache.setFields(e, attributesTag, cache.fields[e]!, w.buf.subarray(dimsAt, w.pos));
         writeBytes(w, cache.fields[e]!);
       } else if (fieldsTag !== NO_RESOURCE) {
         // First use of this lookup for this attributes tag: written from the resource, kept in the arena for the next.
@@ -641,7 +642,8 @@ function lookup(r: Reader, point: PointContext, nsStart: number, nsEnd: number, 
   return cache.add(hash, buf, nsStart, nsEnd, dStart, dEnd, resource, cache.tally(namespace, resource !== undefined));
 }
 
-const DIMENSIONS_KEY = Buffer.concat([Buffer.from([tag(1, WIRE_LEN), DIMENSIONS.length]), DIMENSIONS]);
+/** KeyValue.key = 1 "Dimensions"; its value = 2 is an AnyValue whose kvlist_value = 6. */
+const DIMENSIONS_KEY = Buffer.concat([Buffer.from([LEN1, DIMENSIONS.length]), DIMENSIONS]);
 const KVLIST_VALUE = tag(6, WIRE_LEN);
 
 /**
@@ -651,30 +653,15 @@ const KVLIST_VALUE = tag(6, WIRE_LEN);
  */
 function locateDimensions(buf: Uint8Array, p: number, end: number): boolean {
   const valueTagAt = p + DIMENSIONS_KEY.length;
-  if (valueTagAt + 1 >= end || buf[valueTagAt] !== VALUE_TAG) return false;
+  if (valueTagAt + 1 >= end || buf[valueTagAt] !== LEN2) return false;
   for (let i = 0; i < DIMENSIONS_KEY.length; i++) if (buf[p + i] !== DIMENSIONS_KEY[i]) return false;
-  // Lengths of one or two bytes (a kvlist of up to 16 KiB); longer ones, or ones that do not add up, are scanned.
-  const listTagAt = afterShortLength(buf, valueTagAt + 1, end);
-  if (listTagAt < 0 || listTagAt >= end || buf[listTagAt] !== KVLIST_VALUE || afterShortLength(buf, listTagAt + 1, end) < 0) return false;
-  return true;
+  // A length that does not reach exactly to the end is left to the scan (a malformed one throws here as it would there).
+  const valueLength = readVarint(buf, valueTagAt + 1, end);
+  const listTagAt = cursor.pos;
+  if (listTagAt + valueLength !== end || listTagAt >= end || buf[listTagAt] !== KVLIST_VALUE) return false;
+  const listLength = readVarint(buf, listTagAt + 1, end);
+  return cursor.pos + listLength === end;
 }
-
-/** Reads a length of one or two varint bytes at `p` that reaches exactly to `end`: where the contents start (also in cursor.pos), or -1. */
-function afterShortLength(buf: Uint8Array, p: number, end: number): number {
-  if (p >= end) return -1;
-  let len = buf[p]!;
-  let at = p + 1;
-  if (len >= 0x80) {
-    if (at >= end || buf[at]! >= 0x80) return -1;
-    len = (len & 0x7f) | (buf[at]! << 7);
-    at++;
-  }
-  if (at + len !== end) return -1;
-  cursor.pos = at;
-  return at;
-}
-
-const VALUE_TAG = tag(2, WIRE_LEN);
 
 function noteGroup(collect: NonNullable<PointContext['collect']>, group: IndexedResource | null): void {
   if (collect.group === undefined) collect.group = group;

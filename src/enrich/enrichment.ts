@@ -125,6 +125,7 @@ export class LookupCache {
    * Copies entry `e`'s resource attribute fields for `attributesTag` to the arena (done once per entry and tag),
    * after `dimensions` when given (see dimensionsAndFields): the first data point of a lookup comes just after
    * its add(), so its key, dimensions and fields lie in one stretch of the arena, which a hit reads in one go.
+   * Given the entry's own fields (a view of the arena) and dimensions, keeps the dimensions with a copy of them.
    */
   setFields(e: number, attributesTag: number, fields: Uint8Array, dimensions?: Uint8Array): void {
     const dimensionsLength = dimensions?.length ?? 0;
@@ -137,17 +138,6 @@ export class LookupCache {
     this.fields[e] = this.arena.subarray(fieldsStart, fieldsStart + fields.length);
     this.dimensionsAndFields[e] = dimensions ? this.arena.subarray(start, fieldsStart + fields.length) : undefined;
     this.fieldsTag[e] = attributesTag;
-  }
-
-  /** Keeps entry `e`'s Dimensions as written (for its fields' tag) with its fields after them (see dimensionsAndFields). */
-  setDimensionsAndFields(e: number, dimensions: Uint8Array): void {
-    const length = dimensions.length + this.fields[e]!.length;
-    if (this.arenaLength + length > MAX_ARENA_BYTES) return;
-    const start = this.append(dimensions, 0, dimensions.length);
-    // Read after the append: if the arena grew, the view followed it.
-    const fields = this.fields[e]!;
-    this.append(fields, 0, fields.length);
-    this.dimensionsAndFields[e] = this.arena.subarray(start, start + length);
   }
 
   private clear(): void {

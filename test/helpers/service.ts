@@ -34,18 +34,19 @@ export async function startService(env: Record<string, string>, ready = /firetap
   throw new Error(`firetap did not start:\n${output}`);
 }
 
+const dockerfile = (): string => readFileSync(resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
+
 /** The flags the Dockerfile's CMD passes to node (`CMD ["node", <flags>…, "dist/main.js"]`). */
 export function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
-  const cmd = /^CMD (\[.*\])\s*$/m.exec(dockerfile);
+  const cmd = /^CMD (\[.*\])\s*$/m.exec(dockerfile());
   if (!cmd) throw new Error('the Dockerfile has no CMD in exec form');
   return (JSON.parse(cmd[1]!) as string[]).filter((arg) => arg.startsWith('--'));
 }
 
 /** The environment the Dockerfile's last stage sets (`ENV KEY=value …` lines), which the service runs with. */
 export function imageEnv(): Record<string, string> {
-  const dockerfile = readFileSync(resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
-  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const text = dockerfile();
+  const lastStage = text.slice(text.lastIndexOf('\nFROM '));
   const env: Record<string, string> = {};
   for (const line of lastStage.matchAll(/^ENV (.+)$/gm)) {
     for (const pair of line[1]!.trim().split(/\s+/)) {

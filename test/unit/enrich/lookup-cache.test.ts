@@ -153,7 +153,7 @@ describe('the lookup cache of a snapshot', () => {
       // The dimensions kept with the fields at once (the first data point of a lookup), later, or not at all.
       if (n % 4 === 0) cache.setFields(e, 58, fields, dimensions);
       else cache.setFields(e, 58, fields);
-      if (n % 4 === 2) cache.setDimensionsAndFields(e, dimensions);
+      if (n % 4 === 2) cache.setFields(e, 58, cache.fields[e]!, dimensions);
       entries.push({ e, fields, dimensions });
     }
     expect(cache.arena.length).toBeGreaterThan(64 * 1024); // it grew from 64 KiB
