@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
@@ -9,12 +9,11 @@ import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { firehoseBody, lengthPrefixed } from '../helpers/cloudwatch-fixtures.ts';
 
 /**
- * Peers' public test payloads (../shared/conformance, each folder with its MANIFEST.md and licence),
+ * Peers' public test payloads (test/fixtures/conformance, each folder with its MANIFEST.md and licence),
  * read at test time. Each case asserts what the MANIFEST says the payload must yield; where firetap's
  * contract differs on purpose, the case asserts firetap's behaviour and says why.
  */
-const ROOT = resolve(import.meta.dirname, '../../../shared/conformance');
-if (!existsSync(ROOT)) throw new Error(`conformance payloads not found at ${ROOT}: clone the project next to shared/`);
+const ROOT = resolve(import.meta.dirname, '../fixtures/conformance');
 
 const ALLOY = join(ROOT, 'alloy-awsfirehose');
 const VECTOR = join(ROOT, 'vector-firehose');

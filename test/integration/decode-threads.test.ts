@@ -19,7 +19,7 @@ import pino from 'pino';
  * or on the main thread. Whichever does it, the backend must receive the same bytes and the request the same
  * answer: these tests post the same requests to both and compare.
  */
-const OTEL = resolve(import.meta.dirname, '../../../shared/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler');
+const OTEL = resolve(import.meta.dirname, '../fixtures/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler');
 const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
 const frame = (n: number, t = 0) => metricStreamRequest(id, sampleDatapoints(n, 1_795_000_000_000 + t * 60_000));
 const pdata = (file: string) => otlpTypes.ExportMetricsServiceRequest.encode(otlpTypes.ExportMetricsServiceRequest.fromObject(parseYaml(readFileSync(join(OTEL, 'otlpmetricstream/testdata', file), 'utf8')))).finish();

@@ -95,7 +95,7 @@ describe('the wire rewrite with tags', () => {
   });
 
   it('gives the same on the OpenTelemetry Collector conformance frames (of an account without a snapshot: untagged)', () => {
-    const OTEL = resolve(import.meta.dirname, '../../../../shared/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler/otlpmetricstream/testdata');
+    const OTEL = resolve(import.meta.dirname, '../../fixtures/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler/otlpmetricstream/testdata');
     for (const file of ['single_record.yaml', 'multiple_records.yaml']) {
       const object = parseYaml(readFileSync(join(OTEL, file), 'utf8'));
       const frame = otlpTypes.ExportMetricsServiceRequest.encode(otlpTypes.ExportMetricsServiceRequest.fromObject(object)).finish();
