@@ -58,3 +58,84 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- join "," $pairs }}
 {{- end }}
+
+{{/* The container image: repository@digest, or repository:tag (the appVersion by default). */}}
+{{- define "firetap.image" -}}
+{{- $repository := .Values.image.repository }}
+{{- if not $repository }}
+{{- fail "set image.repository to your ECR image (build it from this repository's Dockerfile)" }}
+{{- end }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* The key of the access-key Secret the pods read. */}}
+{{- define "firetap.accessKeysSecretKey" -}}
+{{- if .Values.accessKeys.existingSecret }}{{ .Values.accessKeys.existingSecretKey }}{{ else }}access-keys{{ end }}
+{{- end }}
+
+{{/* Bytes of a Kubernetes quantity (1Gi, 1500M, 1073741824). */}}
+{{- define "firetap.bytes" -}}
+{{- $text := toString . }}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
+{{- $unit := regexFind "[A-Za-z]*$" $text }}
+{{- $number := trimSuffix $unit $text }}
+{{- if or (not (hasKey $units $unit)) (not (regexMatch "^[0-9]+(\\.[0-9]+)?$" $number)) }}
+{{- fail (printf "resources.limits.memory %q is not a memory quantity firetap understands (e.g. 1Gi): fix it, or set config.maxRssBytes" $text) }}
+{{- end }}
+{{- mulf $number (get $units $unit) | int64 }}
+{{- end }}
+
+{{/* FIRETAP_MAX_RSS_BYTES: the value given, else 85 % of the memory limit, else empty (the service's default). */}}
+{{- define "firetap.maxRssBytes" -}}
+{{- $limit := "" }}
+{{- with .Values.resources }}{{ with .limits }}{{ with .memory }}{{ $limit = include "firetap.bytes" . }}{{ end }}{{ end }}{{ end }}
+{{- if not (kindIs "string" .Values.config.maxRssBytes) }}
+{{- $rss := .Values.config.maxRssBytes | int64 }}
+{{- if and $limit (gt $rss 0) (ge $rss ($limit | int64)) }}
+{{- fail (printf "config.maxRssBytes (%d) must be below resources.limits.memory (%s bytes): the pod is killed at the limit before firetap sheds load" $rss $limit) }}
+{{- end }}
+{{- $rss }}
+{{- else if $limit }}
+{{- mulf $limit 0.85 | int64 }}
+{{- end }}
+{{- end }}
+
+{{/* Longer than the drain: the value given (checked), else delayMs + timeoutMs + 15 s. */}}
+{{- define "firetap.terminationGracePeriodSeconds" -}}
+{{- $drain := div (add .Values.config.shutdown.delayMs .Values.config.shutdown.timeoutMs 999) 1000 }}
+{{- if kindIs "string" .Values.terminationGracePeriodSeconds }}
+{{- add $drain 15 }}
+{{- else }}
+{{- $grace := .Values.terminationGracePeriodSeconds | int64 }}
+{{- if lt $grace (add $drain 5) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least config.shutdown.delayMs + config.shutdown.timeoutMs + 5 s (%d s), or the kubelet kills requests still draining: raise it, or leave it empty to derive it" $grace (add $drain 5)) }}
+{{- end }}
+{{- $grace }}
+{{- end }}
+{{- end }}
+
+{{/* Combinations that would install something unsafe or broken: fail the render with what to set. */}}
+{{- define "firetap.validate" -}}
+{{- if not (or .Values.accessKeys.existingSecret .Values.accessKeys.generate .Values.allowUnauthenticated) }}
+{{- fail "no Firehose access key source: set accessKeys.existingSecret (recommended) or accessKeys.generate: true; to accept every request without a key, set allowUnauthenticated: true" }}
+{{- end }}
+{{- if and .Values.eventbridge.ingress (not .Values.eventbridge.existingSecret) }}
+{{- fail "eventbridge.ingress exposes /eventbridge on the load balancer, which without credentials accepts every request: set eventbridge.existingSecret to a Secret holding the connection's API keys (key eventbridge.apiKeysKey) or user:password pairs (key eventbridge.basicAuthKey)" }}
+{{- end }}
+{{- if and .Values.eventbridge.existingSecret (not (or .Values.eventbridge.apiKeysKey .Values.eventbridge.basicAuthKey)) }}
+{{- fail "eventbridge.existingSecret is set but neither eventbridge.apiKeysKey nor eventbridge.basicAuthKey names a key of it" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.networkPolicy.ingressFrom) }}
+{{- fail "networkPolicy.enabled needs networkPolicy.ingressFrom: list the CIDRs of the ALB's subnets (or NetworkPolicyPeer objects) allowed to reach firetap; an empty list would admit every source" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled .Values.networkPolicy.egress.enabled (not (or .Values.networkPolicy.egress.httpsCidrs .Values.networkPolicy.egress.rules)) }}
+{{- fail "networkPolicy.egress.enabled with neither networkPolicy.egress.httpsCidrs nor networkPolicy.egress.rules lets firetap reach nothing but DNS: add the AWS APIs' and the OTLP backend's CIDRs or rules" }}
+{{- end }}
+{{- $_ := include "firetap.image" . }}
+{{- $_ = include "firetap.maxRssBytes" . }}
+{{- $_ = include "firetap.terminationGracePeriodSeconds" . }}
+{{- end }}
