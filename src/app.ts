@@ -7,7 +7,7 @@ import type { RetryOptions } from './export/retrying.ts';
 import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
 import { compileLogOptions } from './decode/log-options.ts';
 import { MeterDeduplicator } from './decode/meter-records.ts';
-import { createDeadLetter } from './pipeline/dead-letter.ts';
+import { openDeadLetter } from './pipeline/dead-letter.ts';
 import { DecodePool } from './pipeline/decode-pool.ts';
 import { tagFilterOf } from './enrich/snapshot.ts';
 import { BufferPool } from './pipeline/buffer-pool.ts';
@@ -65,7 +65,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = createMetrics();
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
   const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
-  const deadLetter = config.deadLetterDir ? createDeadLetter(config.deadLetterDir) : undefined;
+  const deadLetter = await openDeadLetter(config);
   // The AWS SDK clients weigh ~150 MB of memory once loaded: only when enrichment is on.
   const scraper =
     options.scraper ??

@@ -22,6 +22,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
   ['FIRETAP_DEAD_LETTER_DIR', 'deadLetterDir'],
   ['FIRETAP_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests'],
+  ['FIRETAP_DEAD_LETTER_URL', 'deadLetterUrl'],
   ['FIRETAP_DECODE_THREADS', 'decodeThreads'],
   ['FIRETAP_MAX_EVENT_LOOP_DELAY_MS', 'maxEventLoopDelayMs'],
   ['FIRETAP_MAX_HEAP_USED_BYTES', 'maxHeapUsedBytes'],

@@ -123,6 +123,7 @@ export const configSchema = z.strictObject({
   maxHeapUsedBytes: nonNegativeInt.default(0),
   maxRssBytes: nonNegativeInt.default(0),
   /** Added to every resource forwarded, never overwriting what the data carries. */
+  deadLetterUrl: z.string().regex(/^s3:\/\/(?![^/]*\.\.)(?!\d+\.\d+\.\d+\.\d+(?:\/|$))[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/, 'expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)').optional(),
   resourceAttributes: stringMap.default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** After SIGTERM, /readyz says no for this long before the listener closes (load balancer deregistration). */

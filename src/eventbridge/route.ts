@@ -7,6 +7,7 @@ import { createAccessKeyCheck } from '../firehose/auth.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { appendLogGroups } from '../otlp/log-records.ts';
 import { encodedAttribute } from '../otlp/wire.ts';
+import { deadLetterFailure } from '../pipeline/dead-letter.ts';
 import type { PipelineDeps } from '../pipeline/deliver.ts';
 import { admission } from '../server/admission.ts';
 import { answerFor } from '../server/error-handler.ts';
@@ -87,7 +88,12 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     } catch (err) {
       metrics.recordsRejected.inc({ signal: 'logs', reason: 'format' });
       if (deps.deadLetter) {
-        await deps.deadLetter.write([{ requestId: `eventbridge-${receivedAtMs}`, signal: 'logs', index: 0, reason: 'format', message: (err as Error).message, data: Buffer.from(text).toString('base64') }]);
+        try {
+          await deps.deadLetter.write([{ requestId: `eventbridge-${receivedAtMs}`, signal: 'logs', index: 0, reason: 'format', message: (err as Error).message, data: Buffer.from(text).toString('base64') }]);
+        } catch (failed) {
+          // Not kept: a retryable answer (EventBridge retries 5xx) rather than the 400 after which only the rule's queue, if any, keeps it.
+          throw deadLetterFailure(deps.deadLetter, 'the event', failed);
+        }
         metrics.deadLettered.inc({ signal: 'logs' });
       }
       request.log.warn({ route: EVENTBRIDGE_ROUTE, error: (err as Error).message }, 'event rejected');

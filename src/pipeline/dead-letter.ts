@@ -1,6 +1,8 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Signal } from '../config/schema.ts';
+import { ConfigError } from '../config/load.ts';
+import type { Config, Signal } from '../config/schema.ts';
+import { FiretapError } from '../errors.ts';
 
 export interface DeadLetterEntry {
   readonly requestId: string;
@@ -13,8 +15,16 @@ export interface DeadLetterEntry {
 }
 
 export interface DeadLetter {
-  readonly path: string;
+  /** Where the entries go, for messages: a file path or an `s3://` URL. */
+  readonly location: string;
+  /** Resolves once the entries are stored; a request must not be acknowledged before. */
   write(entries: readonly DeadLetterEntry[]): Promise<void>;
+}
+
+/** The entries as JSON lines, each with the time it was written. */
+export function deadLetterLines(entries: readonly DeadLetterEntry[], now = new Date()): string {
+  const time = now.toISOString();
+  return entries.map((e) => JSON.stringify({ time, ...e }) + '\n').join('');
 }
 
 /**
@@ -23,15 +33,36 @@ export interface DeadLetter {
  * requests never interleave.
  */
 export function createDeadLetter(dir: string): DeadLetter {
-  const path = join(dir, 'firetap-dead-letter.jsonl');
-  let ready: Promise<unknown> = mkdir(dir, { recursive: true });
+  const location = join(dir, 'firetap-dead-letter.jsonl');
+  let previous: Promise<unknown> = Promise.resolve();
   return {
-    path,
+    location,
     write(entries) {
-      const text = entries.map((e) => JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n').join('');
-      const done = ready.then(() => appendFile(path, text));
-      ready = done.catch(() => {});
+      const text = deadLetterLines(entries);
+      // The directory is made again if it went away (or could not be made before).
+      const done = previous.then(() => mkdir(dir, { recursive: true })).then(() => appendFile(location, text));
+      previous = done.catch(() => {});
       return done;
     },
   };
+}
+
+/** The dead-letter store the configuration names, if any: a directory or an S3 prefix, never both. */
+export async function openDeadLetter(config: Pick<Config, 'deadLetterDir' | 'deadLetterUrl'>, env: Readonly<Record<string, string | undefined>> = process.env): Promise<DeadLetter | undefined> {
+  if (config.deadLetterDir && config.deadLetterUrl) {
+    throw new ConfigError('FIRETAP_DEAD_LETTER_DIR and FIRETAP_DEAD_LETTER_URL are both set: set only one (the URL keeps dead letters across restarts, the directory only as long as its volume)');
+  }
+  // The AWS SDK is loaded only when dead letters go to S3.
+  if (config.deadLetterUrl) return (await import('./dead-letter-s3.ts')).createS3DeadLetter(config.deadLetterUrl, env);
+  return config.deadLetterDir ? createDeadLetter(config.deadLetterDir) : undefined;
+}
+
+/**
+ * A dead-letter write that failed: the request must not be acknowledged (its bad records would be
+ * lost), so it fails as retryable and Firehose sends it again.
+ */
+export function deadLetterFailure(deadLetter: DeadLetter, what: string, err: unknown): FiretapError {
+  return new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', `could not keep ${what} in the dead-letter store ${deadLetter.location}: ${(err as Error).message}; not acknowledged, so that it is sent again`, {
+    retryable: true,
+  });
 }

@@ -9,7 +9,7 @@ import type { FirehoseEnvelope } from '../firehose/envelope.ts';
 import { bodyDigest } from '../firehose/body.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { countLookups, type Metrics } from '../telemetry/metrics.ts';
-import type { DeadLetter, DeadLetterEntry } from './dead-letter.ts';
+import { deadLetterFailure, type DeadLetter, type DeadLetterEntry } from './dead-letter.ts';
 import type { BufferPool } from './buffer-pool.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
@@ -387,7 +387,7 @@ async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCo
         await deps.deadLetter.write(entries);
         metrics.deadLettered.inc({ signal: d.signal }, entries.length);
       } catch (err) {
-        throw new FiretapError('FIRETAP_INTERNAL', `could not write ${entries.length} invalid meter record(s) to ${deps.deadLetter.path}: ${(err as Error).message}`, { retryable: true, cause: err });
+        throw deadLetterFailure(deps.deadLetter, `${entries.length} invalid meter record(s)`, err);
       }
     }
   }
@@ -427,10 +427,7 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
     deps.metrics.deadLettered.inc({ signal: d.signal }, bad.length);
   } catch (err) {
     // The good records went out, but a bad one would be lost: have Firehose send the request again.
-    throw new FiretapError('FIRETAP_INTERNAL', `could not write ${bad.length} rejected record(s) to the dead-letter file ${deps.deadLetter.path}: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw deadLetterFailure(deps.deadLetter, `${bad.length} rejected record(s)`, err);
   }
 }
 

@@ -6,7 +6,8 @@ const xml = (s: string | number) => String(s).replace(/&/g, '&amp;').replace(/</
 
 /**
  * A loopback S3 for the real SDK client (path-style, through AWS_ENDPOINT_URL_S3): ListObjectsV2 in small
- * pages with continuation tokens, GetObject, and SlowDown throttling on demand. Objects live in memory.
+ * pages with continuation tokens, GetObject, PutObject, SlowDown throttling and failing puts on demand.
+ * Objects live in memory.
  */
 export class FakeS3 {
   readonly objects = new Map<string, Buffer>();
@@ -14,6 +15,13 @@ export class FakeS3 {
   pageSize = 2;
   /** The next `n` GetObject calls answer 503 SlowDown. */
   slowDowns = 0;
+  /** The next `n` PutObject calls answer `putFailure` (500 InternalError unless set). */
+  putFailures = 0;
+  putFailure: { status: number; code: string; extra?: string } = { status: 500, code: 'InternalError' };
+  /** How long PutObject takes to answer. */
+  putDelayMs = 0;
+  /** Headers of every PutObject that stored its object (the SDK signs each request). */
+  readonly puts: Array<{ key: string; headers: Record<string, string | string[] | undefined> }> = [];
   private server: Server | undefined;
   url = '';
 
@@ -24,7 +32,8 @@ export class FakeS3 {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      req.resume();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://s3');
         const [, bucket, ...rest] = url.pathname.split('/');
@@ -64,6 +73,23 @@ export class FakeS3 {
           }
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, etag: `"${createHash('md5').update(body).digest('hex')}"` });
           res.end(body);
+          return;
+        }
+        if (req.method === 'PUT' && key !== '') {
+          this.calls.push(`PutObject ${key}`);
+          if (this.putFailures > 0) {
+            this.putFailures--;
+            res.writeHead(this.putFailure.status, { 'content-type': 'application/xml' });
+            res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xml(this.putFailure.code)}</Code><Message>PutObject failed on purpose.</Message>${this.putFailure.extra ?? ''}</Error>`);
+            return;
+          }
+          const body = Buffer.concat(chunks);
+          setTimeout(() => {
+            this.objects.set(`${bucket}/${key}`, body);
+            this.puts.push({ key, headers: req.headers });
+            res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+            res.end();
+          }, this.putDelayMs);
           return;
         }
         res.writeHead(405);
