@@ -5,7 +5,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, loadConfig } from '../../src/config/load.ts';
-import { helm } from '../helpers/helm.ts';
+import { fakeKubernetes, helm } from '../helpers/helm.ts';
 
 /**
  * The chart, checked statically (values against the schema, every `.Values` path the templates use against
@@ -247,10 +247,39 @@ describe('the Helm chart, rendered by helm', () => {
     expect(readme).not.toMatch(/create secret generic firetap-access-keys/);
   });
 
+  it('keeps the generated key on helm upgrade: lookup reads the Secret back from the cluster', async () => {
+    const path = '/api/v1/namespaces/firetap/secrets/firetap-access-keys';
+    const owned = { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'firetap', 'meta.helm.sh/release-namespace': 'firetap' } };
+    const secret = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'firetap-access-keys', namespace: 'firetap', ...owned }, data });
+    const keyIn = async (objects: Record<string, unknown>) => {
+      const cluster = await fakeKubernetes(objects);
+      try {
+        const args = ['template', 'firetap', CHART, '-n', 'firetap', '-f', valuesFile({ image: { repository: REPOSITORY } }), '--dry-run=server', '--disable-openapi-validation'];
+        const result = await helm(args, cluster.kubeconfig);
+        expect(result.code, result.stderr).toBe(0);
+        expect(cluster.gets).toContain(path);
+        const manifest = parseAllDocuments(result.stdout).map((d) => d.toJSON() as Manifest).find((m) => m?.kind === 'Secret')!;
+        return Buffer.from(manifest.data['access-keys'], 'base64').toString();
+      } finally {
+        await cluster.close();
+      }
+    };
+    const kept = Buffer.from('the-key-firehose-uses').toString('base64');
+    expect(await keyIn({ [path]: secret({ 'access-keys': kept }) })).toBe('the-key-firehose-uses');
+    // No Secret yet, or one without that key: a new random key.
+    expect(await keyIn({})).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(await keyIn({ [path]: secret({ other: kept }) })).toMatch(/^[A-Za-z0-9]{40}$/);
+  });
+
   it('refuses EventBridge on the load balancer without credentials, and never marks a Secret reference optional', async () => {
     expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { ingress: true } })).toContain(
       'eventbridge.ingress exposes /eventbridge on the load balancer, which without credentials accepts every request: set eventbridge.existingSecret',
     );
+    // Not even on purpose: an open route on the internet-facing ALB.
+    expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { ingress: true, allowUnauthenticated: true } })).toContain('set eventbridge.existingSecret');
+    // In the cluster only, an open route must be asked for; the service answers 401 otherwise.
+    expect(envNames(await render({}))).not.toContain('FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED');
+    expect(plainEnv(await render({ eventbridge: { allowUnauthenticated: true } })).FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED).toBe('true');
     expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { existingSecret: 'eb', apiKeysKey: '' } })).toContain(
       'eventbridge.existingSecret is set but neither eventbridge.apiKeysKey nor eventbridge.basicAuthKey names a key of it',
     );

@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
@@ -71,15 +75,15 @@ export interface HelmResult {
 
 const run = promisify(execFile);
 
-/** Runs helm with its state kept out of the user's home (no repositories, no plugins, no cluster). */
-export async function helm(args: readonly string[]): Promise<HelmResult> {
+/** Runs helm with its state kept out of the user's home (no repositories, no plugins; no cluster but the one given). */
+export async function helm(args: readonly string[], kubeconfig?: string): Promise<HelmResult> {
   const home = join(ROOT, 'node_modules/.cache/firetap-helm/home');
   const env = {
     PATH: process.env.PATH ?? '',
     HELM_CACHE_HOME: join(home, 'cache'),
     HELM_CONFIG_HOME: join(home, 'config'),
     HELM_DATA_HOME: join(home, 'data'),
-    KUBECONFIG: join(home, 'no-kubeconfig'),
+    KUBECONFIG: kubeconfig ?? join(home, 'no-kubeconfig'),
   };
   try {
     const { stdout, stderr } = await run(helmBinary(), [...args], { env, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
@@ -89,4 +93,80 @@ export async function helm(args: readonly string[]): Promise<HelmResult> {
     if (typeof e.code !== 'number') throw error;
     return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+export interface FakeKubernetes {
+  /** A kubeconfig naming this server (namespace firetap). */
+  readonly kubeconfig: string;
+  /** Paths of the object GETs helm made. */
+  readonly gets: string[];
+  close(): Promise<void>;
+}
+
+const DISCOVERY: Record<string, Array<[resource: string, kind: string]>> = {
+  v1: [['secrets', 'Secret'], ['configmaps', 'ConfigMap'], ['services', 'Service'], ['serviceaccounts', 'ServiceAccount']],
+  'apps/v1': [['deployments', 'Deployment']],
+  'networking.k8s.io/v1': [['ingresses', 'Ingress'], ['networkpolicies', 'NetworkPolicy']],
+  'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget']],
+  'autoscaling/v2': [['horizontalpodautoscalers', 'HorizontalPodAutoscaler']],
+  'monitoring.coreos.com/v1': [['servicemonitors', 'ServiceMonitor']],
+};
+
+/**
+ * Just enough of a Kubernetes API on loopback for `helm template --dry-run=server`: version, discovery, and GETs of
+ * the objects given (`/api/v1/namespaces/<ns>/secrets/<name>` → object); everything else is 404. For `lookup`.
+ */
+export async function fakeKubernetes(objects: Record<string, unknown>): Promise<FakeKubernetes> {
+  const gets: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (path === '/version') return send(200, { major: '1', minor: '31', gitVersion: 'v1.31.0' });
+    if (path === '/api') return send(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
+    if (path === '/apis') {
+      const groups = Object.keys(DISCOVERY).filter((gv) => gv.includes('/')).map((gv) => {
+        const [name, version] = gv.split('/') as [string, string];
+        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+      });
+      return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
+    }
+    const groupVersion = path === '/api/v1' ? 'v1' : path.replace(/^\/apis\//, '');
+    const list = DISCOVERY[groupVersion];
+    if (list) {
+      const resources = list.map(([name, kind]) => ({ name, singularName: '', namespaced: true, kind, verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] }));
+      return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources });
+    }
+    gets.push(path);
+    if (req.method === 'GET' && path in objects) return send(200, objects[path]);
+    send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${path} not found` });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const dir = mkdtempSync(join(tmpdir(), 'firetap-kube-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{ name: fake, cluster: { server: "http://127.0.0.1:' + port + '" } }]',
+      'users: [{ name: fake, user: { token: not-a-secret } }]',
+      'contexts: [{ name: fake, context: { cluster: fake, user: fake, namespace: firetap } }]',
+      'current-context: fake',
+      '',
+    ].join('\n'),
+  );
+  return {
+    kubeconfig,
+    gets,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
