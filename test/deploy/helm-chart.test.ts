@@ -332,6 +332,7 @@ describe('the Helm chart, rendered by helm', () => {
   it('sheds load at 85 % of the memory limit unless told otherwise, and refuses a threshold at or above the limit', async () => {
     expect(plainEnv(await render({})).FIRETAP_MAX_RSS_BYTES).toBe(String(Math.floor(0.85 * 1024 ** 3)));
     expect(plainEnv(await render({ resources: { limits: { memory: '1500M' } } })).FIRETAP_MAX_RSS_BYTES).toBe(String(Math.floor(0.85 * 1.5e9)));
+    expect(plainEnv(await render({ resources: { limits: { memory: 2_000_000_000 } } })).FIRETAP_MAX_RSS_BYTES).toBe('1700000000');
     expect(plainEnv(await render({ config: { maxRssBytes: 0 } })).FIRETAP_MAX_RSS_BYTES).toBe('0');
     // No limit: unset, the service's own default applies.
     expect(plainEnv(await render({ resources: { requests: { cpu: '500m' }, limits: null } })).FIRETAP_MAX_RSS_BYTES).toBeUndefined();

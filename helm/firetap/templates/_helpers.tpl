@@ -79,7 +79,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* Bytes of a Kubernetes quantity (1Gi, 1500M, 1073741824). */}}
 {{- define "firetap.bytes" -}}
-{{- $text := toString . }}
+{{- if not (kindIs "string" .) }}
+{{- . | int64 }}
+{{- else }}
+{{- $text := . }}
 {{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
 {{- $unit := regexFind "[A-Za-z]*$" $text }}
 {{- $number := trimSuffix $unit $text }}
@@ -87,6 +90,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "resources.limits.memory %q is not a memory quantity firetap understands (e.g. 1Gi): fix it, or set config.maxRssBytes" $text) }}
 {{- end }}
 {{- mulf $number (get $units $unit) | int64 }}
+{{- end }}
 {{- end }}
 
 {{/* FIRETAP_MAX_RSS_BYTES: the value given, else 85 % of the memory limit, else empty (the service's default). */}}
