@@ -1,6 +1,6 @@
 /**
  * Writes the sample Firehose requests used by the README's curl examples:
- *   node examples/generate.ts
+ *   npm run examples
  * They are committed; a test checks that they still match what this script produces.
  */
 import { writeFileSync } from 'node:fs';

@@ -4,21 +4,25 @@ import type { Config } from './config/schema.ts';
 import type { Exporter } from './export/exporter.ts';
 import { createExporters, createMeterEndpoint } from './export/registry.ts';
 import type { RetryOptions } from './export/retrying.ts';
-import { FIREHOSE_ROUTES, firehoseRoutes } from './firehose/route.ts';
+import { FIREHOSE_ROUTE_DESCRIPTIONS, firehoseRoutes } from './firehose/route.ts';
 import { compileLogOptions } from './decode/log-options.ts';
 import { MeterDeduplicator } from './decode/meter-records.ts';
 import { openDeadLetter } from './pipeline/dead-letter.ts';
 import { DecodePool } from './pipeline/decode-pool.ts';
 import { tagFilterOf } from './enrich/snapshot.ts';
 import { BufferPool } from './pipeline/buffer-pool.ts';
+import { MemoryBudget } from './server/memory-budget.ts';
 import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
 import { httpsOptions } from './server/tls.ts';
+import { connectionLimits, createClientErrorHandler, guardConnections, httpTimeouts, openFileLimit } from './server/connections.ts';
 import { loggerOptions, stdoutLog } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
 import { enrichmentRoutes } from './enrich/route.ts';
-import { EVENTBRIDGE_ROUTE, eventBridgeRoutes } from './eventbridge/route.ts';
+import { EVENTBRIDGE_ROUTE_DESCRIPTION, eventBridgeRoutes } from './eventbridge/route.ts';
+import { createNotFoundHandler } from './server/not-found.ts';
+import { createErrorHandler, plainShape } from './server/error-handler.ts';
 import type { TagScraper } from './enrich/scraper.ts';
 
 /**
@@ -51,8 +55,15 @@ export interface Firetap {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Firetap> {
   const https = httpsOptions(config);
   const logger = loggerOptions(config.logLevel);
+  const metrics = createMetrics();
+  const fileLimit = openFileLimit();
+  const limits = connectionLimits(config, fileLimit);
+  const timeouts = httpTimeouts(limits);
   const app = Fastify({
-    ...(https ? { https } : {}),
+    // The head and body timeouts are node's own (headersTimeout, requestTimeout), passed to its server.
+    ...(https ? { https: { ...https, ...timeouts } } : { http: timeouts }),
+    requestTimeout: timeouts.requestTimeout,
+    clientErrorHandler: createClientErrorHandler(limits, metrics),
     logger: { ...logger, stream: options.logStream ?? stdoutLog() },
     // One log line per Firehose request comes from the route's own onResponse hook instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -61,8 +72,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
+  guardConnections(app.server, { limits, fileLimit, tls: https !== undefined, metrics, log: app.log });
 
-  const metrics = createMetrics();
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
   const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
   const deadLetter = await openDeadLetter(config);
@@ -77,23 +88,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onSend', async (_request, reply) => {
     if (lifecycle.draining) reply.header('connection', 'close');
   });
+  app.decorateRequest('firetapRequestId', undefined);
+  app.decorateRequest('firetapError', undefined);
+  // Routes without a shape of their own (the enrichment lookup) answer errors as {"error": "…"}.
+  app.setErrorHandler(createErrorHandler(plainShape));
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const meters = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
   const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper, filter: tagFilterOf(config.enrichment), onRestart: () => metrics.decodeThreadRestarts.inc(), onRunning: (n) => metrics.decodeThreadsRunning.set(n) }) : undefined;
-  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters, decoders };
+  const memory = new MemoryBudget(config.memoryBudgetBytes, () => metrics.requestsShed.inc({ reason: 'memory' }));
+  metrics.setMemoryBudget(() => ({ limit: memory.limit, inUse: memory.inUse }));
+  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters, decoders, memory };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
 
-  const known = new Set<string>([...Object.values(FIREHOSE_ROUTES), EVENTBRIDGE_ROUTE]);
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0]!;
-    if (known.has(path)) {
-      return reply.code(405).header('allow', 'POST').send({ error: `${request.method} is not allowed on ${path}; ${path === EVENTBRIDGE_ROUTE ? 'set the API destination\'s HTTP method to POST' : 'Firehose delivers with POST'}` });
-    }
-    return reply.code(404).send({ error: `no route ${request.method} ${path}; firetap takes POST ${[...known].join(', POST ')}` });
-  });
+  app.setNotFoundHandler(createNotFoundHandler([...FIREHOSE_ROUTE_DESCRIPTIONS, EVENTBRIDGE_ROUTE_DESCRIPTION]));
   app.addHook('onClose', async () => {
     await Promise.all([...Object.values(exporters).map((e) => e.shutdown()), scraper?.stop(), decoders?.close()]);
   });

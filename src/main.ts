@@ -1,7 +1,8 @@
 import closeWithGrace from 'close-with-grace';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config/load.ts';
+import { ConfigError, loadConfig, redactUserinfo } from './config/load.ts';
+import { unknownSettings } from './config/unknown-settings.ts';
 import type { Config } from './config/schema.ts';
 import { VERSION } from './version.ts';
 
@@ -26,11 +27,15 @@ async function main(): Promise<void> {
     log.warn('FIRETAP_ACCESS_KEYS is not set: every request is accepted without an access key. Set it before exposing this service.');
   }
   if (config.eventbridge.apiKeys.length === 0 && config.eventbridge.basicAuth.length === 0) {
-    log.warn('neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events accepts every request.');
+    if (config.eventbridge.allowUnauthenticated) log.warn('FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED is true and neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events accepts every request.');
+    else log.info('neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events answers 401 to every event until one is.');
+  }
+  for (const { name, didYouMean } of unknownSettings(process.env)) {
+    log.warn({ variable: name, didYouMean }, `${name} is not a firetap setting and is ignored${didYouMean ? `; did you mean ${didYouMean}?` : ''}`);
   }
   for (const signal of ['metrics', 'logs'] as const) {
     const c = config.otlp[signal];
-    if (c.endpoint) log.info({ signal, endpoint: c.endpoint, protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
+    if (c.endpoint) log.info({ signal, endpoint: redactUserinfo(c.endpoint), protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
     else log.warn({ signal }, 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT): printing decoded data to stdout');
   }
 

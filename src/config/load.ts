@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, resolveOtlp, type Config } from './schema.ts';
 import { isJsonObject } from '../json-object.ts';
+import { defaultMemoryBudget } from '../server/memory-budget.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,12 +22,17 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_MAX_RECORD_BYTES', 'maxRecordBytes'],
   ['FIRETAP_REQUEST_TIMEOUT_MS', 'requestTimeoutMs'],
   ['FIRETAP_DEAD_LETTER_DIR', 'deadLetterDir'],
-  ['FIRETAP_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests'],
   ['FIRETAP_DEAD_LETTER_URL', 'deadLetterUrl'],
+  ['FIRETAP_MAX_CONCURRENT_REQUESTS', 'maxConcurrentRequests'],
+  ['FIRETAP_MAX_RECEIVING_REQUESTS', 'maxReceivingRequests'],
+  ['FIRETAP_MAX_CONNECTIONS', 'maxConnections'],
+  ['FIRETAP_HEADERS_TIMEOUT_MS', 'headersTimeoutMs'],
+  ['FIRETAP_BODY_TIMEOUT_MS', 'bodyTimeoutMs'],
   ['FIRETAP_DECODE_THREADS', 'decodeThreads'],
   ['FIRETAP_MAX_EVENT_LOOP_DELAY_MS', 'maxEventLoopDelayMs'],
   ['FIRETAP_MAX_HEAP_USED_BYTES', 'maxHeapUsedBytes'],
   ['FIRETAP_MAX_RSS_BYTES', 'maxRssBytes'],
+  ['FIRETAP_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes'],
   ['FIRETAP_RESOURCE_ATTRIBUTES', 'resourceAttributes', parseKeyValues],
   ['FIRETAP_LOG_LEVEL', 'logLevel'],
   ['FIRETAP_SHUTDOWN_DELAY_MS', 'shutdownDelayMs'],
@@ -52,15 +58,16 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_EVENTBRIDGE_API_KEY_HEADER', 'eventbridge.apiKeyHeader'],
   ['FIRETAP_EVENTBRIDGE_API_KEYS', 'eventbridge.apiKeys', parseList],
   ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', 'eventbridge.basicAuth', parseList],
+  ['FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED', 'eventbridge.allowUnauthenticated', parseBoolean],
   ['FIRETAP_EVENTBRIDGE_TIMEOUT_MS', 'eventbridge.timeoutMs'],
   ['FIRETAP_METER_RECORDS', 'meters.enabled', parseBoolean],
   ['FIRETAP_METER_MARKER', 'meters.marker'],
   ['FIRETAP_METER_DEDUPE_WINDOW_SECONDS', 'meters.dedupeWindowSeconds'],
   ['FIRETAP_METER_ENDPOINT', 'meters.endpoint'],
-  ['FIRETAP_METER_HEADERS', 'meters.headers', parseKeyValues],
+  ['FIRETAP_METER_HEADERS', 'meters.headers', parseHeaders],
   ['FIRETAP_METER_TIMEOUT_MS', 'meters.timeoutMs'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp.endpoint'],
-  ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseKeyValues],
+  ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseHeaders],
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
   ['OTEL_EXPORTER_OTLP_PROTOCOL', 'otlp.protocol'],
   ['OTEL_EXPORTER_OTLP_TIMEOUT', 'otlp.timeoutMs'],
@@ -68,13 +75,21 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
     const prefix = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}`;
     return [
       [`${prefix}_ENDPOINT`, `otlp.${signal}.endpoint`],
-      [`${prefix}_HEADERS`, `otlp.${signal}.headers`, parseKeyValues],
+      [`${prefix}_HEADERS`, `otlp.${signal}.headers`, parseHeaders],
       [`${prefix}_COMPRESSION`, `otlp.${signal}.compression`],
       [`${prefix}_PROTOCOL`, `otlp.${signal}.protocol`],
       [`${prefix}_TIMEOUT`, `otlp.${signal}.timeoutMs`],
     ] as Array<[string, string, ((text: string, name: string) => unknown)?]>;
   }),
 ];
+
+/** Config paths whose values are credentials. */
+const SECRET_PATHS = /^accessKeys|headers|externalId|^eventbridge\.(apiKeys|basicAuth)/;
+
+/** `scheme://user:password@host` → `scheme://[redacted]@host`, wherever it appears in a text. */
+export function redactUserinfo(text: string): string {
+  return text.replace(/(\/\/)[^/@\s"]*@/g, '$1[redacted]@');
+}
 
 /**
  * Reads the optional config file named by FIRETAP_CONFIG, lays the environment over it (the
@@ -97,21 +112,24 @@ export function loadConfig(env: Env = process.env): Config {
     const input = deepMerge(fromFile, fromEnv);
     const problems = result.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      // An item of a list (`logs.namePatterns.1`) came from the variable that set the list.
-      const setting = issue.path.filter((key) => typeof key !== 'number').join('.');
+      // An item of a list (`logs.namePatterns.1`, `enrichment.roles.0.externalId`) came from the variable that set the list.
+      const keys = issue.path.map(String);
+      let depth = keys.length;
+      while (depth > 0 && !sourceOf.has(keys.slice(0, depth).join('.'))) depth--;
+      const setting = depth > 0 ? keys.slice(0, depth).join('.') : issue.path.filter((key) => typeof key !== 'number').join('.');
       const envName = ENV.find(([, p]) => p === setting)?.[0];
       const item = setting === path ? '' : ` [${path.slice(setting.length + 1)}]`;
       const from = sourceOf.has(setting) ? `${sourceOf.get(setting)}${item}` : envName ? `${envName} (${path})` : path || 'config';
       const actual = getPath(input, path);
-      // Keys and headers are secrets: name the setting, never echo its value.
-      const secret = /^accessKeys|headers|externalId|^eventbridge\.(apiKeys|basicAuth)/.test(path);
-      const shown = actual === undefined || secret ? '' : ` (actual: ${JSON.stringify(actual)})`;
+      // Keys and headers are secrets: name the setting, never echo its value (nor a URL's user and password).
+      const secret = SECRET_PATHS.test(path);
+      const shown = actual === undefined || secret ? '' : ` (actual: ${redactUserinfo(JSON.stringify(actual))})`;
       return `${from}: ${issue.message}${shown}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const { otlp, ...rest } = result.data;
-  return deepFreeze({ ...rest, otlp: resolveOtlp(otlp) });
+  const { otlp, memoryBudgetBytes, ...rest } = result.data;
+  return deepFreeze({ ...rest, memoryBudgetBytes: memoryBudgetBytes ?? defaultMemoryBudget(rest.maxRssBytes), otlp: resolveOtlp(otlp) });
 }
 
 function readConfigFile(path: string): Json {
@@ -126,7 +144,8 @@ function readConfigFile(path: string): Json {
     // YAML 1.2 is a superset of JSON, so one parser reads both kinds of file.
     parsed = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`FIRETAP_CONFIG: ${path} is neither valid YAML nor JSON: ${(err as Error).message}`);
+    // The parser's first line says where; the lines after it quote the file, which may hold credentials.
+    throw new ConfigError(`FIRETAP_CONFIG: ${path} is neither valid YAML nor JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -154,21 +173,35 @@ function parseRoles(text: string): Array<{ roleArn: string; externalId?: string 
   });
 }
 
+const HTTP_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** parseKeyValues for HTTP headers: every name must be a header name (an entry is named by its position). */
+function parseHeaders(text: string, name: string): Record<string, string> {
+  const headers = parseKeyValues(text, name);
+  Object.keys(headers).forEach((key, i) => {
+    if (!HTTP_TOKEN.test(key)) throw new ConfigError(`${name}: entry ${i + 1} does not start with a header name (letters, digits and !#$%&'*+.^_\`|~- before the "=")`);
+  });
+  return headers;
+}
+
 /** `k1=v1,k2=v2` with percent-encoded values, as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES define it. */
 export function parseKeyValues(text: string, name: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const item of parseList(text)) {
+  const items = parseList(text);
+  // Such settings hold credentials (headers): an entry is named by its position, never quoted.
+  const where = (i: number) => `${name}: entry ${i + 1} of ${items.length}`;
+  items.forEach((item, i) => {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`${name}: expected key=value pairs separated by commas (bad entry: ${JSON.stringify(item.slice(0, 40))})`);
+    if (eq <= 0) throw new ConfigError(`${where(i)} is not key=value; expected key=value pairs separated by commas, such as Authorization=Basic%20dXNlcjpwYXNz (spaces as %20)`);
     const key = item.slice(0, eq).trim();
     let value = item.slice(eq + 1).trim();
     try {
       value = decodeURIComponent(value);
     } catch {
-      throw new ConfigError(`${name}: the value of ${key} is not valid percent-encoding`);
+      throw new ConfigError(`${where(i)} has a value that is not valid percent-encoding (a % must be followed by two hex digits; write % itself as %25)`);
     }
     out[key] = value;
-  }
+  });
   return out;
 }
 

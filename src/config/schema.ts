@@ -4,6 +4,7 @@ import { LOG_METRIC_KINDS } from '../decode/log-metrics.ts';
 import { namePatternProblem } from '../decode/log-options.ts';
 import { DEFAULT_VPC_FLOW_LOG_FORMAT, VPC_FLOW_LOG_FORMAT_PATTERN } from '../decode/vpc-flow-logs.ts';
 import { LOG_FORMATS, METRIC_FORMATS } from '../pipeline/record-codecs.ts';
+import { containerMemoryLimit } from '../server/memory-budget.ts';
 
 const MiB = 1024 * 1024;
 
@@ -13,13 +14,23 @@ const MiB = 1024 * 1024;
  */
 export const DEFAULT_MAX_BODY_BYTES = 96 * MiB;
 
+/** An http(s) URL; one written without its scheme (`otel-collector:4318`) is told what to add. */
+const httpUrl = () =>
+  z.url({
+    protocol: /^https?$/,
+    error: (issue) =>
+      typeof issue.input === 'string' && !issue.input.includes('://')
+        ? 'expected a URL with its scheme: add http:// or https:// (for example http://otel-collector:4318)'
+        : 'expected an http:// or https:// URL',
+  });
+
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const stringMap = z.record(z.string().min(1), z.string());
 
 const otlpSignalSchema = z.strictObject({
   /** Full URL for this signal; used as is (no path appended). */
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  endpoint: httpUrl().optional(),
   headers: stringMap.optional(),
   compression: z.enum(['gzip', 'none']).optional(),
   protocol: z.enum(['http/protobuf', 'http/json']).optional(),
@@ -79,6 +90,8 @@ const eventBridgeSchema = z.strictObject({
   apiKeys: z.array(z.string().min(1).max(4096)).default([]),
   /** Accepted `user:password` pairs of a Basic connection. */
   basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'expected user:password')).default([]),
+  /** Accept events without credentials when neither apiKeys nor basicAuth is set (otherwise such a route answers 401). */
+  allowUnauthenticated: z.boolean().default(false),
   /** Time to deliver one event; EventBridge gives an API destination 5 seconds. */
   timeoutMs: positiveInt.max(60_000).default(4500),
 });
@@ -91,7 +104,7 @@ const metersSchema = z.strictObject({
   /** A meter record is counted at most once per uniqueId within this window (Firehose retries for up to 2 hours). */
   dedupeWindowSeconds: positiveInt.default(3 * 3600),
   /** Where the meter records are also POSTed as a JSON array (a billing system's ingest API), if anywhere. */
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  endpoint: httpUrl().optional(),
   headers: stringMap.default({}),
   timeoutMs: positiveInt.default(10_000),
 });
@@ -110,8 +123,17 @@ export const configSchema = z.strictObject({
   /** Time to deliver one Firehose request, retries included; Firehose itself waits 3 minutes. */
   requestTimeoutMs: positiveInt.max(170_000).default(60_000),
   deadLetterDir: z.string().min(1).optional(),
+  deadLetterUrl: z.string().regex(/^s3:\/\/(?![^/]*\.\.)(?!\d+\.\d+\.\d+\.\d+(?:\/|$))[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/, 'expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)').optional(),
   /** Firehose requests processed at once; more are answered 503 with Retry-After at once (Firehose retries). */
   maxConcurrentRequests: positiveInt.default(16),
+  /** Requests whose bodies are still arriving, apart from those processed: a slow upload never holds a processing slot. */
+  maxReceivingRequests: positiveInt.default(64),
+  /** Client connections open at once; default: the file limit less a reserve (see src/server/connections.ts). */
+  maxConnections: positiveInt.optional(),
+  /** A request's head (request line and headers; after TLS, the handshake) must arrive within this of the connection or of the request's first byte. */
+  headersTimeoutMs: positiveInt.default(15_000),
+  /** The whole request, head and body, must arrive within this of its first byte; else 408 and the connection closes. */
+  bodyTimeoutMs: positiveInt.default(60_000),
   /**
    * Threads that rewrite metric-stream records off the main thread (0: on the main thread). Default: 1
    * when the process may use more than one CPU, else 0.
@@ -121,9 +143,14 @@ export const configSchema = z.strictObject({
   maxEventLoopDelayMs: nonNegativeInt.default(1000),
   /** Shed load (503) while the heap (V8) or the resident set is above these; 0 turns a check off. */
   maxHeapUsedBytes: nonNegativeInt.default(0),
-  maxRssBytes: nonNegativeInt.default(0),
+  /** Default: 85 % of the container's memory limit (cgroup), none without one. */
+  maxRssBytes: nonNegativeInt.default(() => {
+    const limit = containerMemoryLimit();
+    return limit === undefined ? 0 : Math.floor(limit * 0.85);
+  }),
+  /** Decoded bytes of all requests in flight (bodies, gunzipped records); default: half the memory limit (see load.ts). */
+  memoryBudgetBytes: positiveInt.optional(),
   /** Added to every resource forwarded, never overwriting what the data carries. */
-  deadLetterUrl: z.string().regex(/^s3:\/\/(?![^/]*\.\.)(?!\d+\.\d+\.\d+\.\d+(?:\/|$))[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/, 'expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)').optional(),
   resourceAttributes: stringMap.default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** After SIGTERM, /readyz says no for this long before the listener closes (load balancer deregistration). */
@@ -153,7 +180,7 @@ export const configSchema = z.strictObject({
   otlp: z
     .strictObject({
       /** Base URL; `/v1/metrics` and `/v1/logs` are appended. */
-      endpoint: z.url({ protocol: /^https?$/ }).optional(),
+      endpoint: httpUrl().optional(),
       headers: stringMap.optional(),
       compression: z.enum(['gzip', 'none']).optional(),
       protocol: z.enum(['http/protobuf', 'http/json']).optional(),
@@ -179,8 +206,9 @@ export interface OtlpSignalConfig {
   readonly timeoutMs: number;
 }
 
-export type Config = Readonly<Omit<Parsed, 'otlp'>> & {
+export type Config = Readonly<Omit<Parsed, 'otlp' | 'memoryBudgetBytes'>> & {
   readonly otlp: Readonly<Record<Signal, OtlpSignalConfig>>;
+  readonly memoryBudgetBytes: number;
 };
 
 const SIGNAL_PATH: Record<Signal, string> = { metrics: 'v1/metrics', logs: 'v1/logs' };

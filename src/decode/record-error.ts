@@ -1,5 +1,5 @@
 /** Why a record could not be used; also the `reason` label of firetap_records_rejected_total. */
-export type RecordErrorReason = 'base64' | 'gzip' | 'too_large' | 'protobuf' | 'json' | 'format' | 'rejected_by_backend';
+export type RecordErrorReason = 'base64' | 'gzip' | 'too_large' | 'protobuf' | 'json' | 'format' | 'wrong_route' | 'rejected_by_backend';
 
 /**
  * A record that cannot be decoded. Always permanent: the same bytes fail the same way on every

@@ -27,12 +27,12 @@ const describe = (r: IndexedResource) => ({
  */
 export async function enrichmentRoutes(app: FastifyInstance, opts: EnrichmentRouteOptions): Promise<void> {
   const checkKey = createAccessKeyCheck(opts.accessKeys);
-  app.get('/enrichment/resources', async (request, reply) => {
+  app.get('/enrichment/resources', async (request) => {
     if (opts.accessKeys.length > 0 && !checkKey(request.headers['x-amz-firehose-access-key'] as string | undefined)) {
-      return reply.code(401).send({ error: 'missing or invalid X-Amz-Firehose-Access-Key' });
+      throw new FiretapError('FIRETAP_UNAUTHORIZED', 'missing or invalid X-Amz-Firehose-Access-Key');
     }
     const scraper = opts.scraper;
-    if (!scraper) return reply.code(404).send({ error: 'enrichment is off: set FIRETAP_ENRICHMENT_REGIONS to turn it on' });
+    if (!scraper) throw new FiretapError('FIRETAP_NOT_FOUND', 'enrichment is off: set FIRETAP_ENRICHMENT_REGIONS to turn it on');
     const q = request.query as Record<string, string | undefined>;
     const scopes = scraper.allScopes().filter((s) => (!q.account || s.account === q.account) && (!q.region || s.region === q.region));
     let matches: IndexedResource[];
@@ -43,7 +43,7 @@ export async function enrichmentRoutes(app: FastifyInstance, opts: EnrichmentRou
       if (dims.size === 0) throw new FiretapError('FIRETAP_BAD_REQUEST', 'give at least one dimension.<Name>=<value> with namespace');
       matches = scopes.flatMap((s) => lookupMetric(s, q.namespace!, dims) ?? []);
     } else {
-      return reply.code(400).send({ error: 'give ?arn=<resource ARN> or ?namespace=<CloudWatch namespace>&dimension.<Name>=<value>' });
+      throw new FiretapError('FIRETAP_BAD_REQUEST', 'give ?arn=<resource ARN> or ?namespace=<CloudWatch namespace>&dimension.<Name>=<value>');
     }
     return {
       snapshots: scopes.map((s: ScopeIndex) => ({ account: s.account, region: s.region, resources: s.byArn.size, ageSeconds: Math.round((Date.now() - s.fetchedAt) / 1000), stale: s.stale })),

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EnrichmentStats } from '../enrich/enrichment.ts';
 import { FiretapError } from '../errors.ts';
-import { exportError } from '../export/exporter.ts';
+import { exportError, logExportFailure } from '../export/exporter.ts';
 import { createAccessKeyCheck } from '../firehose/auth.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { appendLogGroups } from '../otlp/log-records.ts';
@@ -10,22 +10,31 @@ import { encodedAttribute } from '../otlp/wire.ts';
 import { deadLetterFailure } from '../pipeline/dead-letter.ts';
 import type { PipelineDeps } from '../pipeline/deliver.ts';
 import { admission } from '../server/admission.ts';
-import { answerFor } from '../server/error-handler.ts';
+import { createErrorHandler, plainShape } from '../server/error-handler.ts';
+import type { RouteDescription } from '../server/not-found.ts';
 import { countLookups } from '../telemetry/metrics.ts';
 import { eventLogGroup, parseEvent } from './event.ts';
 
 export const EVENTBRIDGE_ROUTE = '/eventbridge/events';
 
+export const EVENTBRIDGE_ROUTE_DESCRIPTION: RouteDescription = { path: EVENTBRIDGE_ROUTE, firehose: false, purpose: 'the endpoint of an EventBridge API destination (HTTP method POST)' };
+
 /** EventBridge events are at most 256 KB; room for an input transformer's additions. */
 const MAX_EVENT_BYTES = 1024 * 1024;
 
+/** Why every event is refused while the route has no credentials to check. */
+export const EVENTBRIDGE_CLOSED =
+  'firetap has no EventBridge credentials: set FIRETAP_EVENTBRIDGE_API_KEYS (or FIRETAP_EVENTBRIDGE_BASIC_AUTH) to what the API destination\'s connection sends, or FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true to accept events without credentials';
+
 /**
  * Authentication as an EventBridge connection sends it: an API key in a header of the connection's
- * choosing, or HTTP Basic. Open when neither is configured (warned at start, like the Firehose routes).
+ * choosing, or HTTP Basic. Closed when neither is configured — every event is refused with 401 naming the
+ * settings — unless allowUnauthenticated says to accept anything (warned at start). Anyone who can reach the
+ * route could otherwise write log records into the backend.
  */
 function createEventAuth(config: PipelineDeps['config']['eventbridge']): ((request: FastifyRequest) => string | undefined) | undefined {
   const { apiKeyHeader, apiKeys, basicAuth } = config;
-  if (apiKeys.length === 0 && basicAuth.length === 0) return undefined;
+  if (apiKeys.length === 0 && basicAuth.length === 0) return config.allowUnauthenticated ? undefined : () => EVENTBRIDGE_CLOSED;
   const keyOk = createAccessKeyCheck(apiKeys);
   const basicOk = createAccessKeyCheck(basicAuth);
   const header = apiKeyHeader.toLowerCase();
@@ -56,12 +65,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
   const resourceAttributes = Object.entries(config.resourceAttributes).map(([k, v]) => encodedAttribute(k, v));
   const check = createEventAuth(settings);
 
-  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const answer = answerFor(err);
-    if (answer.status >= 500 && !(err instanceof FiretapError)) request.log.error({ err }, 'unexpected error');
-    if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
-    return reply.code(answer.status).type('application/json').send({ error: answer.message });
-  });
+  app.setErrorHandler(createErrorHandler(plainShape));
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_EVENT_BYTES }, (_request, body, done) => done(null, body));
@@ -77,6 +81,8 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.inc({ route: EVENTBRIDGE_ROUTE, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route: EVENTBRIDGE_ROUTE }, reply.elapsedTime / 1000);
+    // Deliveries log themselves with the event's id; a refusal is the sender's to fix (warn), a failure ours or the backend's (error).
+    if (reply.statusCode >= 400) request.log[reply.statusCode < 500 ? 'warn' : 'error']({ route: EVENTBRIDGE_ROUTE, status: reply.statusCode, latencyMs: Math.round(reply.elapsedTime), error: request.firetapError }, 'event not delivered');
   });
 
   app.post(EVENTBRIDGE_ROUTE, async (request, reply) => {
@@ -96,7 +102,6 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
         }
         metrics.deadLettered.inc({ signal: 'logs' });
       }
-      request.log.warn({ route: EVENTBRIDGE_ROUTE, error: (err as Error).message }, 'event rejected');
       throw err;
     }
     const eventId = parsed.event?.id;
@@ -112,7 +117,10 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     stats.settle();
     countLookups(metrics, 'logs', stats);
     metrics.exports.inc({ signal: 'logs', outcome: result.status });
-    if (result.status !== 'success') throw exportError(result);
+    if (result.status !== 'success') {
+      logExportFailure(request.log, result, { route: EVENTBRIDGE_ROUTE, eventId });
+      throw exportError(result);
+    }
     ledger.complete = true;
     metrics.items.inc({ signal: 'logs', stage: 'exported' }, items);
     request.log.info({ route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs }, 'delivered');

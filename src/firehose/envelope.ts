@@ -190,6 +190,8 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
   let timestamp: number | undefined;
   // Pairs of [start, end) offsets of each record's base64 text; negative start = has JSON escapes.
   let bounds: number[] = [];
+  let sawRecords = false;
+  let lookalike: string | undefined;
   // Data with JSON escapes (rare: an escaped '/'), decoded while scanning so that a bad escape is a 400 now.
   const unescaped = new Map<number, string>();
   s.ws();
@@ -205,6 +207,7 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
       if (s.literal('null')) return;
       timestamp = s.number();
     } else if (key === 'records') {
+      sawRecords = true;
       s.ws();
       if (s.literal('null')) return;
       bounds = [];
@@ -226,11 +229,16 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
         if (!found) s.fail(`records[${index}] has no "data"`);
       });
     } else {
+      if (key.toLowerCase() === 'records') lookalike = key;
       s.skipValue();
     }
   });
   s.ws();
   if (s.pos !== body.length) s.fail('unexpected content after the JSON object');
+  if (!sawRecords) {
+    const hint = lookalike === undefined ? '' : ` (it has "${lookalike.slice(0, 20)}": keys are case-sensitive)`;
+    throw badRequest(`request body has no "records" array${hint}; a Firehose request is {"requestId": "…", "timestamp": <ms>, "records": [{"data": "<base64>"}]}`);
+  }
   const located = bounds;
   return {
     requestId,

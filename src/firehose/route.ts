@@ -4,8 +4,10 @@ import type { Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
 import { MAX_OFF_THREAD_BODY_BYTES, deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
 import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../pipeline/record-codecs.ts';
-import { createFirehoseErrorHandler, requestIdOf } from '../server/error-handler.ts';
+import { createErrorHandler, firehoseShape, requestIdOf } from '../server/error-handler.ts';
 import { admission } from '../server/admission.ts';
+import { trackRequestMemory } from '../server/memory-budget.ts';
+import type { RouteDescription } from '../server/not-found.ts';
 import { createAccessKeyCheck } from './auth.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
 import { collectBody } from './body.ts';
@@ -14,8 +16,6 @@ import { firehoseResponse } from './response.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    firetapRequestId: string | undefined;
-    firetapError: string | undefined;
     firetapReport: DeliveryReport | undefined;
   }
 }
@@ -24,6 +24,11 @@ declare module 'fastify' {
 export const MAX_RECORDS_PER_REQUEST = 10_000;
 
 export const FIREHOSE_ROUTES: Readonly<Record<Signal, string>> = { metrics: '/firehose/metrics', logs: '/firehose/logs' };
+
+export const FIREHOSE_ROUTE_DESCRIPTIONS: readonly RouteDescription[] = [
+  { path: FIREHOSE_ROUTES.metrics, firehose: true, purpose: 'the HTTP endpoint URL of a Firehose stream that a CloudWatch metric stream (OpenTelemetry 1.0, 0.7 or JSON) delivers to; Firehose sends POST requests' },
+  { path: FIREHOSE_ROUTES.logs, firehose: true, purpose: 'the HTTP endpoint URL of a Firehose stream of CloudWatch Logs subscription records or raw log records (WAF, VPC flow logs, lines); Firehose sends POST requests' },
+];
 
 const headersSchema = {
   type: 'object',
@@ -49,10 +54,8 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   const { config, metrics } = deps;
   const checkKey = createAccessKeyCheck(config.accessKeys);
 
-  app.decorateRequest('firetapRequestId', undefined);
-  app.decorateRequest('firetapError', undefined);
   app.decorateRequest('firetapReport', undefined);
-  app.setErrorHandler(createFirehoseErrorHandler());
+  app.setErrorHandler(createErrorHandler(firehoseShape));
 
   await app.register(fastifyCompress, {
     globalCompression: false,
@@ -72,7 +75,11 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
     const encoded = request.headers['content-encoding'] !== undefined && request.headers['content-encoding'] !== 'identity';
     // A metrics body a decode thread will read goes to shared memory (one it will not read is not zero-filled for nothing).
     const shared = deps.decoders !== undefined && request.routeOptions.url === FIREHOSE_ROUTES.metrics && !(declared > MAX_OFF_THREAD_BODY_BYTES);
-    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes, deps.buffers, shared).then((body) => done(null, body), done);
+    collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes, deps.buffers, shared, request.firetapMemory.body).then(
+      (body) => done(null, body),
+      // The connection closed under the body (the client left, or FIRETAP_BODY_TIMEOUT_MS closed it): no fault of ours.
+      (err: NodeJS.ErrnoException) => done(request.raw.destroyed && err.code === 'ECONNRESET' ? new FiretapError('FIRETAP_BAD_REQUEST', 'the connection closed before the request body had arrived', { cause: err }) : err),
+    );
   });
 
   if (config.accessKeys.length > 0) {
@@ -84,13 +91,16 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   }
 
   await admission(app, { config, metrics });
+  trackRequestMemory(app, deps.memory);
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.requests.inc({ route, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
     const report = request.firetapReport;
-    request.log.info(
+    // Success at info; a refusal (the sender's to fix) at warn; a failure (ours or the backend's) at error.
+    const level = reply.statusCode < 400 ? 'info' : reply.statusCode < 500 ? 'warn' : 'error';
+    request.log[level](
       {
         requestId: requestIdOf(request),
         route,
@@ -112,14 +122,23 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         throw new FiretapError('FIRETAP_BAD_REQUEST', `unknown ?format=${String(format).slice(0, 40)} on ${FIREHOSE_ROUTES[signal]}; expected one of ${formats.join(', ')}`);
       }
       const body = request.body as Buffer;
+      const memory = request.firetapMemory;
+      memory.handling = true;
       try {
         metrics.requestBytes.observe({ route: FIREHOSE_ROUTES[signal] }, body.length);
-        const envelope = scanEnvelope(body, MAX_RECORDS_PER_REQUEST);
+        let envelope: ReturnType<typeof scanEnvelope>;
+        try {
+          envelope = scanEnvelope(body, MAX_RECORDS_PER_REQUEST);
+        } catch (err) {
+          // The answer still carries the request's id: the header's, else what the body says it is.
+          if (typeof request.headers['x-amz-firehose-request-id'] !== 'string') request.firetapRequestId = sniffRequestId(body);
+          throw err;
+        }
         const header = request.headers['x-amz-firehose-request-id'];
         const requestId = (typeof header === 'string' && header !== '' ? header : envelope.requestId) ?? '';
-        request.firetapRequestId = requestId;
         if (requestId === '') throw new FiretapError('FIRETAP_BAD_REQUEST', 'missing request id: neither the X-Amz-Firehose-Request-Id header nor the body "requestId" is set');
 
+        request.firetapRequestId = requestId;
         const common = parseCommonAttributes(request.headers['x-amz-firehose-common-attributes'] as string | undefined);
         if (common.error) {
           metrics.commonAttributesInvalid.inc();
@@ -128,12 +147,19 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
         const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
         request.firetapReport = report;
-        await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat }, report);
+        await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat, memory: memory.records }, report);
         return reply.type('application/json').send(firehoseResponse(requestId));
       } finally {
         // deliver() has settled: nothing reads the body any more (records were copied out of it as strings).
         deps.buffers.release(body);
+        memory.release();
       }
     });
   }
+}
+
+/** The "requestId" of a body that is not a valid Firehose request, when one can be read near its start. */
+function sniffRequestId(body: Buffer): string | undefined {
+  const match = /"requestId"\s*:\s*"([^"\\]{1,256})"/.exec(body.toString('utf8', 0, Math.min(body.length, 64 * 1024)));
+  return match?.[1];
 }

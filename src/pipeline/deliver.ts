@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, Signal } from '../config/schema.ts';
 import { RecordError } from '../decode/record-error.ts';
 import { FiretapError } from '../errors.ts';
-import { exportError, type ExportResult, type Exporter } from '../export/exporter.ts';
+import { exportError, logExportFailure, type ExportResult, type Exporter } from '../export/exporter.ts';
 import type { FirehoseEnvelope } from '../firehose/envelope.ts';
 import { bodyDigest } from '../firehose/body.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
@@ -18,6 +18,7 @@ import { MeterCollector, type MeterDeduplicator } from '../decode/meter-records.
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
 import { lengthPrefix } from '../decode/length-prefixed.ts';
 import type { DecodePool, DecodeResult } from './decode-pool.ts';
+import type { MemoryBudget, MemoryShare } from '../server/memory-budget.ts';
 import { copyRange, encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
 import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, type RecordContext } from './record-codecs.ts';
 
@@ -61,6 +62,8 @@ export interface PipelineDeps {
   /** Meter records in log lines, when on: the process-wide deduplication and the billing endpoint. */
   readonly meters: MeterPipeline | undefined;
   readonly decoders?: DecodePool | undefined;
+  /** The budget for decoded bytes in flight (bodies, gunzipped records) that every request draws from. */
+  readonly memory: MemoryBudget;
 }
 
 export interface MeterPipeline {
@@ -84,6 +87,8 @@ export interface Delivery {
   readonly log: FastifyBaseLogger;
   readonly metricFormat: MetricFormat;
   readonly logFormat: LogFormat;
+  /** The request's share of the memory budget for gunzipped records. */
+  readonly memory?: MemoryShare | undefined;
 }
 
 export interface DeliveryReport {
@@ -116,6 +121,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     observedAtMs: d.receivedAtMs,
     maxBatchBytes: config.export.maxBatchBytes,
     maxRecordBytes: config.maxRecordBytes,
+    memory: d.memory,
     enrichment: deps.enrichment,
     stats: new EnrichmentStats(),
     metricFormat: d.metricFormat,
@@ -164,6 +170,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   /** The batch being written began or will end inside a record (a large log record split between batches). */
   let midRecord = false;
 
+  let failureLogged = false;
   /** Exports one batch; resolves to the result after counting it. */
   const exportBatch = async (payload: Uint8Array, items: number): Promise<ExportResult> => {
     const started = performance.now();
@@ -179,8 +186,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
         metrics.itemsRejectedByBackend.inc({ signal: d.signal }, result.rejected);
         d.log.warn({ requestId: d.requestId, rejected: result.rejected, backendMessage: result.message }, 'OTLP backend accepted the export but rejected some items');
       }
-    } else if (result.status === 'retryable') {
-      failure ??= exportError(result);
+    } else {
+      // The answer names the backend's status only; the first failure's detail (URL, the backend's words) is logged.
+      if (!failureLogged) failureLogged = logExportFailure(d.log, result, { requestId: d.requestId, signal: d.signal, items });
+      if (result.status === 'retryable') failure ??= exportError(result);
     }
     return result;
   };
@@ -289,9 +298,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
           ledger.delivered.add(id);
           metrics.items.inc({ signal: 'metrics', stage: 'exported' }, items);
         } else if (result.status === 'retryable') {
+          logExportFailure(d.log, result, { requestId: d.requestId, signal: 'metrics', items });
           failure ??= exportError(result, 'metrics read from the logs: ');
         } else {
-          d.log.warn({ requestId: d.requestId, items, backendMessage: result.message }, 'the metrics backend refused the metrics read from log events; the log events themselves were delivered');
+          d.log.warn({ requestId: d.requestId, items, backendMessage: result.message, backend: result.detail }, 'the metrics backend refused the metrics read from log events; the log events themselves were delivered');
         }
       },
       (err: unknown) => {
@@ -380,7 +390,8 @@ async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCo
   metrics.meterRecords.inc({ outcome: 'duplicate' }, meters.duplicates);
   metrics.meterRecords.inc({ outcome: 'invalid' }, meters.invalid.length);
   if (meters.invalid.length > 0) {
-    for (const m of meters.invalid) d.log.warn({ requestId: d.requestId, recordIndex: m.recordIndex, error: m.message }, 'meter record rejected');
+    const first = meters.invalid[0]!;
+    d.log.warn({ requestId: d.requestId, rejected: meters.invalid.length, first: { recordIndex: first.recordIndex, error: first.message } }, 'meter records rejected');
     if (deps.deadLetter) {
       const entries = meters.invalid.map((m) => ({ requestId: d.requestId, signal: d.signal, index: m.recordIndex, reason: 'invalid_meter_record', message: m.message, data: Buffer.from(m.text).toString('base64') }));
       try {
@@ -398,6 +409,7 @@ async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCo
     ledger.delivered.add('meter-records');
     return;
   }
+  logExportFailure(d.log, result, { requestId: d.requestId, meterRecords: meters.records.length });
   throw exportError(result);
 }
 
@@ -408,11 +420,10 @@ async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCo
  * keeps it in its S3 backup, where it is not lost either.
  */
 async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[], total: number): Promise<void> {
-  for (const b of bad) {
-    d.log.warn({ requestId: d.requestId, signal: d.signal, recordIndex: b.index, reason: b.reason, error: b.message }, 'record rejected');
-  }
+  const first = bad[0]!;
+  d.log.warn({ requestId: d.requestId, signal: d.signal, rejected: bad.length, records: total, reasons: countBy(bad, (b) => b.reason), first: { recordIndex: first.index, reason: first.reason, error: first.message } }, 'records rejected');
   if (bad.length === total) {
-    const first = bad[0]!;
+    if (bad.every((b) => b.reason === 'wrong_route')) throw new FiretapError('FIRETAP_ALL_RECORDS_INVALID', `${first.message} (all ${total} record(s))`);
     if (bad.every((b) => b.reason === 'rejected_by_backend')) {
       throw new FiretapError('FIRETAP_EXPORT_REJECTED', `the backend refused all ${total} record(s); record ${first.index}: ${first.message}`);
     }
@@ -451,13 +462,24 @@ async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: 
   return { result, out: Buffer.from(result.spilled.buffer, result.spilled.byteOffset, result.spilled.byteLength), nextError: 0 };
 }
 
+/** How many items fall under each key: one log line summarises a request's bad records, whatever their number. */
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
+}
+
 /** 400 and 413 from the backend say "this data", not "this backend". */
 const refusesTheData = (result: ExportResult & { status: 'permanent' }): boolean => result.httpStatus === 400 || result.httpStatus === 413;
 
-/** Common attributes of the request first, then the configured static ones; the data's own always win. */
+/**
+ * The operator's configured attributes (FIRETAP_RESOURCE_ATTRIBUTES), then the request's common attributes
+ * under other keys: whoever can send a request must not rename the operator's service.name. The data's own
+ * attributes win over both.
+ */
 function resourceAttributes(common: Readonly<Record<string, string>>, configured: Readonly<Record<string, string>>): EncodedAttribute[] {
   const out: EncodedAttribute[] = [];
-  for (const [k, v] of Object.entries(common)) out.push(encodedAttribute(k, v));
-  for (const [k, v] of Object.entries(configured)) if (!(k in common)) out.push(encodedAttribute(k, v));
+  for (const [k, v] of Object.entries(configured)) out.push(encodedAttribute(k, v));
+  for (const [k, v] of Object.entries(common)) if (!Object.hasOwn(configured, k)) out.push(encodedAttribute(k, v));
   return out;
 }

@@ -11,9 +11,11 @@ import { isJsonMetricRecord, jsonMetricRecordToFrames } from '../decode/metric-s
 import { isOpenTelemetry07Record, openTelemetry07ToFrames } from '../decode/metric-stream-v07.ts';
 import { lengthPrefix } from '../decode/length-prefixed.ts';
 import { RecordError } from '../decode/record-error.ts';
+import { LOGS_ON_METRICS_ROUTE, METRICS_ON_LOGS_ROUTE, looksLikeLogsRecord, looksLikeMetricStreamRecord } from '../decode/misrouted.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
+import type { MemoryShare } from '../server/memory-budget.ts';
 
 export interface RecordContext {
   readonly resourceAttributes: readonly EncodedAttribute[];
@@ -23,6 +25,8 @@ export interface RecordContext {
   readonly observedAtMs: number;
   readonly maxBatchBytes: number;
   readonly maxRecordBytes: number;
+  /** The request's share of the memory budget that gunzipped records are taken from (none on a decode thread). */
+  readonly memory?: MemoryShare | undefined;
   readonly enrichment: Enrichment | undefined;
   readonly stats: EnrichmentStats;
   /** Metric-stream output format of the records: detected per record by default. */
@@ -72,25 +76,35 @@ export const RECORD_CODECS: Readonly<Record<Signal, RecordCodec>> = {
     // Every byte the metric codecs keep is copied into the batch before the next record is decoded.
     const bytes = decodeBase64Transient(data);
     const format = ctx.metricFormat;
-    if (format === 'json' || (format === 'auto' && isJsonMetricRecord(bytes))) {
-      appendMetricStreamRecord(lengthPrefix(jsonMetricRecordToFrames(bytes)), batch, ctx);
+    try {
+      if (format === 'json' || (format === 'auto' && isJsonMetricRecord(bytes))) {
+        appendMetricStreamRecord(lengthPrefix(jsonMetricRecordToFrames(bytes)), batch, ctx);
+        return undefined;
+      }
+      if (format === 'opentelemetry1.0') {
+        if (isJsonMetricRecord(bytes)) throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
+        if (isOpenTelemetry07Record(bytes)) throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
+      }
+      const v07 = format === 'opentelemetry0.7' || (format === 'auto' && isOpenTelemetry07Record(bytes));
+      appendMetricStreamRecord(v07 ? lengthPrefix(openTelemetry07ToFrames(bytes)) : bytes, batch, ctx);
       return undefined;
+    } catch (err) {
+      // Only a record that failed is looked at again: the good ones pay nothing for the hint.
+      if (err instanceof RecordError && looksLikeLogsRecord(bytes)) throw new RecordError('wrong_route', LOGS_ON_METRICS_ROUTE);
+      throw err;
     }
-    if (format === 'opentelemetry1.0') {
-      if (isJsonMetricRecord(bytes)) throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
-      if (isOpenTelemetry07Record(bytes)) throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
-    }
-    const v07 = format === 'opentelemetry0.7' || (format === 'auto' && isOpenTelemetry07Record(bytes));
-    appendMetricStreamRecord(v07 ? lengthPrefix(openTelemetry07ToFrames(bytes)) : bytes, batch, ctx);
-    return undefined;
   },
   async logs(data, batch, ctx) {
     const bytes = decodeBase64(data);
     if (bytes.length === 0) return undefined;
     // The batch is written only after the record parsed: a bad record leaves nothing behind.
-    const plain = await unwrapRecord(bytes, ctx.maxRecordBytes);
+    const plain = await unwrapRecord(bytes, ctx.maxRecordBytes, ctx.memory);
     const format = ctx.logFormat;
-    const subscription = format === 'cloudwatch-logs' || (format === 'auto' && looksLikeSubscriptionMessage(plain));
+    // A raw format chosen explicitly forwards whatever the record holds; the others say where a metric record belongs.
+    const detecting = format === 'auto' || format === 'cloudwatch-logs';
+    const recognised = detecting && looksLikeSubscriptionMessage(plain);
+    if (detecting && !recognised && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_LOGS_ROUTE);
+    const subscription = format === 'cloudwatch-logs' || recognised;
     let groups: LogGroup[];
     if (subscription) {
       const messages = parseCloudWatchLogsJson(plain);

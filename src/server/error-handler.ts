@@ -1,11 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FiretapError, type ErrorCode } from '../errors.ts';
 import { firehoseResponse } from '../firehose/response.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    firetapRequestId: string | undefined;
+    firetapError: string | undefined;
+  }
+}
 
 /** The one place where an error becomes an HTTP status. Firehose retries anything but 200 (and 413). */
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   FIRETAP_UNAUTHORIZED: 401,
   FIRETAP_BAD_REQUEST: 400,
+  FIRETAP_NOT_FOUND: 404,
   FIRETAP_ALL_RECORDS_INVALID: 400,
   // Firehose does not retry 413: only for a body no retry can make smaller.
   FIRETAP_BODY_TOO_LARGE: 413,
@@ -37,18 +46,34 @@ export function answerFor(err: unknown): ErrorAnswer {
   return { status: 500, message: 'internal error; see the firetap log for this request id' };
 }
 
+/** Firehose's bound on the request id; a longer header is never echoed. */
+export const MAX_REQUEST_ID_CHARS = 256;
+
+/**
+ * The id an answer and its log line carry: the header's, else the body's (set by the route once located),
+ * else one made up here, so that an answer can always be found in the log.
+ */
 export function requestIdOf(request: FastifyRequest): string {
+  if (request.firetapRequestId) return request.firetapRequestId;
   const fromHeader = request.headers['x-amz-firehose-request-id'];
-  return (request.firetapRequestId ?? (typeof fromHeader === 'string' ? fromHeader : undefined)) || '';
+  const id = typeof fromHeader === 'string' && fromHeader !== '' && fromHeader.length <= MAX_REQUEST_ID_CHARS ? fromHeader : `firetap-${randomUUID()}`;
+  request.firetapRequestId = id;
+  return id;
 }
 
-/** Error handler of the Firehose routes: every answer, failures included, is a Firehose response. */
-export function createFirehoseErrorHandler() {
+/** What a route answers an error with: its own JSON shape around the message. */
+export type ErrorShape = (request: FastifyRequest, message: string) => unknown;
+
+export const firehoseShape: ErrorShape = (request, message) => firehoseResponse(requestIdOf(request), message);
+export const plainShape: ErrorShape = (_request, message) => ({ error: message });
+
+/** The error handler of every route: the status from answerFor, the body in the route's shape. */
+export function createErrorHandler(shape: ErrorShape) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const answer = answerFor(err);
     request.firetapError = answer.message;
-    if (answer.status >= 500 && !(err instanceof FiretapError)) request.log.error({ err, requestId: requestIdOf(request) }, 'unexpected error');
+    if (answer.status >= 500 && !(err instanceof FiretapError)) request.log.error({ err, requestId: request.firetapRequestId }, 'unexpected error');
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
-    return reply.code(answer.status).type('application/json').send(firehoseResponse(requestIdOf(request), answer.message));
+    return reply.code(answer.status).type('application/json').send(shape(request, answer.message));
   };
 }

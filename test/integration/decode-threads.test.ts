@@ -44,7 +44,7 @@ async function deliver(threads: string, body: string, env: Record<string, string
   const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: threads, ...env });
   if (threads !== '0') await untilDecodeThreadsRun(t, Number(threads));
   const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('r'), payload: body });
-  const rejected = t.logs().filter((l) => l.msg === 'record rejected').map((l) => [l.recordIndex, l.reason, l.error]);
+  const rejected = t.logs().filter((l) => l.msg === 'records rejected').map((l) => [l.rejected, l.reasons, l.first]);
   const where = /firetap_metric_requests_decoded_total\{thread="decode"\} 1/.test((await t.app.inject({ url: '/metrics' })).body) ? 'decode' : 'main';
   return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected, where };
 }

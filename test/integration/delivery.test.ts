@@ -106,7 +106,7 @@ describe('delivery to the OTLP backend', () => {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('firetap_records_rejected_total{signal="logs",reason="gzip"} 1');
     expect(metrics).toContain('firetap_dead_letter_records_total{signal="logs"} 1');
-    expect(t.logs().filter((l) => l.msg === 'record rejected')).toEqual([expect.objectContaining({ requestId: 'partly-bad', recordIndex: 1, reason: 'gzip' })]);
+    expect(t.logs().filter((l) => l.msg === 'records rejected')).toEqual([expect.objectContaining({ requestId: 'partly-bad', level: 40, rejected: 1, records: 3, reasons: { gzip: 1 }, first: expect.objectContaining({ recordIndex: 1, reason: 'gzip' }) })]);
 
     const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ requestId: 'partly-bad', signal: 'logs', index: 1, reason: 'gzip', data: truncated.toString('base64') })]);
@@ -134,13 +134,14 @@ describe('delivery to the OTLP backend', () => {
     expect(res.json().errorMessage).toContain('refused every record of the batch');
   });
 
-  it('adds common attributes and configured resource attributes without overwriting the data', async () => {
+  it('adds configured resource attributes, then common attributes under other keys, without overwriting the data', async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_RESOURCE_ATTRIBUTES: 'service.name=cloudwatch,env=from-config,cloud.region=nope' });
-    const common = JSON.stringify({ commonAttributes: { env: 'from-firehose', team: 'payments' } });
+    // Whoever sends the request may not rename the operator's service or environment.
+    const common = JSON.stringify({ commonAttributes: { env: 'from-firehose', team: 'payments', 'service.name': 'forged' } });
     await post(t, '/firehose/metrics', [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(1)))], 'c1', { 'x-amz-firehose-common-attributes': common });
     await post(t, '/firehose/logs', [logsRecord(logsMessage({ events: [{ timestamp: 1, message: 'x' }] }))], 'c2', { 'x-amz-firehose-common-attributes': common });
     for (const line of [...sink.lines('metrics'), ...sink.lines('logs')]) {
-      expect(line.resource).toMatchObject({ 'cloud.region': 'eu-west-1', env: 'from-firehose', team: 'payments', 'service.name': 'cloudwatch' });
+      expect(line.resource).toMatchObject({ 'cloud.region': 'eu-west-1', env: 'from-config', team: 'payments', 'service.name': 'cloudwatch' });
     }
   });
 

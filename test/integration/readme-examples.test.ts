@@ -28,10 +28,13 @@ describe('the README examples', () => {
   it('work verbatim against the service: every curl gets a Firehose 200 and the data is printed', async () => {
     const commands = readmeCurlCommands();
     expect(commands.length).toBeGreaterThanOrEqual(9);
-    const t = await buildTestApp();
+    // As the README starts it for its EventBridge example (the route is closed without credentials).
+    const t = await buildTestApp({ FIRETAP_EVENTBRIDGE_API_KEYS: 'local-key' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const port = (t.app.server.address() as { port: number }).port;
     for (const command of commands) {
+      // The answer ends with a newline, so the shell prompt does not land on the JSON's line.
+      expect(command, command).toMatch(/^curl -sS -w '\\n' /);
       const { stdout } = await run('bash', ['-c', command.replaceAll('localhost:8080', `127.0.0.1:${port}`)], { cwd: ROOT });
       const answer = JSON.parse(stdout);
       if (command.includes('/eventbridge/')) expect(answer, command).toEqual({ id: expect.any(String), status: 'delivered' });

@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
+import { unknownSettings } from '../../../src/config/unknown-settings.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../src/config/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'firetap-config-'));
@@ -97,9 +98,12 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: expected a URL with its scheme: add http:// or https://'],
+    [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'otel-collector:4318/v1/logs' }, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: expected a URL with its scheme: add http:// or https://'],
+    [{ FIRETAP_METER_ENDPOINT: 'ftp://billing/ingest' }, 'FIRETAP_METER_ENDPOINT: expected an http:// or https:// URL'],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-    [{ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS: expected key=value pairs'],
+    [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS: entry 2 of 2 is not key=value'],
+    [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=100%' }, 'OTEL_EXPORTER_OTLP_HEADERS: entry 1 of 1 has a value that is not valid percent-encoding'],
     [{ FIRETAP_TLS_CERT_FILE: '/tmp/cert.pem' }, 'FIRETAP_TLS_KEY_FILE (tls.keyFile)'],
     [{ FIRETAP_REQUEST_TIMEOUT_MS: '200000' }, 'FIRETAP_REQUEST_TIMEOUT_MS'],
     [{ FIRETAP_CONFIG: '/nonexistent/firetap.yaml' }, 'FIRETAP_CONFIG: cannot read /nonexistent/firetap.yaml'],
@@ -135,3 +139,14 @@ describe('loadConfig', () => {
     expect(message).not.toContain('xxxxxxxx');
   });
 });
+
+describe('unknownSettings', () => {
+  it('names each FIRETAP_ variable firetap does not read, with the setting it most likely meant', () => {
+    expect(unknownSettings({ FIRETAP_PORT: '9000', FIRETAP_ACCESS_KEY: 'k', FIRETAP_ZZZ: '1', FIRETAP_ACCESS_KEYS: 'k', FIRETAP_CONFIG: '/c.yaml', PORT: '1', HOME: '/root' })).toEqual([
+      { name: 'FIRETAP_ACCESS_KEY', didYouMean: 'FIRETAP_ACCESS_KEYS' },
+      { name: 'FIRETAP_PORT', didYouMean: 'PORT' },
+      { name: 'FIRETAP_ZZZ', didYouMean: undefined },
+    ]);
+  });
+});
+

@@ -26,9 +26,10 @@ describe('scanEnvelope', () => {
     expect(datas('{"records":[{"data":"ab\\/c="}]}')).toEqual(['ab/c=']);
   });
 
-  it('treats null or missing records as no records', () => {
+  it('treats null records as no records, and refuses a body without "records" as no Firehose request', () => {
     expect(scan('{"requestId":"a","records":null}').count).toBe(0);
-    expect(scan('{"requestId":"a"}').count).toBe(0);
+    expect(() => scan('{"requestId":"a"}')).toThrow('request body has no "records" array; a Firehose request is');
+    expect(() => scan('{"requestId":"a","RECORDS":[]}')).toThrow('(it has "RECORDS": keys are case-sensitive)');
   });
 
   it('keeps the last of repeated data members, as JSON.parse would', () => {
