@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   }
 
   closeWithGrace({ delay: config.shutdownDelayMs + config.shutdownTimeoutMs, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
-    if (err) log.error({ err }, 'fatal error, shutting down');
+    // Only what no part of firetap caught reaches here (uncaughtException, unhandledRejection): background samplers
+    // and the listener catch their own errors, so that running out of files (EMFILE) is survived, not fatal.
+    if (err) log.error({ err, ...fatalHint(err) }, 'fatal error, shutting down');
     else log.info({ signal }, 'shutting down: draining in-flight requests');
     lifecycle.draining = true;
     if (!err && config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
@@ -54,6 +56,13 @@ async function main(): Promise<void> {
     log.info({ regions: config.enrichment.regions, roles: config.enrichment.roles.map((r) => r.roleArn), refreshSeconds: config.enrichment.refreshSeconds }, 'enrichment on');
   }
   log.info({ version: VERSION, node: process.version }, 'firetap ready');
+}
+
+/** What to do about a fatal error, when firetap knows. */
+function fatalHint(err: Error): { hint?: string } {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EMFILE' || code === 'ENFILE') return { hint: 'out of file descriptors: raise the file limit (ulimit -n, the container runtime\'s nofile) or lower FIRETAP_MAX_CONNECTIONS' };
+  return {};
 }
 
 const command = process.argv[2] === 'replay' ? import('./replay/cli.ts').then((cli) => cli.replayCommand(process.argv.slice(3), process.env, process.stdout, process.stderr)).then((code) => process.exit(code)) : main();

@@ -120,6 +120,25 @@ export function createMetrics() {
     setSnapshotAges(source: () => Array<{ account: string; region: string; ageSeconds: number }>) {
       snapshotAges = source;
     },
+    connectionsOpen: new Gauge({ name: 'firetap_connections_open', help: 'Client connections open now (TCP, before any TLS handshake)', registers }),
+    connectionsRefused: new Counter({
+      name: 'firetap_connections_refused_total',
+      help: 'Client connections closed because FIRETAP_MAX_CONNECTIONS were open: closed="waiting", the one that had waited longest for a request head; closed="new", the new one (none had waited 250 ms)',
+      labelNames: ['closed'],
+      registers,
+    }),
+    connectionsTimedOut: new Counter({
+      name: 'firetap_connections_timed_out_total',
+      help: 'Client connections closed because a phase took too long: handshake (TLS), head (request line and headers), body',
+      labelNames: ['phase'],
+      registers,
+    }),
+    samplerErrors: new Counter({
+      name: 'firetap_sampler_errors_total',
+      help: 'Background samples that failed (e.g. reading memory use while the file limit is reached); the service keeps running',
+      labelNames: ['sampler'],
+      registers,
+    }),
     commonAttributesInvalid: new Counter({
       name: 'firetap_common_attributes_invalid_total',
       help: 'Requests whose X-Amz-Firehose-Common-Attributes header could not be read (the request is still served)',

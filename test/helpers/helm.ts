@@ -85,6 +85,8 @@ export async function helm(args: readonly string[], kubeconfig?: string): Promis
   const home = join(ROOT, 'node_modules/.cache/firetap-helm/home');
   const env = {
     PATH: process.env.PATH ?? '',
+    // Without a HOME, helm keeps its Kubernetes discovery cache in ./.kube of the working directory.
+    HOME: home,
     HELM_CACHE_HOME: join(home, 'cache'),
     HELM_CONFIG_HOME: join(home, 'config'),
     HELM_DATA_HOME: join(home, 'data'),
