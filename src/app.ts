@@ -90,6 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.decorateRequest('firetapRequestId', undefined);
   app.decorateRequest('firetapError', undefined);
+  app.decorateRequest('firetapShed', false);
   // Routes without a shape of their own (the enrichment lookup) answer errors as {"error": "…"}.
   app.setErrorHandler(createErrorHandler(plainShape));
   await app.register(healthRoutes, lifecycle);

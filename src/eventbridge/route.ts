@@ -82,7 +82,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     metrics.requests.inc({ route: EVENTBRIDGE_ROUTE, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route: EVENTBRIDGE_ROUTE }, reply.elapsedTime / 1000);
     // Deliveries log themselves with the event's id; a refusal is the sender's to fix (warn), a failure ours or the backend's (error).
-    if (reply.statusCode >= 400) request.log[reply.statusCode < 500 ? 'warn' : 'error']({ route: EVENTBRIDGE_ROUTE, status: reply.statusCode, latencyMs: Math.round(reply.elapsedTime), error: request.firetapError }, 'event not delivered');
+    if (reply.statusCode >= 400) request.log[reply.statusCode < 500 || request.firetapShed ? 'warn' : 'error']({ route: EVENTBRIDGE_ROUTE, status: reply.statusCode, latencyMs: Math.round(reply.elapsedTime), error: request.firetapError }, 'event not delivered');
   });
 
   app.post(EVENTBRIDGE_ROUTE, async (request, reply) => {

@@ -98,8 +98,8 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
     metrics.requests.inc({ route, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
     const report = request.firetapReport;
-    // Success at info; a refusal (the sender's to fix) at warn; a failure (ours or the backend's) at error.
-    const level = reply.statusCode < 400 ? 'info' : reply.statusCode < 500 ? 'warn' : 'error';
+    // Success at info; a refusal (the sender's to fix) or shed load at warn; a failure (ours or the backend's) at error.
+    const level = reply.statusCode < 400 ? 'info' : reply.statusCode < 500 || request.firetapShed ? 'warn' : 'error';
     request.log[level](
       {
         requestId: requestIdOf(request),

@@ -7,6 +7,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     firetapRequestId: string | undefined;
     firetapError: string | undefined;
+    /** Set when the answer is firetap shedding load or draining: expected, logged at warn rather than error. */
+    firetapShed: boolean;
   }
 }
 
@@ -72,6 +74,7 @@ export function createErrorHandler(shape: ErrorShape) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const answer = answerFor(err);
     request.firetapError = answer.message;
+    request.firetapShed = err instanceof FiretapError && (err.code === 'FIRETAP_OVERLOADED' || err.code === 'FIRETAP_SHUTTING_DOWN');
     if (answer.status >= 500 && !(err instanceof FiretapError)) request.log.error({ err, requestId: request.firetapRequestId }, 'unexpected error');
     if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds));
     return reply.code(answer.status).type('application/json').send(shape(request, answer.message));

@@ -138,19 +138,24 @@ describe('what a person with curl is told', () => {
   });
 
   it('logs a refusal at warn and a backend failure at error, each with its cause; success at info', async () => {
-    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_REQUEST_TIMEOUT_MS: '300' });
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_REQUEST_TIMEOUT_MS: '1000', FIRETAP_MAX_CONCURRENT_REQUESTS: '1' });
     const post = (id: string, payload: string) => t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders(id), payload });
     sink.always({ status: 200 });
     await post('ok', body([metricRecord]));
     await post('bad', '{}');
     sink.always({ status: 503 });
     await post('down', body([metricRecord]));
+    // Shedding load is expected under a burst (Firehose retries): warn, not error.
+    sink.always({ status: 200, delayMs: 300 });
+    await Promise.all([post('first', body([metricRecord])), new Promise((r) => setTimeout(r, 100)).then(() => post('shed', body([metricRecord])))]);
     sink.always({ status: 200 });
     const lines = t.logs().filter((l) => l.msg === 'delivered' || l.msg === 'not delivered');
     expect(lines.map((l) => [l.requestId, l.level, l.status])).toEqual([
       ['ok', 30, 200],
       ['bad', 40, 400],
       ['down', 50, 503],
+      ['shed', 40, 503],
+      ['first', 30, 200],
     ]);
     expect(lines[1]!.error).toContain('no "records" array');
     expect(lines[2]!.error).toContain('answered 503');
