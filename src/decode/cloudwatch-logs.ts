@@ -7,6 +7,7 @@ import { logResourceAttributes } from '../enrich/log-groups.ts';
 import { extractCloudTrail } from './cloudtrail.ts';
 import { parseFlowLogLine, type FlowLogFormat } from './vpc-flow-logs.ts';
 import { gunzipRecord, isGzip } from './gzip.ts';
+import type { MemoryShare } from '../server/memory-budget.ts';
 import { jsonLines } from './json-lines.ts';
 import type { LogOptions } from './log-options.ts';
 import { RecordError } from './record-error.ts';
@@ -51,10 +52,11 @@ export interface CloudWatchLogsContext {
 /**
  * Undoes a record's own gzip exactly once when its bytes start with the gzip magic (records that
  * Firehose already decompressed, or that were never compressed, are returned as they are), refusing
- * a second layer and anything larger than maxRecordBytes.
+ * a second layer and anything larger than maxRecordBytes; the inflated bytes are taken from `memory` (the
+ * request's share of the memory budget for records) when given.
  */
-export async function unwrapRecord(record: Buffer, maxRecordBytes: number): Promise<Buffer> {
-  const bytes = isGzip(record) ? await gunzipRecord(record, maxRecordBytes) : record;
+export async function unwrapRecord(record: Buffer, maxRecordBytes: number, memory?: MemoryShare): Promise<Buffer> {
+  const bytes = isGzip(record) ? await gunzipRecord(record, maxRecordBytes, memory) : record;
   if (bytes !== record && isGzip(bytes)) {
     // CloudWatch Logs gzips once; a second layer means something upstream compressed again.
     throw new RecordError('format', 'record is gzip inside gzip; firetap gunzips a record exactly once (is Firehose compression set on an already compressed source?)');

@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { createGunzip, gunzip } from 'node:zlib';
+import type { MemoryShare } from '../server/memory-budget.ts';
 import { RecordError } from './record-error.ts';
 
 /** RFC 1952 §2.3.1: every gzip member starts with ID1 = 0x1f, ID2 = 0x8b. */
@@ -34,14 +35,65 @@ const MAX_DEFLATE_RATIO = 1032;
  * pool: it keeps the event loop free, and Node's synchronous zlib leaks about 9 KB on every corrupt
  * input (found by fuzzing: a stream of bad records would grow memory without bound).
  */
-export async function gunzipRecord(bytes: Uint8Array, maxBytes: number): Promise<Buffer> {
+export async function gunzipRecord(bytes: Uint8Array, maxBytes: number, memory?: MemoryShare): Promise<Buffer> {
+  if (memory) return gunzipWithin(bytes, maxBytes, memory);
   try {
     return await gunzipAsync(bytes, { maxOutputLength: maxBytes, chunkSize: outputChunkSize(bytes, maxBytes) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
-      throw new RecordError('too_large', `record inflates to more than ${maxBytes} bytes (FIRETAP_MAX_RECORD_BYTES)`);
-    }
-    throw new RecordError('gzip', `record is not valid gzip: ${e.message}`);
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooLarge(maxBytes);
+    throw notGzip(e);
   }
+}
+
+const tooLarge = (maxBytes: number) => new RecordError('too_large', `record inflates to more than ${maxBytes} bytes (FIRETAP_MAX_RECORD_BYTES)`);
+const notGzip = (e: Error) => new RecordError('gzip', `record is not valid gzip: ${e.message}`);
+
+/** A bomb's output is looked at, and taken from the budget, at least every this many bytes. */
+const MAX_STREAMED_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * gunzipRecord against the request's share of the memory budget: the share is given back first (the
+ * previous record of the request is done with), then each of zlib's output buffers is taken from it
+ * before zlib allocates it. Without room, zlib is paused (it stops at the next buffer: its stream honours
+ * backpressure) until the budget has room, or the record fails the request with FIRETAP_OVERLOADED (503,
+ * retried). What the record took stays taken until the request's next record or its end.
+ */
+async function gunzipWithin(bytes: Uint8Array, maxBytes: number, memory: MemoryShare): Promise<Buffer> {
+  memory.release();
+  const chunkSize = Math.min(MAX_STREAMED_CHUNK, outputChunkSize(bytes, maxBytes));
+  await memory.grow(chunkSize);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  await new Promise<void>((resolve, reject) => {
+    const engine = createGunzip({ chunkSize });
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      engine.destroy();
+      reject(err);
+    };
+    engine.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxBytes) return fail(tooLarge(maxBytes));
+      chunks.push(chunk);
+      // zlib writes on into the rest of its buffer, then into a new one of chunkSize.
+      const need = length + chunkSize - memory.bytes;
+      if (need > 0 && !memory.tryGrow(need)) {
+        engine.pause();
+        memory.grow(need).then(() => engine.resume(), fail);
+      }
+    });
+    engine.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    engine.on('error', (err: Error) => fail(notGzip(err)));
+    engine.end(bytes);
+  });
+  if (chunks.length === 1) return chunks[0]!;
+  await memory.grow(length);
+  return Buffer.concat(chunks, length);
 }

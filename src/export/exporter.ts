@@ -1,11 +1,16 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
 
-/** The outcome of one export, returned as a value: only bugs throw. */
+/**
+ * The outcome of one export, returned as a value: only bugs throw. A failure's `message` may reach the
+ * caller's answer (the signal and the backend's status); its `detail` is for firetap's log only (the
+ * backend's URL and the start of its answer).
+ */
 export type ExportResult =
   | { readonly status: 'success'; /** Items the backend reported it rejected (OTLP partial success). */ readonly rejected?: number; readonly message?: string }
-  | { readonly status: 'retryable'; readonly message: string; readonly retryAfterMs?: number }
-  | { readonly status: 'permanent'; readonly message: string; /** The backend's HTTP status, when it answered. */ readonly httpStatus?: number };
+  | { readonly status: 'retryable'; readonly message: string; readonly detail?: string; readonly retryAfterMs?: number }
+  | { readonly status: 'permanent'; readonly message: string; readonly detail?: string; /** The backend's HTTP status, when it answered. */ readonly httpStatus?: number };
 
 export interface ExportRequest {
   readonly signal: Signal;
@@ -36,4 +41,14 @@ export function exportError(result: Exclude<ExportResult, { status: 'success' }>
   const message = context + result.message;
   if (result.status === 'permanent') return new FiretapError('FIRETAP_EXPORT_REJECTED', message);
   return new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+}
+
+/**
+ * Logs why an export failed — the backend's URL and the start of its answer (`detail`), which the answer to
+ * the caller leaves out. Returns true when it logged.
+ */
+export function logExportFailure(log: FastifyBaseLogger, result: ExportResult, fields: Readonly<Record<string, unknown>>): boolean {
+  if (result.status === 'success') return false;
+  log.warn({ ...fields, outcome: result.status, error: result.message, ...(result.detail === undefined ? {} : { backend: result.detail }) }, 'export failed');
+  return true;
 }

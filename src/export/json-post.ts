@@ -17,7 +17,7 @@ export function createJsonPostExporter(options: JsonPostOptions): Exporter {
   const headers = { ...options.headers, 'content-type': 'application/json', 'user-agent': options.userAgent };
   return {
     async export(request: ExportRequest): Promise<ExportResult> {
-      const answer = await postOnce(`${options.name} ${options.endpoint}`, options.endpoint, headers, request.payload, Math.min(options.timeoutMs, request.deadline - Date.now()));
+      const answer = await postOnce(options.name, options.endpoint, headers, request.payload, Math.min(options.timeoutMs, request.deadline - Date.now()));
       return 'result' in answer ? answer.result : { status: 'success' };
     },
     async shutdown(): Promise<void> {},

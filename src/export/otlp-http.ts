@@ -43,7 +43,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     async export(request: ExportRequest): Promise<ExportResult> {
       let body: Uint8Array = json ? Buffer.from(JSON.stringify(decodeToJson(signal, request.payload))) : request.payload;
       if (config.compression === 'gzip') body = await gzip(body);
-      const answer = await postOnce(`OTLP ${signal} backend ${config.endpoint}`, config.endpoint, headers, body, Math.min(config.timeoutMs, request.deadline - Date.now()));
+      const answer = await postOnce(`OTLP ${signal} backend`, config.endpoint, headers, body, Math.min(config.timeoutMs, request.deadline - Date.now()));
       return 'result' in answer ? answer.result : partialSuccess(answer.body, answer.contentType);
     },
     async shutdown(): Promise<void> {},
@@ -72,6 +72,10 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
  * 429/502/503/504 (with Retry-After) are retryable; any other non-2xx (a redirect included: an endpoint
  * that moved is a configuration to fix) is permanent. A 2xx gives its body, read up to MAX_RESPONSE_BODY_BYTES.
  *
+ * A failure's `message` names `name` and the status only: it reaches the caller (Firehose keeps it in the
+ * account's error logs), which must learn neither the backend's address nor what it said. Its `detail`, for
+ * firetap's own log, adds the URL (no userinfo, no query) and the first bytes of the backend's answer.
+ *
  * node:http(s) over a kept-alive agent per origin rather than fetch: fetch copies every body it is given
  * (WebIDL), costs about twice the CPU per request, and Node compiles its bundled undici on the first call,
  * which held the event loop for ~30 ms in the middle of the first large request.
@@ -84,7 +88,6 @@ export function postOnce(
   timeoutMs: number,
 ): Promise<{ result: ExportResult } | { body: Buffer; contentType: string | null }> {
   const timeout = Math.max(1, timeoutMs);
-  const retryable = (message: string) => ({ result: { status: 'retryable' as const, message: `${name}: ${message}` } });
   return new Promise((resolve) => {
     let target: URL;
     try {
@@ -93,6 +96,9 @@ export function postOnce(
       resolve({ result: { status: 'permanent', message: `${name}: not a URL` } });
       return;
     }
+    const where = logSafeUrl(target);
+    const retryable = (message: string, detail = message) => ({ result: { status: 'retryable' as const, message: `${name}: ${message}`, detail: `${name} ${where}: ${detail}` } });
+    const failed = (err: Error) => (err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(connectionProblem(err), errorMessage(err)));
     // Settled on the request's 'close', not on the answer: a backend may answer before it has read the whole
     // body, and the caller may reuse the payload's buffer once this resolves.
     let outcome: { result: ExportResult } | { body: Buffer; contentType: string | null } | undefined;
@@ -103,7 +109,7 @@ export function postOnce(
     const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: agentFor(target), signal: AbortSignal.timeout(timeout) }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const answered = () => settle(classify(name, res, Buffer.concat(chunks)));
+      const answered = () => settle(classify(name, where, res, Buffer.concat(chunks)));
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size <= MAX_RESPONSE_BODY_BYTES) {
@@ -116,24 +122,36 @@ export function postOnce(
         answered();
       });
       res.on('end', answered);
-      res.on('error', (err: Error) => settle(err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(`reading the response failed: ${errorMessage(err)}`)));
+      res.on('error', (err: Error) => settle(err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable('reading the response failed', `reading the response failed: ${errorMessage(err)}`)));
     });
-    req.on('error', (err: Error) => settle(retryable(err.name === 'AbortError' ? `no answer within ${timeout} ms` : errorMessage(err))));
+    req.on('error', (err: Error) => settle(failed(err)));
     req.on('close', () => resolve(outcome ?? retryable('the connection closed before an answer')));
     req.end(body);
   });
 }
 
-function classify(name: string, res: IncomingMessage, text: Buffer): { result: ExportResult } | { body: Buffer; contentType: string | null } {
+function classify(name: string, where: string, res: IncomingMessage, text: Buffer): { result: ExportResult } | { body: Buffer; contentType: string | null } {
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) return { body: text, contentType: res.headers['content-type'] ?? null };
-  const detail = `${name} answered ${status}${summarize(text)}`;
+  const message = `${name} answered ${status}`;
+  const detail = `${name} ${where} answered ${status}${summarize(text)}`;
   if (RETRYABLE_STATUS.has(status)) {
     const header = res.headers['retry-after'];
     const retryAfterMs = parseRetryAfterMs(typeof header === 'string' ? header : null);
-    return { result: retryAfterMs === undefined ? { status: 'retryable', message: detail } : { status: 'retryable', message: detail, retryAfterMs } };
+    return { result: retryAfterMs === undefined ? { status: 'retryable', message, detail } : { status: 'retryable', message, detail, retryAfterMs } };
   }
-  return { result: { status: 'permanent', message: detail, httpStatus: status } };
+  return { result: { status: 'permanent', message, detail, httpStatus: status } };
+}
+
+/** The URL as a log line may show it: without userinfo (credentials) and query (tokens). */
+export function logSafeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/** What failed, without the address Node's message carries (`connect ECONNREFUSED 10.0.3.7:4318`). */
+function connectionProblem(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && /^[A-Z0-9_]+$/.test(code) ? `connection failed (${code})` : 'connection failed';
 }
 
 /** Kept-alive connections, one pool per origin (the OTLP backends and the billing endpoint). */

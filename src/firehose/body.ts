@@ -3,6 +3,7 @@ import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { FiretapError } from '../errors.ts';
 import type { BufferPool } from '../pipeline/buffer-pool.ts';
+import type { MemoryShare } from '../server/memory-budget.ts';
 
 const SLICE = 4 * 1024 * 1024;
 
@@ -16,11 +17,14 @@ const tooLarge = (limit: number) =>
  * step copies the whole body at once, so a 90 MiB request does not stall the event loop. The limit
  * applies to the decompressed bytes and is enforced as they arrive. The buffer comes from `pool` (in shared
  * memory when `shared`: for a decode thread), and goes back to it when the body is refused; the caller
- * releases the body once done with it.
+ * releases the body once done with it. Each buffer is first taken from `memory` (the request's share of the
+ * memory budget), which is given back when the body is refused and otherwise held until the request ends.
  */
-export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool, shared = false): Promise<Buffer> {
+export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool, shared = false, memory?: MemoryShare): Promise<Buffer> {
   if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
-  let buf = pool.acquire(Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024), shared);
+  const initial = Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024);
+  if (memory && !memory.tryGrow(initial)) await memory.grow(initial);
+  let buf = pool.acquire(initial, shared);
   let length = 0;
   try {
     for await (const chunk of payload as AsyncIterable<Buffer>) {
@@ -29,7 +33,11 @@ export async function collectBody(payload: Readable, declaredLength: number | un
         throw tooLarge(limit);
       }
       if (length + chunk.length > buf.length) {
-        const grown = pool.acquire(Math.min(limit, Math.max(buf.length * 2, length + chunk.length)), shared);
+        // The larger buffer is taken from the memory budget before it exists. The smaller one stays counted: a
+        // large one is garbage until the next collection, which during a storm of gzip bombs may be a while.
+        const size = Math.min(limit, Math.max(buf.length * 2, length + chunk.length));
+        if (memory && !memory.tryGrow(size)) await memory.grow(size);
+        const grown = pool.acquire(size, shared);
         buf.copy(grown, 0, 0, length);
         pool.release(buf);
         buf = grown;
@@ -43,6 +51,7 @@ export async function collectBody(payload: Readable, declaredLength: number | un
     }
   } catch (err) {
     pool.release(buf);
+    memory?.release();
     throw err;
   }
   return buf.subarray(0, length);

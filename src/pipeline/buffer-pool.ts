@@ -67,6 +67,9 @@ export class BufferPool {
   release(view: Uint8Array): void {
     const buffer = view.buffer;
     if (!this.owned.has(buffer) || this.free.includes(buffer)) return;
+    // One buffer of more than half the pool (a 96 MiB body) would push out every other and stay, never reused,
+    // after a storm of large or refused bodies: it goes to the garbage collector at once.
+    if (buffer.byteLength > this.maxBytes / 2) return;
     this.free.push(buffer);
     this.freeBytes += buffer.byteLength;
     // Over the limit, the buffers released longest ago go first: when the traffic changes (metric requests of

@@ -6,6 +6,7 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'firetap_' });
   const registers = [registry];
   let snapshotAges: () => Array<{ account: string; region: string; ageSeconds: number }> = () => [];
+  let memoryBudget: () => { limit: number; inUse: number } = () => ({ limit: 0, inUse: 0 });
   return {
     registry,
     requests: new Counter({ name: 'firetap_requests_total', help: 'Firehose requests answered, by route and HTTP status', labelNames: ['route', 'status'], registers }),
@@ -116,6 +117,21 @@ export function createMetrics() {
       labelNames: ['signal', 'namespace', 'outcome'],
       registers,
     }),
+    memoryBudgetBytes: new Gauge({
+      name: 'firetap_memory_budget_bytes',
+      help: 'The budget for decoded bytes of requests in flight (FIRETAP_MEMORY_BUDGET_BYTES), and what of it is taken now',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const { limit, inUse } = memoryBudget();
+        this.set({ state: 'limit' }, limit);
+        this.set({ state: 'in_use' }, inUse);
+      },
+    }),
+    /** Set by the app: the memory budget reported on each scrape of /metrics. */
+    setMemoryBudget(source: () => { limit: number; inUse: number }) {
+      memoryBudget = source;
+    },
     /** Set by the tag scraper: the snapshot ages reported on each scrape of /metrics. */
     setSnapshotAges(source: () => Array<{ account: string; region: string; ageSeconds: number }>) {
       snapshotAges = source;

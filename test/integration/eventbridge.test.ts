@@ -71,6 +71,36 @@ describe('POST /eventbridge/events (API destination)', () => {
     expect(sink.received).toHaveLength(0);
   });
 
+  it('is closed while no credentials are configured: 401 naming the settings, even to a forged event', async () => {
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'firehose-key' });
+    for (const headers of [{}, { 'x-api-key': 'anything' }, { 'x-amz-firehose-access-key': 'firehose-key' }] as Array<Record<string, string>>) {
+      const res = await post(t, JSON.stringify(eventBridgeEvent()), headers);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error).toMatch(/set FIRETAP_EVENTBRIDGE_API_KEYS \(or FIRETAP_EVENTBRIDGE_BASIC_AUTH\).*FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true/);
+    }
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it('accepts events without credentials only when FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true', async () => {
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED: 'true' });
+    expect((await post(t, JSON.stringify(eventBridgeEvent()), {})).statusCode).toBe(200);
+    expect(sink.lines('logs')).toHaveLength(1);
+    // With keys set, the flag opens nothing.
+    const keyed = await app({ FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED: 'true' });
+    expect((await post(keyed, JSON.stringify(eventBridgeEvent({ id: 'other' })), {})).statusCode).toBe(401);
+  });
+
+  it('answers a backend failure with the signal and its status, and logs the URL and what the backend said', async () => {
+    const t = await app({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url.replace('http://', 'http://user:pw@') });
+    sink.always({ status: 500, body: 'backend stack trace' });
+    const res = await post(t, JSON.stringify(eventBridgeEvent()));
+    expect(res.statusCode).toBe(502);
+    expect(res.json()).toEqual({ error: 'OTLP logs backend answered 500' });
+    const logged = t.logs().find((l) => l.msg === 'export failed');
+    expect(logged).toMatchObject({ backend: `OTLP logs backend ${sink.url}/v1/logs answered 500: backend stack trace` });
+    expect(JSON.stringify(t.logs())).not.toContain('user:pw');
+  });
+
   it('takes the API key in the header the connection names, or Basic credentials', async () => {
     const t = await app({ FIRETAP_EVENTBRIDGE_API_KEY_HEADER: 'X-Firetap-Key', FIRETAP_EVENTBRIDGE_BASIC_AUTH: 'eventbridge:s3cret:with-colon' });
     const body = () => JSON.stringify(eventBridgeEvent({ id: String(Math.random()) }));

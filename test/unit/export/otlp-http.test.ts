@@ -65,7 +65,26 @@ describe('OTLP/HTTP exporter', () => {
     sink.respond({ status, body: 'backend says no' });
     const result = await send();
     expect(result.status).toBe(kind);
-    expect(result).toMatchObject({ message: expect.stringContaining(`answered ${status}: backend says no`) });
+    // The message reaches the caller: the signal and the status only; the URL and the backend's words are for the log.
+    expect(result).toMatchObject({ message: `OTLP metrics backend answered ${status}`, detail: `OTLP metrics backend ${sink.url}/v1/metrics answered ${status}: backend says no` });
+  });
+
+  it('logs the backend URL without its userinfo or query, and answers without it', async () => {
+    const endpoint = `${sink.url.replace('http://', 'http://user:s3cret@')}/v1/metrics?token=t0k`;
+    sink.respond({ status: 500, body: 'internal detail' });
+    const result = (await send(exporter({ endpoint }))) as { message: string; detail: string };
+    expect(result.message).toBe('OTLP metrics backend answered 500');
+    expect(result.detail).toBe(`OTLP metrics backend ${sink.url}/v1/metrics answered 500: internal detail`);
+  });
+
+  it('answers a connection failure with its code only, never the address it tried', async () => {
+    const closed = createNetServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const result = (await send(exporter({ endpoint: `http://127.0.0.1:${port}/v1/metrics` }))) as { message: string; detail: string };
+    expect(result.message).toBe('OTLP metrics backend: connection failed (ECONNREFUSED)');
+    expect(result.detail).toContain(`127.0.0.1:${port}`);
   });
 
   it('passes on Retry-After in seconds and as an HTTP date', async () => {
@@ -168,7 +187,7 @@ describe('OTLP/HTTP exporter', () => {
     try {
       const endpoint = `https://localhost:${(server.address() as AddressInfo).port}/v1/metrics`;
       const result = await send(createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint } }));
-      expect(result).toMatchObject({ status: 'retryable', message: expect.stringMatching(/self-signed certificate/) });
+      expect(result).toMatchObject({ status: 'retryable', message: expect.stringMatching(/SELF_SIGNED_CERT/), detail: expect.stringMatching(/self-signed certificate/) });
     } finally {
       server.closeAllConnections();
       server.close();
