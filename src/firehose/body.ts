@@ -6,6 +6,8 @@ import type { BufferPool } from '../pipeline/buffer-pool.ts';
 import type { MemoryShare } from '../server/memory-budget.ts';
 
 const SLICE = 4 * 1024 * 1024;
+/** What of a body sized from its Content-Length the memory budget covers at first. */
+const MIN_COVERED = 1024 * 1024;
 
 const tooLarge = (limit: number) =>
   new FiretapError('FIRETAP_BODY_TOO_LARGE', `request body is larger than ${limit} bytes after decompression (FIRETAP_MAX_BODY_BYTES)`);
@@ -22,8 +24,13 @@ const tooLarge = (limit: number) =>
  */
 export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool, shared = false, memory?: MemoryShare): Promise<Buffer> {
   if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
-  const initial = Math.min(limit, !encoded && declaredLength !== undefined ? declaredLength : 256 * 1024);
-  if (memory && !memory.tryGrow(initial)) await memory.grow(initial);
+  const presized = !encoded && declaredLength !== undefined;
+  const initial = Math.min(limit, presized ? declaredLength : 256 * 1024);
+  // What of the buffer the memory budget covers. One sized from Content-Length costs memory only as it is written
+  // (pages not yet written are not resident, unless zero-filled shared memory): taken in doubling stretches ahead
+  // of the bytes, so that a slow upload announcing 96 MiB does not hold 96 MiB of the budget from its first byte.
+  let covered = presized && !shared ? Math.min(initial, MIN_COVERED) : initial;
+  if (memory && !memory.tryGrow(covered)) await memory.grow(covered);
   let buf = pool.acquire(initial, shared);
   let length = 0;
   try {
@@ -41,6 +48,11 @@ export async function collectBody(payload: Readable, declaredLength: number | un
         buf.copy(grown, 0, 0, length);
         pool.release(buf);
         buf = grown;
+        covered = size;
+      } else if (length + chunk.length > covered) {
+        const next = Math.min(buf.length, Math.max(2 * covered, length + chunk.length));
+        if (memory && !memory.tryGrow(next - covered)) await memory.grow(next - covered);
+        covered = next;
       }
       if (shared) copyIntoShared(chunk, buf, length);
       else chunk.copy(buf, length);

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
@@ -85,6 +85,21 @@ describe('bodies and records against the budget', () => {
     share.release();
     await expect(collectBody(Readable.from([spaces(MiB), spaces(MiB), spaces(MiB)]), undefined, true, 2 * MiB, new BufferPool(0), false, share)).rejects.toThrow(/larger than 2097152 bytes/);
     expect(budget.inUse).toBe(0);
+  });
+
+  it('covers a body sized from its Content-Length as it arrives, not from its first byte', async () => {
+    const budget = new MemoryBudget(256 * MiB);
+    const share = new MemoryShare(budget);
+    const upload = new PassThrough();
+    const collecting = collectBody(upload, 32 * MiB, false, 96 * MiB, new BufferPool(0), false, share);
+    upload.write(spaces(2 * MiB));
+    await new Promise((r) => setTimeout(r, 20));
+    // A slow upload announcing 32 MiB holds what it sent, rounded up, not 32 MiB of the budget.
+    expect(share.bytes).toBeGreaterThanOrEqual(2 * MiB);
+    expect(share.bytes).toBeLessThanOrEqual(4 * MiB);
+    upload.end(spaces(30 * MiB));
+    expect((await collecting).length).toBe(32 * MiB);
+    expect(share.bytes).toBe(32 * MiB);
   });
 
   it('answers 503 for a body whose buffers the budget cannot hold while others hold it', async () => {
