@@ -7,7 +7,7 @@ import type { RetryOptions } from './export/retrying.ts';
 import { FIREHOSE_ROUTE_DESCRIPTIONS, firehoseRoutes } from './firehose/route.ts';
 import { compileLogOptions } from './decode/log-options.ts';
 import { MeterDeduplicator } from './decode/meter-records.ts';
-import { openDeadLetter } from './pipeline/dead-letter.ts';
+import { openDeadLetter } from './pipeline/open-dead-letter.ts';
 import { DecodePool } from './pipeline/decode-pool.ts';
 import { tagFilterOf } from './enrich/snapshot.ts';
 import { BufferPool } from './pipeline/buffer-pool.ts';
@@ -19,7 +19,7 @@ import { connectionLimits, createClientErrorHandler, guardConnections, httpTimeo
 import { loggerOptions, stdoutLog } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
-import { enrichmentRoutes } from './enrich/route.ts';
+import { enrichmentRoutes } from './server/enrichment-route.ts';
 import { EVENTBRIDGE_ROUTE_DESCRIPTION, eventBridgeRoutes } from './eventbridge/route.ts';
 import { createNotFoundHandler } from './server/not-found.ts';
 import { createErrorHandler, plainShape } from './server/error-handler.ts';

@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { enrichmentSchema } from '../enrich/settings.ts';
 import { LOG_METRIC_KINDS } from '../decode/log-metrics.ts';
 import { namePatternProblem } from '../decode/log-options.ts';
 import { DEFAULT_VPC_FLOW_LOG_FORMAT, VPC_FLOW_LOG_FORMAT_PATTERN } from '../decode/vpc-flow-logs.ts';
-import { LOG_FORMATS, METRIC_FORMATS } from '../pipeline/record-codecs.ts';
+import { LOG_FORMATS, METRIC_FORMATS } from '../decode/formats.ts';
 import { containerMemoryLimit } from '../server/memory-budget.ts';
 
 const MiB = 1024 * 1024;
@@ -35,32 +36,6 @@ const otlpSignalSchema = z.strictObject({
   compression: z.enum(['gzip', 'none']).optional(),
   protocol: z.enum(['http/protobuf', 'http/json']).optional(),
   timeoutMs: positiveInt.optional(),
-});
-
-const roleSchema = z.strictObject({
-  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)'),
-  externalId: z.string().min(2).max(1224).optional(),
-  /** Regions to index in this account; the shared list when absent. */
-  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')).optional(),
-});
-
-const enrichmentSchema = z.strictObject({
-  /** Regions to index; none means enrichment is off. */
-  regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')).default([]),
-  /** Roles to assume for other accounts (cross-account), on top of the default credentials' own account. */
-  roles: z.array(roleSchema).default([]),
-  /** Index the account of the default credentials (env, files, IRSA, ECS, IMDS) too. */
-  includeDefaultCredentials: z.boolean().default(true),
-  refreshSeconds: positiveInt.min(30).default(300),
-  /** /readyz waits at most this long after start for the first snapshot; ingestion never waits. */
-  readyTimeoutMs: nonNegativeInt.default(30_000),
-  /** Tag keys to attach (all when empty), and tag keys never to attach. */
-  tagKeys: z.array(z.string().min(1)).default([]),
-  excludeTagKeys: z.array(z.string().min(1)).default([]),
-  /** Region of the STS endpoint used to assume roles. */
-  stsRegion: z.string().optional(),
-  /** Where a known resource's attributes go: on every data point, or once on an OTLP Resource grouping its points. */
-  attributesOn: z.enum(['datapoint', 'resource']).default('datapoint'),
 });
 
 const logsSchema = z.strictObject({
@@ -195,7 +170,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
 export type Signal = 'metrics' | 'logs';
-export type EnrichmentConfig = z.output<typeof enrichmentSchema>;
+export type { EnrichmentConfig } from '../enrich/settings.ts';
 
 /** Where and how one signal is exported; `undefined` endpoint means the debug exporter. */
 export interface OtlpSignalConfig {

@@ -1,7 +1,7 @@
 import { encodeKeyValue } from '../otlp/wire.ts';
 import { LOG_ATTRIBUTES } from '../otlp/log-records.ts';
-import type { CloudWatchLogsMessage } from './cloudwatch-logs.ts';
-import type { NameMatcher } from './log-options.ts';
+import type { CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
+import type { NameMatcher } from './name-matcher.ts';
 import { isJsonObject } from '../json-object.ts';
 
 export interface CloudTrailOptions {

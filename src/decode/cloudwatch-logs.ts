@@ -11,26 +11,9 @@ import type { MemoryShare } from '../server/memory-budget.ts';
 import { jsonLines } from './json-lines.ts';
 import type { LogOptions } from './log-options.ts';
 import { RecordError } from './record-error.ts';
+import { eventIdentity, type CloudWatchLogEvent, type CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 
 export type { Continuation } from '../otlp/log-records.ts';
-
-/** One log event of a CloudWatch Logs subscription DATA_MESSAGE. */
-export interface CloudWatchLogEvent {
-  id: string;
-  timestamp: number;
-  message: string;
-  extractedFields?: Record<string, unknown>;
-}
-
-/** The JSON CloudWatch Logs writes to a subscription destination, one per Firehose record. */
-export interface CloudWatchLogsMessage {
-  messageType: 'DATA_MESSAGE' | 'CONTROL_MESSAGE';
-  owner: string;
-  logGroup: string;
-  logStream: string;
-  subscriptionFilters?: string[];
-  logEvents: CloudWatchLogEvent[];
-}
 
 export interface CloudWatchLogsContext {
   /** Added to every Resource unless an attribute of the same key is already there. */
@@ -137,15 +120,6 @@ function validateMessage(value: unknown): CloudWatchLogsMessage {
     if (e.id !== undefined && typeof e.id !== 'string') throw new RecordError('format', `logEvents[${i}].id is not a string`);
   }
   return m as unknown as CloudWatchLogsMessage;
-}
-
-/**
- * The account and region an event belongs to: those of its extracted system fields (`@aws.account`,
- * `@aws.region`, set for centralised logging), else the message's owner and the delivery stream's region.
- */
-export function eventIdentity(m: CloudWatchLogsMessage, e: CloudWatchLogEvent, region: string | undefined): [account: string, region: string | undefined] {
-  const f = e.extractedFields;
-  return [typeof f?.['@aws.account'] === 'string' ? (f['@aws.account'] as string) : m.owner, typeof f?.['@aws.region'] === 'string' ? (f['@aws.region'] as string) : region];
 }
 
 /** Groups a message's events by the account and region they belong to (extractedFields may differ per event). */

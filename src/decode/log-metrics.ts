@@ -1,7 +1,7 @@
 import { SCOPE_NAME } from '../version.ts';
 import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
 import { cloudWatchPointAttributes } from './metric-stream-json.ts';
-import { eventIdentity, type CloudWatchLogsMessage } from './cloudwatch-logs.ts';
+import { eventIdentity, type CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 import { isJsonObject } from '../json-object.ts';
 
 /** Metrics firetap can read out of log events (`FIRETAP_LOG_METRICS`). */

@@ -1,6 +1,7 @@
 import type { CloudTrailOptions } from './cloudtrail.ts';
 import type { LogMetricKind } from './log-metrics.ts';
 import { compileFlowLogFormat, type FlowLogFormat } from './vpc-flow-logs.ts';
+import { escapeRegExp as escape, nameMatcher, type NameMatcher } from './name-matcher.ts';
 
 /** How the logs decoders read what the config says, compiled once at start. */
 export interface LogOptions {
@@ -28,18 +29,6 @@ export function compileLogOptions(config: LogOptionsConfig): LogOptions {
   };
 }
 
-const escape = (text: string) => text.replace(/[.+?^$()|[\]\\]/g, '\\$&');
-
-export interface NameMatcher {
-  matches(name: string): boolean;
-}
-
-/** Exact log group names, or names with `*` standing for any run of characters. */
-export function nameMatcher(patterns: readonly string[]): NameMatcher {
-  if (patterns.length === 0) return { matches: () => false };
-  const re = new RegExp(`^(?:${patterns.map((p) => p.split('*').map(escape).join('.*')).join('|')})$`);
-  return { matches: (name) => re.test(name) };
-}
 
 /**
  * Placeholders of a name pattern and the attribute each one sets. What a placeholder may match follows

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { EnrichmentConfig } from '../config/schema.ts';
+import type { EnrichmentConfig } from './settings.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { DiscoveryError, discoverScope, type ScopeTarget } from './aws-discovery.ts';
 import type { Enrichment } from './enrichment.ts';

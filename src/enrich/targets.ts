@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import type { EnrichmentConfig } from '../config/schema.ts';
+import type { EnrichmentConfig } from './settings.ts';
 import type { Credentials } from './aws-discovery.ts';
 
 export interface AccountCredentials {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EnrichmentStats } from '../enrich/enrichment.ts';
 import { FiretapError } from '../errors.ts';
 import { exportError, logExportFailure } from '../export/exporter.ts';
-import { createAccessKeyCheck } from '../firehose/auth.ts';
+import { createAccessKeyCheck } from '../server/access-keys.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { appendLogGroups } from '../otlp/log-records.ts';
 import { encodedAttribute } from '../otlp/wire.ts';
@@ -17,7 +17,13 @@ import { eventLogGroup, parseEvent } from './event.ts';
 
 export const EVENTBRIDGE_ROUTE = '/eventbridge/events';
 
-export const EVENTBRIDGE_ROUTE_DESCRIPTION: RouteDescription = { path: EVENTBRIDGE_ROUTE, firehose: false, purpose: 'the endpoint of an EventBridge API destination (HTTP method POST)' };
+export const EVENTBRIDGE_ROUTE_DESCRIPTION: RouteDescription = {
+  path: EVENTBRIDGE_ROUTE,
+  purpose: 'the endpoint of an EventBridge API destination (HTTP method POST)',
+  shape: plainShape,
+  describedOnGet: false,
+  methodHint: "set the API destination's HTTP method to POST",
+};
 
 /** EventBridge events are at most 256 KB; room for an input transformer's additions. */
 const MAX_EVENT_BYTES = 1024 * 1024;

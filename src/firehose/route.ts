@@ -3,12 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
 import { MAX_OFF_THREAD_BODY_BYTES, deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
-import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../pipeline/record-codecs.ts';
-import { createErrorHandler, firehoseShape, requestIdOf } from '../server/error-handler.ts';
+import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../decode/formats.ts';
+import { createErrorHandler, requestIdOf, type ErrorShape } from '../server/error-handler.ts';
 import { admission } from '../server/admission.ts';
 import { trackRequestMemory } from '../server/memory-budget.ts';
 import type { RouteDescription } from '../server/not-found.ts';
-import { createAccessKeyCheck } from './auth.ts';
+import { createAccessKeyCheck } from '../server/access-keys.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
 import { collectBody } from './body.ts';
 import { scanEnvelope } from './envelope.ts';
@@ -25,9 +25,13 @@ export const MAX_RECORDS_PER_REQUEST = 10_000;
 
 export const FIREHOSE_ROUTES: Readonly<Record<Signal, string>> = { metrics: '/firehose/metrics', logs: '/firehose/logs' };
 
+/** Every answer of a Firehose route, failures included, is a Firehose response. */
+const firehoseShape: ErrorShape = (request, message) => firehoseResponse(requestIdOf(request), message);
+
+const described = { shape: firehoseShape, describedOnGet: true, methodHint: 'Firehose delivers with POST' };
 export const FIREHOSE_ROUTE_DESCRIPTIONS: readonly RouteDescription[] = [
-  { path: FIREHOSE_ROUTES.metrics, firehose: true, purpose: 'the HTTP endpoint URL of a Firehose stream that a CloudWatch metric stream (OpenTelemetry 1.0, 0.7 or JSON) delivers to; Firehose sends POST requests' },
-  { path: FIREHOSE_ROUTES.logs, firehose: true, purpose: 'the HTTP endpoint URL of a Firehose stream of CloudWatch Logs subscription records or raw log records (WAF, VPC flow logs, lines); Firehose sends POST requests' },
+  { path: FIREHOSE_ROUTES.metrics, ...described, purpose: 'the HTTP endpoint URL of a Firehose stream that a CloudWatch metric stream (OpenTelemetry 1.0, 0.7 or JSON) delivers to; Firehose sends POST requests' },
+  { path: FIREHOSE_ROUTES.logs, ...described, purpose: 'the HTTP endpoint URL of a Firehose stream of CloudWatch Logs subscription records or raw log records (WAF, VPC flow logs, lines); Firehose sends POST requests' },
 ];
 
 const headersSchema = {

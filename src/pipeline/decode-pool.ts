@@ -6,7 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FiretapError } from '../errors.ts';
 import type { FirehoseEnvelope } from '../firehose/envelope.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
-import type { MetricFormat } from './record-codecs.ts';
+import type { MetricFormat } from '../decode/formats.ts';
 
 /** What a decode thread needs of one metrics request besides its body: the RecordContext fields the metric codecs read. */
 export interface DecodeOptions {

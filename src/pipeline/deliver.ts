@@ -20,7 +20,8 @@ import { lengthPrefix } from '../decode/length-prefixed.ts';
 import type { DecodePool, DecodeResult } from './decode-pool.ts';
 import type { MemoryBudget, MemoryShare } from '../server/memory-budget.ts';
 import { copyRange, encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
-import { RECORD_CODECS, formatDescription, type LogFormat, type MetricFormat, type RecordContext } from './record-codecs.ts';
+import { formatDescription, type LogFormat, type MetricFormat } from '../decode/formats.ts';
+import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
 
 /**
  * Metrics requests up to this size are decoded on a decode thread, when there are any: into a buffer 1.5× the

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FiretapError, type ErrorCode } from '../errors.ts';
-import { firehoseResponse } from '../firehose/response.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,7 +65,6 @@ export function requestIdOf(request: FastifyRequest): string {
 /** What a route answers an error with: its own JSON shape around the message. */
 export type ErrorShape = (request: FastifyRequest, message: string) => unknown;
 
-export const firehoseShape: ErrorShape = (request, message) => firehoseResponse(requestIdOf(request), message);
 export const plainShape: ErrorShape = (_request, message) => ({ error: message });
 
 /** The error handler of every route: the status from answerFor, the body in the route's shape. */

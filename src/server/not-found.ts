@@ -1,21 +1,24 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { firehoseResponse } from '../firehose/response.ts';
-import { requestIdOf } from './error-handler.ts';
+import type { ErrorShape } from './error-handler.ts';
 
 export interface RouteDescription {
   readonly path: string;
   /** What a person who opens the route in a browser or with curl is told it is for. */
   readonly purpose: string;
-  /** Answers in Firehose's JSON shape (requestId, timestamp, errorMessage) rather than `{"error"}`. */
-  readonly firehose: boolean;
+  /** How the route answers a failure (Firehose's JSON, or `{"error"}`): 404 and 405 use it too. */
+  readonly shape: ErrorShape;
+  /** A GET answers with the purpose (200) instead of 405: a load balancer's health check may point there. */
+  readonly describedOnGet: boolean;
+  /** Said to whoever used another method, e.g. "Firehose delivers with POST". */
+  readonly methodHint: string;
 }
 
-const FIREHOSE_PREFIX = '/firehose/';
+const firstSegment = (path: string): string => path.slice(0, path.indexOf('/', 1) + 1) || path;
 
 /**
- * Answers what no route took: a GET on a Firehose route (a person with curl, a load balancer's health
- * check) learns what the route is for; another method gets 405 with Allow; a path under /firehose/ that
- * does not exist gets 404 in Firehose's shape, naming the routes that do. `GET /` lists every route.
+ * Answers what no route took: a GET on a route described on GET learns what the route is for; another
+ * method gets 405 with Allow; a path that shares its first segment with routes (`/firehose/metric`) gets
+ * 404 in their shape, naming the one it most likely meant. `GET /` lists every route.
  */
 export function createNotFoundHandler(routes: readonly RouteDescription[]) {
   const byPath = new Map(routes.map((r) => [r.path, r]));
@@ -27,18 +30,15 @@ export function createNotFoundHandler(routes: readonly RouteDescription[]) {
     if (path === '/' && read) {
       return reply.send({ service: 'firetap', routes: Object.fromEntries(routes.map((r) => [`POST ${r.path}`, r.purpose])), health: { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } });
     }
-    if (route?.firehose && read) {
-      return reply.send({ route: path, method: 'POST', purpose: route.purpose, health: '/healthz' });
-    }
+    if (route?.describedOnGet && read) return reply.send({ route: path, method: 'POST', purpose: route.purpose, health: '/healthz' });
     if (route) {
-      const message = `${request.method} is not allowed on ${path}; ${route.firehose ? 'Firehose delivers with POST' : "set the API destination's HTTP method to POST"}`;
-      reply.code(405).header('allow', route.firehose ? 'GET, HEAD, POST' : 'POST');
-      return reply.send(route.firehose ? firehoseResponse(requestIdOf(request), message) : { error: message });
+      reply.code(405).header('allow', route.describedOnGet ? 'GET, HEAD, POST' : 'POST');
+      return reply.send(route.shape(request, `${request.method} is not allowed on ${path}; ${route.methodHint}`));
     }
-    if (path.startsWith(FIREHOSE_PREFIX)) {
-      const near = routes.find((r) => r.firehose && (r.path.startsWith(path) || path.startsWith(r.path)));
-      const message = `no route ${path}${near ? `; did you mean ${near.path}?` : ''} firetap takes ${listing}`;
-      return reply.code(404).send(firehoseResponse(requestIdOf(request), message));
+    const siblings = routes.filter((r) => firstSegment(r.path) === firstSegment(path));
+    if (siblings.length > 0) {
+      const near = siblings.find((r) => r.path.startsWith(path) || path.startsWith(r.path));
+      return reply.code(404).send(siblings[0]!.shape(request, `no route ${path}${near ? `; did you mean ${near.path}?` : ''} firetap takes ${listing}`));
     }
     return reply.code(404).send({ error: `no route ${request.method} ${path}; firetap takes ${listing}` });
   };

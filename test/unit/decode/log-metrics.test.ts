@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LogMetricAggregator, collectLogMetrics, parseEmf, parseLambdaReport } from '../../../src/decode/log-metrics.ts';
 import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
 import { lengthPrefix } from '../../../src/decode/length-prefixed.ts';
-import type { CloudWatchLogsMessage } from '../../../src/decode/cloudwatch-logs.ts';
+import type { CloudWatchLogsMessage } from '../../../src/decode/cloudwatch-logs-message.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { decodeToJson } from '../../../src/otlp/schema.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';

@@ -4,7 +4,8 @@ import { compileNamePatterns, type LogOptionsConfig } from '../../../src/decode/
 import { RecordError } from '../../../src/decode/record-error.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
-import { RECORD_CODECS, type LogFormat } from '../../../src/pipeline/record-codecs.ts';
+import type { LogFormat } from '../../../src/decode/formats.ts';
+import { RECORD_CODECS } from '../../../src/pipeline/record-codecs.ts';
 import { recordContext } from '../../helpers/record-context.ts';
 import { CUSTOM_FLOW_LOG, FLOW_LOG_LINES, cloudTrailRecord, logsMessage, logsRecord, wafLog } from '../../helpers/cloudwatch-fixtures.ts';
 

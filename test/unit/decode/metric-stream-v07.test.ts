@@ -3,7 +3,8 @@ import { isOpenTelemetry07Record } from '../../../src/decode/metric-stream-v07.t
 import { RecordError } from '../../../src/decode/record-error.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
-import { RECORD_CODECS, type MetricFormat } from '../../../src/pipeline/record-codecs.ts';
+import type { MetricFormat } from '../../../src/decode/formats.ts';
+import { RECORD_CODECS } from '../../../src/pipeline/record-codecs.ts';
 import { recordContext } from '../../helpers/record-context.ts';
 import { lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../../helpers/cloudwatch-fixtures.ts';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
-import { createDeadLetter, openDeadLetter, type DeadLetterEntry } from '../../../src/pipeline/dead-letter.ts';
+import { createDeadLetter, type DeadLetterEntry } from '../../../src/pipeline/dead-letter.ts';
+import { openDeadLetter } from '../../../src/pipeline/open-dead-letter.ts';
 import { deadLetterKey, parseDeadLetterUrl } from '../../../src/pipeline/dead-letter-s3.ts';
 
 const entry: DeadLetterEntry = { requestId: 'r-1', signal: 'logs', index: 3, reason: 'gzip', message: 'unexpected end of file', data: 'H4sI' };

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { FiretapError } from '../errors.ts';
-import { createAccessKeyCheck } from '../firehose/auth.ts';
-import { lookupMetric, type IndexedResource, type ScopeIndex } from './snapshot.ts';
-import type { TagScraper } from './scraper.ts';
+import { createAccessKeyCheck } from './access-keys.ts';
+import { lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
+import type { TagScraper } from '../enrich/scraper.ts';
 
 export interface EnrichmentRouteOptions {
   readonly scraper: TagScraper | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAccessKeyCheck } from '../../../src/firehose/auth.ts';
+import { createAccessKeyCheck } from '../../../src/server/access-keys.ts';
 import { parseCommonAttributes, parseSourceArn } from '../../../src/firehose/common-attributes.ts';
 
 describe('access key check', () => {
