@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     scraper.start();
     log.info({ regions: config.enrichment.regions, roles: config.enrichment.roles.map((r) => r.roleArn), refreshSeconds: config.enrichment.refreshSeconds }, 'enrichment on');
   }
+  log.info({ memoryBudgetBytes: config.memoryBudgetBytes, maxRssBytes: config.maxRssBytes }, 'memory budget for requests in flight (FIRETAP_MEMORY_BUDGET_BYTES), and the RSS above which requests are shed (FIRETAP_MAX_RSS_BYTES; 0: off)');
   log.info({ version: VERSION, node: process.version }, 'firetap ready');
 }
 
