@@ -103,9 +103,12 @@ export class MemoryBudget {
 export class MemoryShare {
   private held = 0;
   private readonly budget: MemoryBudget;
+  /** What the holder's shares hold together (a request's body and records): the taker the budget sees. */
+  private readonly holder: { held: number };
 
-  constructor(budget: MemoryBudget) {
+  constructor(budget: MemoryBudget, holder: { held: number } = { held: 0 }) {
     this.budget = budget;
+    this.holder = holder;
   }
 
   get bytes(): number {
@@ -113,21 +116,24 @@ export class MemoryShare {
   }
 
   tryGrow(n: number): boolean {
-    if (!this.budget.tryTake(n, this.held)) return false;
+    if (!this.budget.tryTake(n, this.holder.held)) return false;
     this.held += n;
+    this.holder.held += n;
     return true;
   }
 
   /** Grows by `n` bytes, waiting briefly for room; throws FIRETAP_OVERLOADED without it. */
   async grow(n: number): Promise<void> {
     if (this.tryGrow(n)) return;
-    await this.budget.take(n, () => this.held);
+    await this.budget.take(n, () => this.holder.held);
     this.held += n;
+    this.holder.held += n;
   }
 
   shrink(n: number): void {
     const given = Math.min(n, this.held);
     this.held -= given;
+    this.holder.held -= given;
     this.budget.give(given);
   }
 
@@ -145,8 +151,10 @@ export class RequestMemory {
   handling = false;
 
   constructor(budget: MemoryBudget) {
-    this.body = new MemoryShare(budget);
-    this.records = new MemoryShare(budget);
+    // One holder: a request alone may take past the budget for its records too, not only for its body.
+    const holder = { held: 0 };
+    this.body = new MemoryShare(budget, holder);
+    this.records = new MemoryShare(budget, holder);
   }
 
   release(): void {

@@ -8,7 +8,7 @@ import { loadConfig } from '../../../src/config/load.ts';
 import { gunzipRecord } from '../../../src/decode/gzip.ts';
 import { collectBody } from '../../../src/firehose/body.ts';
 import { BufferPool } from '../../../src/pipeline/buffer-pool.ts';
-import { BUDGET_WAIT_MS, MemoryBudget, MemoryShare, containerMemoryLimit, defaultMemoryBudget } from '../../../src/server/memory-budget.ts';
+import { BUDGET_WAIT_MS, MemoryBudget, MemoryShare, RequestMemory, containerMemoryLimit, defaultMemoryBudget } from '../../../src/server/memory-budget.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -65,11 +65,14 @@ describe('MemoryBudget', () => {
     expect(budget.inUse).toBe(0);
   });
 
-  it('lets a taker that holds everything taken go past the limit, so that one large request alone still goes through', () => {
+  it('lets a request that holds everything taken go past the limit, for its body and its records, so that it still goes through alone', () => {
     const budget = new MemoryBudget(MiB);
-    const alone = new MemoryShare(budget);
-    expect(alone.tryGrow(4 * MiB)).toBe(true);
+    const alone = new RequestMemory(budget);
+    expect(alone.body.tryGrow(4 * MiB)).toBe(true);
+    expect(alone.records.tryGrow(2 * MiB)).toBe(true);
     expect(new MemoryShare(budget).tryGrow(1)).toBe(false);
+    alone.release();
+    expect(budget.inUse).toBe(0);
   });
 });
 
