@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, resolveOtlp, type Config } from './schema.ts';
 import { isJsonObject } from '../json-object.ts';
-import { defaultMemoryBudget } from '../server/memory-budget.ts';
+import { defaultMemoryBudget } from '../memory/memory-budget.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -5,7 +5,7 @@ import { LOG_METRIC_KINDS } from '../decode/log-metrics.ts';
 import { namePatternProblem } from '../decode/log-options.ts';
 import { DEFAULT_VPC_FLOW_LOG_FORMAT, VPC_FLOW_LOG_FORMAT_PATTERN } from '../decode/vpc-flow-logs.ts';
 import { LOG_FORMATS, METRIC_FORMATS } from '../decode/formats.ts';
-import { containerMemoryLimit } from '../server/memory-budget.ts';
+import { containerMemoryLimit } from '../memory/memory-budget.ts';
 
 const MiB = 1024 * 1024;
 

@@ -7,7 +7,7 @@ import { logResourceAttributes } from '../enrich/log-groups.ts';
 import { extractCloudTrail } from './cloudtrail.ts';
 import { parseFlowLogLine, type FlowLogFormat } from './vpc-flow-logs.ts';
 import { gunzipRecord, isGzip } from './gzip.ts';
-import type { MemoryShare } from '../server/memory-budget.ts';
+import type { MemoryShare } from '../memory/memory-budget.ts';
 import { jsonLines } from './json-lines.ts';
 import type { LogOptions } from './log-options.ts';
 import { RecordError } from './record-error.ts';

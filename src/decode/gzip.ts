@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { createGunzip, gunzip } from 'node:zlib';
-import type { MemoryShare } from '../server/memory-budget.ts';
+import type { MemoryShare } from '../memory/memory-budget.ts';
 import { RecordError } from './record-error.ts';
 
 /** RFC 1952 §2.3.1: every gzip member starts with ID1 = 0x1f, ID2 = 0x8b. */

@@ -6,7 +6,7 @@ import { MAX_OFF_THREAD_BODY_BYTES, deliver, type DeliveryReport, type PipelineD
 import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../decode/formats.ts';
 import { createErrorHandler, requestIdOf, type ErrorShape } from '../server/error-handler.ts';
 import { admission } from '../server/admission.ts';
-import { trackRequestMemory } from '../server/memory-budget.ts';
+import { trackRequestMemory } from '../memory/memory-budget.ts';
 import type { RouteDescription } from '../server/not-found.ts';
 import { createAccessKeyCheck } from '../server/access-keys.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';

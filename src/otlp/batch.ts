@@ -1,4 +1,4 @@
-import type { BufferPool } from '../pipeline/buffer-pool.ts';
+import type { BufferPool } from '../memory/buffer-pool.ts';
 import { Writer } from './wire.ts';
 
 export interface BatchMark {

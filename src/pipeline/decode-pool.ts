@@ -4,7 +4,7 @@ import type { RecordErrorReason } from '../decode/record-error.ts';
 import type { DiscoveredResource, ScopeIndex, TagFilter } from '../enrich/snapshot.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FiretapError } from '../errors.ts';
-import type { FirehoseEnvelope } from '../firehose/envelope.ts';
+import type { LocatedRecords } from './located-records.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
 import type { MetricFormat } from '../decode/formats.ts';
 
@@ -206,7 +206,7 @@ export class DecodePool {
    * ones, finding the thread busy, are decoded on the main thread meanwhile), and is decoded once the thread
    * has indexed it: ~0.5 s for 24,000 resources, the event loop held at most ~8 ms by the sending.
    */
-  async decode(envelope: FirehoseEnvelope, out: Uint8Array, opts: DecodeOptions, deadline = Infinity): Promise<DecodeResult> {
+  async decode(envelope: LocatedRecords, out: Uint8Array, opts: DecodeOptions, deadline = Infinity): Promise<DecodeResult> {
     if (this.closed) throw new FiretapError('FIRETAP_INTERNAL', 'the decode threads are stopped', { retryable: true });
     this.start();
     // The least busy running thread; one still starting only when none runs (its jobs wait for it).

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { RecordError } from '../decode/record-error.ts';
-import { bodyDigestSync } from '../firehose/body.ts';
+import { bodyDigestSync } from './body-digest.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import { buildScopeIndex, scopeKey, type DiscoveredResource, type ScopeIndex, type TagFilter } from '../enrich/snapshot.ts';
 import { OtlpBatch } from '../otlp/batch.ts';

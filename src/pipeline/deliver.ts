@@ -5,12 +5,12 @@ import type { Config, Signal } from '../config/schema.ts';
 import { RecordError } from '../decode/record-error.ts';
 import { FiretapError } from '../errors.ts';
 import { exportError, logExportFailure, type ExportResult, type Exporter } from '../export/exporter.ts';
-import type { FirehoseEnvelope } from '../firehose/envelope.ts';
-import { bodyDigest } from '../firehose/body.ts';
+import type { LocatedRecords } from './located-records.ts';
+import { bodyDigest } from './body-digest.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import { countLookups, type Metrics } from '../telemetry/metrics.ts';
 import { deadLetterFailure, type DeadLetter, type DeadLetterEntry } from './dead-letter.ts';
-import type { BufferPool } from './buffer-pool.ts';
+import type { BufferPool } from '../memory/buffer-pool.ts';
 import type { DeliveryLedger, LedgerEntry } from './delivery-ledger.ts';
 import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
 import type { LogOptions } from '../decode/log-options.ts';
@@ -18,7 +18,7 @@ import { MeterCollector, type MeterDeduplicator } from '../decode/meter-records.
 import { appendMetricStreamRecord } from '../decode/metric-stream.ts';
 import { lengthPrefix } from '../decode/length-prefixed.ts';
 import type { DecodePool, DecodeResult } from './decode-pool.ts';
-import type { MemoryBudget, MemoryShare } from '../server/memory-budget.ts';
+import type { MemoryBudget, MemoryShare } from '../memory/memory-budget.ts';
 import { copyRange, encodedAttribute, type EncodedAttribute } from '../otlp/wire.ts';
 import { formatDescription, type LogFormat, type MetricFormat } from '../decode/formats.ts';
 import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
@@ -77,7 +77,7 @@ export interface MeterPipeline {
 export interface Delivery {
   readonly signal: Signal;
   readonly requestId: string;
-  readonly envelope: FirehoseEnvelope;
+  readonly envelope: LocatedRecords;
   /** X-Amz-Firehose-Common-Attributes, already parsed. */
   readonly commonAttributes: Readonly<Record<string, string>>;
   /** Region of the delivery stream, from X-Amz-Firehose-Source-Arn. */
@@ -447,7 +447,7 @@ async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[],
  * Has a decode thread rewrite every record of a metrics request into shared memory from the pool, and counts
  * its enrichment hits and misses on the request's stats. `out` holds the records' OTLP, one after the other.
  */
-async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: FirehoseEnvelope, ctx: RecordContext, deadline: number): Promise<{ result: DecodeResult; out: Buffer | undefined; nextError: number }> {
+async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: LocatedRecords, ctx: RecordContext, deadline: number): Promise<{ result: DecodeResult; out: Buffer | undefined; nextError: number }> {
   const given = buffers.acquire(envelope.byteLength + (envelope.byteLength >> 1), true);
   let result: DecodeResult;
   try {

@@ -16,7 +16,7 @@ import { LOGS_ON_METRICS_ROUTE, METRICS_ON_LOGS_ROUTE, looksLikeLogsRecord, look
 import type { OtlpBatch } from '../otlp/batch.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import type { MemoryShare } from '../server/memory-budget.ts';
+import type { MemoryShare } from '../memory/memory-budget.ts';
 
 export interface RecordContext {
   readonly resourceAttributes: readonly EncodedAttribute[];

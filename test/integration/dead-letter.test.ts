@@ -120,8 +120,8 @@ describe('dead letters in S3 (FIRETAP_DEAD_LETTER_URL)', () => {
   });
 
   it('keeps a malformed EventBridge event in S3 and answers 400, or 503 (which EventBridge retries) while S3 fails', async () => {
-    const t = await app();
-    const post = (body: string) => t.app.inject({ method: 'POST', url: '/eventbridge/events', headers: { 'content-type': 'application/json' }, payload: body });
+    const t = await app({ FIRETAP_EVENTBRIDGE_API_KEYS: 'eb-key' });
+    const post = (body: string) => t.app.inject({ method: 'POST', url: '/eventbridge/events', headers: { 'content-type': 'application/json', 'x-api-key': 'eb-key' }, payload: body });
     const bad = JSON.stringify({ ...eventBridgeEvent(), region: undefined });
     s3.putFailures = 1_000;
     const failing = await post(bad);

@@ -6,7 +6,7 @@ import { DecodePool } from '../../src/pipeline/decode-pool.ts';
 import { appendMetricStreamRecord } from '../../src/decode/metric-stream.ts';
 import { OtlpBatch } from '../../src/otlp/batch.ts';
 import { scanEnvelope } from '../../src/firehose/envelope.ts';
-import { BufferPool } from '../../src/pipeline/buffer-pool.ts';
+import { BufferPool } from '../../src/memory/buffer-pool.ts';
 import { decodeToJson, otlpTypes } from '../../src/otlp/schema.ts';
 import { buildScopeIndex, scopeKey, type ScopeIndex, type TagFilter } from '../../src/enrich/snapshot.ts';
 import { buildTestApp, untilDecodeThreadsRun } from '../helpers/build-test-app.ts';

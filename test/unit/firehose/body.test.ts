@@ -1,8 +1,9 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { bodyDigest, bodyDigestSync, collectBody } from '../../../src/firehose/body.ts';
-import { BufferPool } from '../../../src/pipeline/buffer-pool.ts';
+import { collectBody } from '../../../src/firehose/body.ts';
+import { bodyDigest, bodyDigestSync } from '../../../src/pipeline/body-digest.ts';
+import { BufferPool } from '../../../src/memory/buffer-pool.ts';
 
 const SLICE = 4 * 1024 * 1024;
 

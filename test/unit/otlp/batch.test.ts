@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
-import { BufferPool } from '../../../src/pipeline/buffer-pool.ts';
+import { BufferPool } from '../../../src/memory/buffer-pool.ts';
 
 const write = (batch: OtlpBatch, byte: number, n: number) => {
   for (let i = 0; i < n; i++) batch.writer.uint32(byte);

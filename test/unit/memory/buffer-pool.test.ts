@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool } from '../../../src/pipeline/buffer-pool.ts';
+import { BufferPool } from '../../../src/memory/buffer-pool.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

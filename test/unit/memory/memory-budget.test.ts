@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.ts';
 import { gunzipRecord } from '../../../src/decode/gzip.ts';
 import { collectBody } from '../../../src/firehose/body.ts';
-import { BufferPool } from '../../../src/pipeline/buffer-pool.ts';
-import { BUDGET_WAIT_MS, MemoryBudget, MemoryShare, RequestMemory, containerMemoryLimit, defaultMemoryBudget } from '../../../src/server/memory-budget.ts';
+import { BufferPool } from '../../../src/memory/buffer-pool.ts';
+import { BUDGET_WAIT_MS, MemoryBudget, MemoryShare, RequestMemory, containerMemoryLimit, defaultMemoryBudget } from '../../../src/memory/memory-budget.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
