@@ -273,7 +273,7 @@ describe('the Helm chart, rendered by helm', () => {
 
   it('refuses EventBridge on the load balancer without credentials, and never marks a Secret reference optional', async () => {
     expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { ingress: true } })).toContain(
-      'eventbridge.ingress exposes /eventbridge on the load balancer, which without credentials accepts every request: set eventbridge.existingSecret',
+      'eventbridge.ingress exposes /eventbridge on the load balancer, where without credentials it answers every event 401 (or, with allowUnauthenticated, accepts forged ones): set eventbridge.existingSecret',
     );
     // Not even on purpose: an open route on the internet-facing ALB.
     expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { ingress: true, allowUnauthenticated: true } })).toContain('set eventbridge.existingSecret');

@@ -128,7 +128,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail "no Firehose access key source: set accessKeys.existingSecret (recommended) or accessKeys.generate: true; to accept every request without a key, set allowUnauthenticated: true" }}
 {{- end }}
 {{- if and .Values.eventbridge.ingress (not .Values.eventbridge.existingSecret) }}
-{{- fail "eventbridge.ingress exposes /eventbridge on the load balancer, which without credentials accepts every request: set eventbridge.existingSecret to a Secret holding the connection's API keys (key eventbridge.apiKeysKey) or user:password pairs (key eventbridge.basicAuthKey)" }}
+{{- fail "eventbridge.ingress exposes /eventbridge on the load balancer, where without credentials it answers every event 401 (or, with allowUnauthenticated, accepts forged ones): set eventbridge.existingSecret to a Secret holding the connection's API keys (key eventbridge.apiKeysKey) or user:password pairs (key eventbridge.basicAuthKey)" }}
 {{- end }}
 {{- if and .Values.eventbridge.existingSecret (not (or .Values.eventbridge.apiKeysKey .Values.eventbridge.basicAuthKey)) }}
 {{- fail "eventbridge.existingSecret is set but neither eventbridge.apiKeysKey nor eventbridge.basicAuthKey names a key of it" }}
