@@ -29,8 +29,9 @@ import {
   utf8,
   varintSize,
 } from '../otlp/wire.ts';
-import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
-import { EnrichmentStats as Stats, NO_RESOURCE, lookupKeyHash, type LookupCache } from '../enrich/enrichment.ts';
+import type { Enrichment } from '../enrich/enrichment.ts';
+import { EnrichmentStats as Stats, type EnrichmentStats } from '../enrich/enrichment-stats.ts';
+import { NO_RESOURCE, lookupKeyHash, type LookupCache } from '../enrich/lookup-cache.ts';
 import { attributeFields, lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';

@@ -1,7 +1,8 @@
 import { LOG_ATTRIBUTES, type LogGroup } from '../otlp/log-records.ts';
 import { ResourceBuilder } from '../otlp/resource.ts';
 import { encodeKeyValue, encodeStringArrayKeyValue, type EncodedAttribute } from '../otlp/wire.ts';
-import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
+import type { Enrichment } from '../enrich/enrichment.ts';
+import type { EnrichmentStats } from '../enrich/enrichment-stats.ts';
 import { FiretapError } from '../errors.ts';
 import { isJsonObject } from '../json-object.ts';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { EnrichmentStats } from '../enrich/enrichment.ts';
+import { EnrichmentStats } from '../enrich/enrichment-stats.ts';
 import { FiretapError } from '../errors.ts';
 import { exportError, logExportFailure } from '../export/exporter.ts';
 import { createAccessKeyCheck } from '../server/access-keys.ts';

@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { RecordError } from '../decode/record-error.ts';
 import { bodyDigestSync } from './body-digest.ts';
-import { EnrichmentStats, type Enrichment } from '../enrich/enrichment.ts';
+import type { Enrichment } from '../enrich/enrichment.ts';
+import { EnrichmentStats } from '../enrich/enrichment-stats.ts';
 import { buildScopeIndex, scopeKey, type DiscoveredResource, type ScopeIndex, type TagFilter } from '../enrich/snapshot.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import type { DecodeJob, DecodeResult, ScopeHeader, SnapshotMessage } from './decode-pool.ts';

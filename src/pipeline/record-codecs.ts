@@ -15,7 +15,8 @@ import { RecordError } from '../decode/record-error.ts';
 import { LOGS_ON_METRICS_ROUTE, METRICS_ON_LOGS_ROUTE, looksLikeLogsRecord, looksLikeMetricStreamRecord } from '../decode/misrouted.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
-import type { Enrichment, EnrichmentStats } from '../enrich/enrichment.ts';
+import type { Enrichment } from '../enrich/enrichment.ts';
+import type { EnrichmentStats } from '../enrich/enrichment-stats.ts';
 import type { MemoryShare } from '../memory/memory-budget.ts';
 
 export interface RecordContext {

@@ -14,7 +14,7 @@ import { eventLogGroup, parseEvent } from '../../src/eventbridge/event.ts';
 import { appendLogGroups } from '../../src/otlp/log-records.ts';
 import { RECORD_CODECS } from '../../src/pipeline/record-codecs.ts';
 import { ReplayObjectError, recordsOfObject } from '../../src/replay/objects.ts';
-import { EnrichmentStats } from '../../src/enrich/enrichment.ts';
+import { EnrichmentStats } from '../../src/enrich/enrichment-stats.ts';
 import {
   CONTROL_MESSAGE,
   FLOW_LOG_LINES,

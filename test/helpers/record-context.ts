@@ -1,6 +1,6 @@
 import { compileLogOptions, type LogOptionsConfig } from '../../src/decode/log-options.ts';
 import { DEFAULT_VPC_FLOW_LOG_FORMAT } from '../../src/decode/vpc-flow-logs.ts';
-import { EnrichmentStats } from '../../src/enrich/enrichment.ts';
+import { EnrichmentStats } from '../../src/enrich/enrichment-stats.ts';
 import type { RecordContext } from '../../src/pipeline/record-codecs.ts';
 
 /** A RecordContext as the pipeline builds one per request, for codec-level tests: nothing on by default. */

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
-import { EnrichmentStats } from '../../../src/enrich/enrichment.ts';
+import { EnrichmentStats } from '../../../src/enrich/enrichment-stats.ts';
 import { buildScopeIndex, lookupMetric, type DiscoveredResource, type ScopeIndex } from '../../../src/enrich/snapshot.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { decodeToJson, otlpTypes } from '../../../src/otlp/schema.ts';

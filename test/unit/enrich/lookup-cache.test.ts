@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendMetricStreamRecord } from '../../../src/decode/metric-stream.ts';
-import { EnrichmentStats, LookupCache, lookupCacheOf, lookupKeyHash } from '../../../src/enrich/enrichment.ts';
+import { EnrichmentStats } from '../../../src/enrich/enrichment-stats.ts';
+import { LookupCache, lookupCacheOf, lookupKeyHash } from '../../../src/enrich/lookup-cache.ts';
 import { buildScopeIndex, type DiscoveredResource, type ScopeIndex } from '../../../src/enrich/snapshot.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
