@@ -134,8 +134,8 @@ export class DecodePool {
   readonly size: number;
 
   /**
-   * Starts the threads, once: on the first metrics request one could take (busy() does), so that a service that
-   * never gets one — logs only, or only requests over 16 MiB — never pays their memory (~18 MiB each).
+   * Starts the threads, once: deliver() calls it on the first metrics request one could take, so that a service
+   * that never gets one — logs only, or only requests over 16 MiB — never pays their memory (~18 MiB each).
    */
   start(): void {
     if (this.threads.length > 0 || this.closed) return;
@@ -191,12 +191,11 @@ export class DecodePool {
 
   /**
    * True when every thread has at least `queued` requests in hand (posted, not yet answered), is being sent a
-   * snapshot, is still starting (the first call starts them), or is retired. A request that waited for a thread to start (it takes a few
+   * snapshot, is still starting or not started (start() starts them), or is retired. A request that waited for a thread to start (it takes a few
    * hundred milliseconds) would spend its deadline there: under a short deadline its exports then timed out
    * after reaching the backend, and Firehose's retry delivered them twice.
    */
   busy(queued: number): boolean {
-    this.start();
     return this.threads.every((t) => t.retired || !t.online || t.receiving || t.pending.size >= queued);
   }
 

@@ -134,7 +134,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
   };
   const { envelope } = d;
-  const offThread = d.signal === 'metrics' && deps.decoders && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES && !deps.decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(deps.decoders, deps.buffers, envelope, ctx, deadline) : undefined;
+  // The first request a decode thread could take starts the threads; it is decoded here while they start.
+  const decoders = d.signal === 'metrics' && envelope.byteLength <= MAX_OFF_THREAD_BODY_BYTES ? deps.decoders : undefined;
+  decoders?.start();
+  const offThread = decoders && !decoders.busy(MAX_QUEUED_PER_THREAD) ? await decodeOffThread(decoders, deps.buffers, envelope, ctx, deadline) : undefined;
   if (d.signal === 'metrics') metrics.metricRequestsDecoded.inc({ thread: offThread ? 'decode' : 'main' });
   // With the request id, the body's digest identifies a retry of the same request (a decode thread hashed it already).
   const digest = offThread?.result.digest ?? (await bodyDigest(envelope.body));
