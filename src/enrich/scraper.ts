@@ -9,6 +9,16 @@ import { accountCredentials, callerAccount, type AccountCredentials } from './ta
 /** Scopes (account × region) refreshed at once. */
 const SCOPE_CONCURRENCY = 4;
 
+/** Runs `run` once after `delayMs` (never before it returns); the function returned cancels it. */
+export type Schedule = (run: () => void, delayMs: number) => () => void;
+
+/** On an unref'd timer, which never keeps the process alive. */
+const onTimer: Schedule = (run, delayMs) => {
+  const timer = setTimeout(run, delayMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
 export interface TagScraperOptions {
   readonly config: EnrichmentConfig;
   readonly metrics: Metrics;
@@ -16,18 +26,21 @@ export interface TagScraperOptions {
   /** Replaces AWS discovery (narrow tests only). */
   readonly discover?: typeof discoverScope;
   readonly accounts?: AccountCredentials[];
+  /** When the next refresh runs (tests drive it by hand); an unref'd timer by default. */
+  readonly schedule?: Schedule;
 }
 
 /**
  * Keeps the tag cache fresh in the background. One refresh pages through every API once per account ×
  * region, builds a new index per scope and swaps the whole map in at once; a scope whose refresh fails
  * keeps its previous index, marked stale. Refreshes never overlap: the next is scheduled (with ±10 %
- * jitter) only when the last has finished, on an unref'd timer that never keeps the process alive.
+ * jitter) only when the last has finished, on an unref'd timer (opts.schedule) that never keeps the process alive.
  * The request path only reads `scope()`: stale tags beat a blocked delivery.
  */
 export class TagScraper implements Enrichment {
   private scopes: ReadonlyMap<string, ScopeIndex> = new Map();
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the refresh scheduled next, while one is. */
+  private cancelNext: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private readonly aborted = new Promise<never>((_, reject) => this.abort.signal.addEventListener('abort', () => reject(new Error('tag scraper stopped')), { once: true }));
@@ -66,7 +79,7 @@ export class TagScraper implements Enrichment {
   }
 
   start(): void {
-    if (this.stopped || this.timer || this.running) return;
+    if (this.stopped || this.cancelNext || this.running) return;
     this.schedule(0);
   }
 
@@ -80,21 +93,21 @@ export class TagScraper implements Enrichment {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelNext?.();
+    this.cancelNext = undefined;
     this.abort.abort();
     await this.running?.catch(() => {});
   }
 
   private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.cancelNext = (this.opts.schedule ?? onTimer)(() => {
+      this.cancelNext = undefined;
       void this.refreshNow().finally(() => {
         if (this.stopped) return;
         const base = this.opts.config.refreshSeconds * 1000;
         this.schedule(base * (0.9 + Math.random() * 0.2));
       });
     }, delayMs);
-    this.timer.unref();
   }
 
   private async refresh(): Promise<void> {
