@@ -1,5 +1,5 @@
-import type { ExportRequest, ExportResult, Exporter } from './exporter.ts';
-import { postOnce } from './otlp-http.ts';
+import type { Exporter } from './exporter.ts';
+import { createHttpExporter } from './http-exporter.ts';
 
 export interface JsonPostOptions {
   readonly name: string;
@@ -10,16 +10,10 @@ export interface JsonPostOptions {
 }
 
 /**
- * POSTs a JSON payload (the request's bytes) to an HTTP endpoint, one attempt, its answer classified as the
- * OTLP exporter's is, so that the same retrying decorator applies.
+ * POSTs a JSON payload (the request's bytes) to an HTTP endpoint, one attempt, over the transport the OTLP
+ * exporter uses, so that its answer is classified the same way and the same retrying decorator applies.
  */
 export function createJsonPostExporter(options: JsonPostOptions): Exporter {
   const headers = { ...options.headers, 'content-type': 'application/json', 'user-agent': options.userAgent };
-  return {
-    async export(request: ExportRequest): Promise<ExportResult> {
-      const answer = await postOnce(options.name, options.endpoint, headers, request.payload, Math.min(options.timeoutMs, request.deadline - Date.now()));
-      return 'result' in answer ? answer.result : { status: 'success' };
-    },
-    async shutdown(): Promise<void> {},
-  };
+  return createHttpExporter({ name: options.name, url: options.endpoint, headers, timeoutMs: options.timeoutMs });
 }
