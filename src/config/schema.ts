@@ -29,117 +29,102 @@ const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const stringMap = z.record(z.string().min(1), z.string());
 
+/** The kinds of exporter a signal may be sent to (each has a factory in src/export/exporter-types.ts). */
+export const EXPORTER_TYPES = ['otlp-http', 'debug'] as const;
+export type ExporterType = (typeof EXPORTER_TYPES)[number];
+
+/** A signal's exporters, by type; default (absent): otlp-http when its OTLP endpoint is set, else debug. */
+const exportersSchema = z
+  .array(z.enum(EXPORTER_TYPES, { error: (issue) => `unknown exporter type ${JSON.stringify(issue.input)}; known types: ${EXPORTER_TYPES.join(', ')}` }))
+  .min(1, `expected at least one exporter type (${EXPORTER_TYPES.join(', ')})`)
+  .refine((types) => new Set(types).size === types.length, 'lists an exporter type twice; list each once')
+  .optional();
+
 const otlpSignalSchema = z.strictObject({
-  /** Full URL for this signal; used as is (no path appended). */
-  endpoint: httpUrl().optional(),
-  headers: stringMap.optional(),
-  compression: z.enum(['gzip', 'none']).optional(),
-  protocol: z.enum(['http/protobuf', 'http/json']).optional(),
-  timeoutMs: positiveInt.optional(),
+  endpoint: httpUrl().optional().describe("Full URL for one signal (used as is, no path appended)."),
+  headers: stringMap.optional().describe("Headers for one signal, added to the shared ones (a header of the same name wins)."),
+  compression: z.enum(['gzip', 'none']).optional().meta({ description: "`gzip` or `none`, for one signal.", defaultText: "the shared setting" }),
+  protocol: z.enum(['http/protobuf', 'http/json']).optional().meta({ description: "`http/protobuf` or `http/json`, for one signal.", defaultText: "the shared setting" }),
+  timeoutMs: positiveInt.optional().meta({ description: "Milliseconds per export attempt, for one signal.", defaultText: "the shared setting" }),
 });
 
 const logsSchema = z.strictObject({
-  /** How records of /firehose/logs are read when the request has no ?format= (see LOG_FORMATS). */
-  format: z.enum(LOG_FORMATS).default('auto'),
-  /** The format VPC flow logs were created with (`${field}` tokens), for flow logs sent to Firehose directly. */
-  vpcFlowLogFormat: z.string().regex(VPC_FLOW_LOG_FORMAT_PATTERN, 'expected ${field} tokens separated by single spaces, as in the flow log\'s LogFormat').default(DEFAULT_VPC_FLOW_LOG_FORMAT),
-  /** Log groups (exact, or with * wildcards) whose events are CloudTrail records. */
-  cloudTrailLogGroups: z.array(z.string().min(1)).default([]),
-  /** Recognise CloudTrail records in every log group by their first key. */
-  detectCloudTrail: z.boolean().default(true),
-  /** `<log group pattern> [<log stream pattern>]` with {cluster} {namespace} {pod} {container} {node} {deployment}. */
+  format: z.enum(LOG_FORMATS).default('auto').describe("How `/firehose/logs` reads records when the request has no `?format=`: `auto`, `cloudwatch-logs`, `lines`, `record`, `vpc-flow-logs`, `waf` (see [Log sources](formats.md#log-sources))."),
+  vpcFlowLogFormat: z.string().regex(VPC_FLOW_LOG_FORMAT_PATTERN, 'expected ${field} tokens separated by single spaces, as in the flow log\'s LogFormat').default(DEFAULT_VPC_FLOW_LOG_FORMAT).describe("The `LogFormat` your VPC flow logs were created with (`${version} ${account-id} …`), for flow logs sent to Firehose directly."),
+  cloudTrailLogGroups: z.array(z.string().min(1)).default([]).describe("Log groups (`*` wildcards) whose events are CloudTrail records."),
+  detectCloudTrail: z.boolean().default(true).describe("Also recognise CloudTrail records in any log group by how they start (`{\"eventVersion\"`)."),
   namePatterns: z
     .array(z.string().superRefine((pattern, ctx) => {
       const problem = namePatternProblem(pattern);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }))
-    .default([]),
-  /** Metrics read out of CloudWatch Logs events: Lambda REPORT lines, Embedded Metric Format; `none` for neither. */
-  metrics: z.array(z.enum([...LOG_METRIC_KINDS, 'none'])).default([...LOG_METRIC_KINDS]),
+    .default([])
+    .describe("Comma-separated `<log group pattern> [<log stream pattern>]` with `{cluster}` `{namespace}` `{pod}` `{container}` `{node}` `{deployment}`: Kubernetes names from log group and stream names (see [Kubernetes names](formats.md#kubernetes-names))."),
+  metrics: z.array(z.enum([...LOG_METRIC_KINDS, 'none'])).default([...LOG_METRIC_KINDS]).describe("Metrics read out of CloudWatch Logs events, Lambda REPORT lines and Embedded Metric Format (see [Metrics from log events](formats.md#metrics-from-log-events)); `none` for neither."),
+  /** Where logs (EventBridge events included) are exported. */
+  exporters: exportersSchema.meta({ description: "Where logs (EventBridge events included) are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.", defaultText: "`otlp-http` when an OTLP logs endpoint is set, else `debug`" }),
 });
 
 const eventBridgeSchema = z.strictObject({
-  /** Header of an API-key connection (its "API key name"). */
-  apiKeyHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name').default('x-api-key'),
-  /** Accepted values of that header; several so that a key can be rotated. */
-  apiKeys: z.array(z.string().min(1).max(4096)).default([]),
-  /** Accepted `user:password` pairs of a Basic connection. */
-  basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'expected user:password')).default([]),
-  /** Accept events without credentials when neither apiKeys nor basicAuth is set (otherwise such a route answers 401). */
-  allowUnauthenticated: z.boolean().default(false),
-  /** Time to deliver one event; EventBridge gives an API destination 5 seconds. */
-  timeoutMs: positiveInt.max(60_000).default(4500),
+  apiKeyHeader: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name').default('x-api-key').describe("Header of an EventBridge API-key connection (its \"API key name\")."),
+  apiKeys: z.array(z.string().min(1).max(4096)).default([]).describe("Accepted values of that header (several for a rotation)."),
+  basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'expected user:password')).default([]).describe("Accepted `user:password` of a Basic connection. Neither set: `/eventbridge/events` answers 401 to every event."),
+  allowUnauthenticated: z.boolean().default(false).describe("`true`: with neither of the two above set, accept events without credentials (warned at start)."),
+  timeoutMs: positiveInt.max(60_000).default(4500).describe("Time to deliver one event; EventBridge waits 5 s for an API destination."),
 });
 
 const metersSchema = z.strictObject({
-  /** Look for meter records in log lines. */
-  enabled: z.boolean().default(true),
-  /** What precedes the JSON meter record in a log line. */
-  marker: z.string().min(1).default('meter_record_for_stream'),
-  /** A meter record is counted at most once per uniqueId within this window (Firehose retries for up to 2 hours). */
-  dedupeWindowSeconds: positiveInt.default(3 * 3600),
-  /** Where the meter records are also POSTed as a JSON array (a billing system's ingest API), if anywhere. */
-  endpoint: httpUrl().optional(),
-  headers: stringMap.default({}),
-  timeoutMs: positiveInt.default(10_000),
+  enabled: z.boolean().default(true).describe("Read meter records out of log lines (see [Meter records](formats.md#meter-records))."),
+  marker: z.string().min(1).default('meter_record_for_stream').describe("What precedes the JSON meter record in a line."),
+  dedupeWindowSeconds: positiveInt.default(3 * 3600).describe("A `uniqueId` is counted at most once within this window (Firehose retries for up to 2 hours)."),
+  endpoint: httpUrl().optional().describe("Also POST each request's new meter records as a JSON array here (a billing ingest API such as Amberflo's)."),
+  headers: stringMap.default({}).describe("Headers of those POSTs (`key=value,…`, secret)."),
+  timeoutMs: positiveInt.default(10_000).describe("Milliseconds per POST attempt to the meter endpoint."),
 });
 
 /** What a config file may hold, and what the environment is turned into before validation. */
 export const configSchema = z.strictObject({
-  port: z.coerce.number().int().min(0).max(65535).default(8080),
-  host: z.string().min(1).default('0.0.0.0'),
-  tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
-  /** Accepted values of X-Amz-Firehose-Access-Key; several so that a key can be rotated. */
-  accessKeys: z.array(z.string().min(1).max(4096)).default([]),
-  /** Limit on the request body after Content-Encoding is undone. */
-  maxBodyBytes: positiveInt.default(DEFAULT_MAX_BODY_BYTES),
-  /** Limit on one record after its own gzip is undone (a gzip bomb stops here). */
-  maxRecordBytes: positiveInt.default(32 * MiB),
-  /** Time to deliver one Firehose request, retries included; Firehose itself waits 3 minutes. */
-  requestTimeoutMs: positiveInt.max(170_000).default(60_000),
-  deadLetterDir: z.string().min(1).optional(),
-  deadLetterUrl: z.string().regex(/^s3:\/\/(?![^/]*\.\.)(?!\d+\.\d+\.\d+\.\d+(?:\/|$))[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/, 'expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)').optional(),
-  /** Firehose requests processed at once; more are answered 503 with Retry-After at once (Firehose retries). */
-  maxConcurrentRequests: positiveInt.default(16),
-  /** Requests whose bodies are still arriving, apart from those processed: a slow upload never holds a processing slot. */
-  maxReceivingRequests: positiveInt.default(64),
-  /** Client connections open at once; default: the file limit less a reserve (see src/server/connections.ts). */
-  maxConnections: positiveInt.optional(),
-  /** A request's head (request line and headers; after TLS, the handshake) must arrive within this of the connection or of the request's first byte. */
-  headersTimeoutMs: positiveInt.default(15_000),
-  /** The whole request, head and body, must arrive within this of its first byte; else 408 and the connection closes. */
-  bodyTimeoutMs: positiveInt.default(60_000),
-  /**
-   * Threads that rewrite metric-stream records off the main thread (0: on the main thread). Default: 1
-   * when the process may use more than one CPU, else 0.
-   */
-  decodeThreads: nonNegativeInt.max(64).default(() => (availableParallelism() > 1 ? 1 : 0)),
-  /** Shed load (503) while the event loop lags more than this; 0 turns the check off. */
-  maxEventLoopDelayMs: nonNegativeInt.default(1000),
-  /** Shed load (503) while the heap (V8) or the resident set is above these; 0 turns a check off. */
-  maxHeapUsedBytes: nonNegativeInt.default(0),
-  /** Default: 85 % of the container's memory limit (cgroup), none without one. */
-  maxRssBytes: nonNegativeInt.default(() => {
-    const limit = containerMemoryLimit();
-    return limit === undefined ? 0 : Math.floor(limit * 0.85);
-  }),
-  /** Decoded bytes of all requests in flight (bodies, gunzipped records); default: half the memory limit (see load.ts). */
-  memoryBudgetBytes: positiveInt.optional(),
-  /** Added to every resource forwarded, never overwriting what the data carries. */
-  resourceAttributes: stringMap.default({}),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** After SIGTERM, /readyz says no for this long before the listener closes (load balancer deregistration). */
-  shutdownDelayMs: nonNegativeInt.default(0),
-  /** After the listener closes, how long in-flight requests may take before the process exits anyway. */
-  shutdownTimeoutMs: positiveInt.default(90_000),
+  port: z.coerce.number().int().min(0).max(65535).default(8080).describe("Listening port."),
+  host: z.string().min(1).default('0.0.0.0').describe("Listening address."),
+  tls: z
+    .strictObject({
+      certFile: z.string().min(1).describe("PEM certificate; with the key, firetap serves HTTPS."),
+      keyFile: z.string().min(1).describe("PEM private key of that certificate."),
+    })
+    .optional(),
+  accessKeys: z.array(z.string().min(1).max(4096)).default([]).describe("Comma-separated accepted `X-Amz-Firehose-Access-Key` values (several, so that a key can be rotated). Unset: every request is accepted (warned at start)."),
+  maxBodyBytes: positiveInt.default(DEFAULT_MAX_BODY_BYTES).describe("Largest request body *after* `Content-Encoding` is undone. The default admits Firehose's largest request (64 MiB of records, base64, in the envelope). Larger → `413`."),
+  maxRecordBytes: positiveInt.default(32 * MiB).describe("Largest record after its own gzip is undone (gzip bombs stop here)."),
+  requestTimeoutMs: positiveInt.max(170_000).default(60_000).describe("Time to deliver one request, backend retries included (at most 170000; Firehose gives up at 180 s)."),
+  deadLetterDir: z.string().min(1).optional().describe("Directory for `firetap-dead-letter.jsonl`: one JSON line per rejected record (`time`, `requestId`, `signal`, `index`, `reason`, `message`, `data` as sent)."),
+  deadLetterUrl: z.string().regex(/^s3:\/\/(?![^/]*\.\.)(?!\d+\.\d+\.\d+\.\d+(?:\/|$))[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/.*)?$/, 'expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)').optional().describe("`s3://bucket[/prefix]`: the same lines kept in S3 instead, one object per request (see [Bad records](protocol-and-answers.md#bad-records-and-refused-data)); needs `AWS_REGION` (or `AWS_DEFAULT_REGION`). Set this or `FIRETAP_DEAD_LETTER_DIR`, not both: firetap refuses to start with both."),
+  maxConcurrentRequests: positiveInt.default(16).describe("Firehose requests processed at once, counted from when a request's body has arrived; more are answered 503 + `Retry-After` at once, before their body is read when the slots are already taken. Memory bound: about this × the request size × 3."),
+  maxReceivingRequests: positiveInt.default(64).describe("Requests whose bodies are still arriving, counted apart from those processed, so that slow uploads never hold a processing slot; more are answered 503 + `Retry-After` before their body is read."),
+  maxConnections: positiveInt.optional().meta({ description: "Client connections open at once (see [Connections and slow clients](operations.md#connections-and-slow-clients)). The default comes from the process's soft `RLIMIT_NOFILE` (`/proc/self/limits`; 1024 assumed where it cannot be read), leaving 256 files (half of a limit under 512) for backend and AWS sockets, dead-letter files and threads. Set above that, firetap warns at start.", defaultText: "the file limit − 256, at most 10000" }),
+  headersTimeoutMs: positiveInt.default(15_000).describe("A request's head (request line and headers) must arrive within this of the connection opening or of the request's first byte, and a TLS handshake within this of the connection; else `408` and the connection closes."),
+  bodyTimeoutMs: positiveInt.default(60_000).describe("The whole request, head and body, must arrive within this of its first byte; else `408`, the connection closes, and the admission slot and buffer it held are given back. Firehose sends a body at once; raise this only for clients that upload large bodies over slow links."),
+  decodeThreads: nonNegativeInt
+    .max(64)
+    .default(() => (availableParallelism() > 1 ? 1 : 0))
+    .meta({ description: "Threads that rewrite metric-stream records beside the main thread (0–64; `0`: all on the main thread). They start with the first metrics request of 16 MiB or less, and each costs ~18 MiB from then on (a logs-only service never starts one). On two cores one thread raised metric throughput by ~40 % (see [Performance](performance.md)); more pay only with more cores.", defaultText: "`1` with more than one CPU, else `0`" }),
+  maxEventLoopDelayMs: nonNegativeInt.default(1000).describe("Shed load (503) while the event loop lags more than this (0: off)."),
+  maxHeapUsedBytes: nonNegativeInt.default(0).describe("Shed load (503) while the V8 heap is above this (0: off); set it a little under the container's limit."),
+  maxRssBytes: nonNegativeInt
+    .default(() => {
+      const limit = containerMemoryLimit();
+      return limit === undefined ? 0 : Math.floor(limit * 0.85);
+    })
+    .meta({ description: "Shed load (503) while the resident set is above this (0: off); set it a little under the container's limit. The limit is read from cgroup v2 `/sys/fs/cgroup/memory.max` or v1 `memory/memory.limit_in_bytes` (`max`: none).", defaultText: "85 % of the container's memory limit when it has one, else `0` (off)" }),
+  memoryBudgetBytes: positiveInt.optional().meta({ description: "Decoded bytes of all requests in flight at once: bodies after `Content-Encoding` and gunzipped records (see [Memory budget](operations.md#memory-budget)).", defaultText: "half the container's memory limit, else half of `FIRETAP_MAX_RSS_BYTES`, else half the machine's memory" }),
+  resourceAttributes: stringMap.default({}).describe("`key=value,…` added to every forwarded resource (e.g. `service.name=cloudwatch,deployment.environment=prod`), never overwriting what the data carries."),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe("`fatal` … `trace`, `silent`."),
+  shutdownDelayMs: nonNegativeInt.default(0).describe("After SIGTERM, how long `/readyz` says 503 before the listener closes (give the load balancer time to deregister)."),
+  shutdownTimeoutMs: positiveInt.default(90_000).describe("How long in-flight requests may take to finish after the listener closed."),
   export: z
     .strictObject({
-      /** An OTLP request is sent once its encoded size reaches this. */
-      maxBatchBytes: positiveInt.default(4 * MiB),
-      /** OTLP requests in flight for one Firehose request. */
-      concurrency: positiveInt.max(64).default(4),
-      /** OTLP requests in flight for the whole process; more wait their turn. */
-      maxInFlight: positiveInt.default(32),
+      maxBatchBytes: positiveInt.default(4 * MiB).describe("An OTLP request is sent when its encoded size reaches this."),
+      concurrency: positiveInt.max(64).default(4).describe("OTLP requests in flight for one Firehose request."),
+      maxInFlight: positiveInt.default(32).describe("OTLP requests in flight for the whole process; more wait their turn until the request's deadline."),
     })
     .prefault({}),
   enrichment: enrichmentSchema.prefault({}),
@@ -148,18 +133,18 @@ export const configSchema = z.strictObject({
   meters: metersSchema.prefault({}),
   metrics: z
     .strictObject({
-      /** How records of /firehose/metrics are read when the request has no ?format=. */
-      format: z.enum(METRIC_FORMATS).default('auto'),
+      format: z.enum(METRIC_FORMATS).default('auto').describe("How `/firehose/metrics` reads records when the request has no `?format=`: `auto`, `opentelemetry1.0`, `opentelemetry0.7`, `json`."),
+      /** Where metrics are exported. */
+      exporters: exportersSchema.meta({ description: "Where metrics are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.", defaultText: "`otlp-http` when an OTLP metrics endpoint is set, else `debug`" }),
     })
     .prefault({}),
   otlp: z
     .strictObject({
-      /** Base URL; `/v1/metrics` and `/v1/logs` are appended. */
-      endpoint: httpUrl().optional(),
-      headers: stringMap.optional(),
-      compression: z.enum(['gzip', 'none']).optional(),
-      protocol: z.enum(['http/protobuf', 'http/json']).optional(),
-      timeoutMs: positiveInt.optional(),
+      endpoint: httpUrl().optional().describe("Backend base URL; `/v1/metrics` and `/v1/logs` are appended. None → the debug exporter (stdout)."),
+      headers: stringMap.optional().describe("`key=value,…`, values percent-encoded, e.g. `Authorization=Basic%20…,X-Scope-OrgID=acme`."),
+      compression: z.enum(['gzip', 'none']).optional().meta({ description: "`gzip` or `none`.", defaultText: "`none`" }),
+      protocol: z.enum(['http/protobuf', 'http/json']).optional().meta({ description: "`http/protobuf` or `http/json`.", defaultText: "`http/protobuf`" }),
+      timeoutMs: positiveInt.optional().meta({ description: "Milliseconds per export attempt.", defaultText: "`10000`" }),
       metrics: otlpSignalSchema.prefault({}),
       logs: otlpSignalSchema.prefault({}),
     })
