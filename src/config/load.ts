@@ -50,6 +50,8 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_ENRICHMENT_ATTRIBUTES_ON', 'enrichment.attributesOn'],
   ['FIRETAP_METRICS_FORMAT', 'metrics.format'],
   ['FIRETAP_LOGS_FORMAT', 'logs.format'],
+  ['FIRETAP_METRICS_EXPORTERS', 'metrics.exporters', parseList],
+  ['FIRETAP_LOGS_EXPORTERS', 'logs.exporters', parseList],
   ['FIRETAP_VPC_FLOW_LOG_FORMAT', 'logs.vpcFlowLogFormat'],
   ['FIRETAP_CLOUDTRAIL_LOG_GROUPS', 'logs.cloudTrailLogGroups', parseList],
   ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],

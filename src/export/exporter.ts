@@ -23,9 +23,14 @@ export interface ExportRequest {
   readonly items: number;
   /** Epoch milliseconds by which the export must have succeeded or given up. */
   readonly deadline: number;
+  /**
+   * Names this batch's content across retries of the request that carried it (the delivery ledger's key
+   * and the batch's id), when it has one: a fan-out then skips the members that already accepted it.
+   */
+  readonly batchKey?: string;
 }
 
-/** Sends OTLP export requests somewhere. Decorators (retrying, concurrency limit) wrap this interface. */
+/** Sends OTLP export requests somewhere. Decorators (retrying, concurrency limit, fan-out) wrap this interface. */
 export interface Exporter {
   export(request: ExportRequest): Promise<ExportResult>;
   shutdown(): Promise<void>;

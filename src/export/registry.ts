@@ -1,12 +1,12 @@
 import type { Writable } from 'node:stream';
-import type { Config, Signal } from '../config/schema.ts';
+import type { Config, ExporterType, Signal } from '../config/schema.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { VERSION } from '../version.ts';
 import { createConcurrencyLimit } from './concurrency-limit.ts';
-import { createDebugExporter } from './debug.ts';
 import type { Exporter } from './exporter.ts';
+import { EXPORTER_FACTORIES, type ExporterContext } from './exporter-types.ts';
+import { createFanOut } from './fan-out.ts';
 import { createJsonPostExporter } from './json-post.ts';
-import { createOtlpHttpExporter } from './otlp-http.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
 
 export interface ExporterOptions {
@@ -15,23 +15,35 @@ export interface ExporterOptions {
   readonly retry?: RetryOptions;
 }
 
+/** A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set, else debug. */
+export function exporterTypes(config: Config, signal: Signal): readonly ExporterType[] {
+  return config[signal].exporters ?? (config.otlp[signal].endpoint === undefined ? ['debug'] : ['otlp-http']);
+}
+
 /**
- * One exporter per signal: OTLP/HTTP when an endpoint is configured (each attempt within the shared
- * in-flight limit, retried with backoff until the request's deadline), the debug exporter otherwise.
+ * One exporter per signal, built by type (EXPORTER_FACTORIES): each attempt of a sending one within the
+ * shared in-flight limit, retried with backoff until the request's deadline; several types per signal
+ * are one fan-out that succeeds when all of them accepted.
  */
 export function createExporters(config: Config, metrics: Metrics, options: ExporterOptions = {}): Record<Signal, Exporter> {
   const limit = createConcurrencyLimit(config.export.maxInFlight);
   const build = (signal: Signal): Exporter => {
-    const c = config.otlp[signal];
-    if (c.endpoint === undefined) return createDebugExporter(options.debugOutput);
-    const http = createOtlpHttpExporter({ signal, config: { ...c, endpoint: c.endpoint }, userAgent: `firetap/${VERSION}` });
-    return createRetryingExporter(limit.wrap(http), {
-      ...options.retry,
-      onRetry: (request, result, delayMs) => {
-        metrics.exportRetries.inc({ signal });
-        options.retry?.onRetry?.(request, result, delayMs);
-      },
-    });
+    const context: ExporterContext = {
+      signal,
+      config,
+      userAgent: `firetap/${VERSION}`,
+      debugOutput: options.debugOutput,
+      reliable: (oneAttempt) =>
+        createRetryingExporter(limit.wrap(oneAttempt), {
+          ...options.retry,
+          onRetry: (request, result, delayMs) => {
+            metrics.exportRetries.inc({ signal });
+            options.retry?.onRetry?.(request, result, delayMs);
+          },
+        }),
+    };
+    const members = exporterTypes(config, signal).map((type) => EXPORTER_FACTORIES[type](context));
+    return members.length === 1 ? members[0]! : createFanOut(members);
   };
   return { metrics: build('metrics'), logs: build('logs') };
 }
