@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { collectBody } from '../../../src/firehose/body.ts';
 import { bodyDigest, bodyDigestSync } from '../../../src/pipeline/body-digest.ts';
 import { BufferPool } from '../../../src/memory/buffer-pool.ts';
+import { MemoryBudget, MemoryShare } from '../../../src/memory/memory-budget.ts';
 
 const SLICE = 4 * 1024 * 1024;
 
@@ -72,8 +73,22 @@ describe('collectBody', () => {
 
   it('refuses a body over the limit, or shorter than its Content-Length, and keeps nothing of it', async () => {
     const pool = new BufferPool(64 * 1024 * 1024);
-    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), undefined, true, 500_000, pool, true)).rejects.toThrow(/larger than 500000 bytes/);
-    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), body.length + 1, false, 16 * 1024 * 1024, pool, true)).rejects.toThrow(/but Content-Length said/);
+    // Every buffer the pool hands out: the one a body starts in, those it grows into, the one sized from Content-Length.
+    const taken = new Set<ArrayBufferLike>();
+    const acquire = pool.acquire.bind(pool);
+    pool.acquire = (size, shared) => {
+      const buf = acquire(size, shared);
+      taken.add(buf.buffer);
+      return buf;
+    };
+    const budget = new MemoryBudget(64 * 1024 * 1024);
+    const memory = new MemoryShare(budget);
+    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), undefined, true, 500_000, pool, true, memory)).rejects.toThrow(/larger than 500000 bytes/);
+    expect(budget.inUse).toBe(0);
+    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), body.length + 1, false, 16 * 1024 * 1024, pool, true, memory)).rejects.toThrow(/but Content-Length said/);
+    expect(budget.inUse).toBe(0);
     expect(pool.pooledBytes).toBeGreaterThan(0); // the buffers went back to the pool, none is held
+    expect(taken.size).toBeGreaterThan(1);
+    expect(pool.pooledBytes).toBe([...taken].reduce((n, b) => n + b.byteLength, 0));
   });
 });
