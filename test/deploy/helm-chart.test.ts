@@ -243,7 +243,7 @@ describe('the Helm chart, rendered by helm', () => {
     expect(again.data['access-keys']).not.toBe(secret.data['access-keys']);
     expect(read('templates/secret.yaml')).toMatch(/lookup "v1" "Secret" \.Release\.Namespace \$name/);
     // The README's hand-made Secret is not the name the chart generates.
-    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const readme = readFileSync(resolve(import.meta.dirname, '../../docs/deploy.md'), 'utf8');
     expect(readme).not.toMatch(/create secret generic firetap-access-keys/);
   });
 
