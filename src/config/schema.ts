@@ -61,7 +61,6 @@ const logsSchema = z.strictObject({
     .default([])
     .describe("Comma-separated `<log group pattern> [<log stream pattern>]` with `{cluster}` `{namespace}` `{pod}` `{container}` `{node}` `{deployment}`: Kubernetes names from log group and stream names (see [Kubernetes names](formats.md#kubernetes-names))."),
   metrics: z.array(z.enum([...LOG_METRIC_KINDS, 'none'])).default([...LOG_METRIC_KINDS]).describe("Metrics read out of CloudWatch Logs events, Lambda REPORT lines and Embedded Metric Format (see [Metrics from log events](formats.md#metrics-from-log-events)); `none` for neither."),
-  /** Where logs (EventBridge events included) are exported. */
   exporters: exportersSchema.meta({ description: "Where logs (EventBridge events included) are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.", defaultText: "`otlp-http` when an OTLP logs endpoint is set, else `debug`" }),
 });
 
@@ -134,7 +133,6 @@ export const configSchema = z.strictObject({
   metrics: z
     .strictObject({
       format: z.enum(METRIC_FORMATS).default('auto').describe("How `/firehose/metrics` reads records when the request has no `?format=`: `auto`, `opentelemetry1.0`, `opentelemetry0.7`, `json`."),
-      /** Where metrics are exported. */
       exporters: exportersSchema.meta({ description: "Where metrics are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.", defaultText: "`otlp-http` when an OTLP metrics endpoint is set, else `debug`" }),
     })
     .prefault({}),
@@ -157,7 +155,7 @@ type Parsed = z.output<typeof configSchema>;
 export type Signal = 'metrics' | 'logs';
 export type { EnrichmentConfig } from '../enrich/settings.ts';
 
-/** Where and how one signal is exported; `undefined` endpoint means the debug exporter. */
+/** Where and how one signal is exported over OTLP/HTTP; `undefined` endpoint: no OTLP backend (debug by default). */
 export interface OtlpSignalConfig {
   readonly endpoint: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
