@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, redactUserinfo } from './config/load.ts';
 import { unknownSettings } from './config/unknown-settings.ts';
+import { exporterTypes } from './export/registry.ts';
 import type { Config } from './config/schema.ts';
 import { VERSION } from './version.ts';
 
@@ -35,8 +36,11 @@ async function main(): Promise<void> {
   }
   for (const signal of ['metrics', 'logs'] as const) {
     const c = config.otlp[signal];
-    if (c.endpoint) log.info({ signal, endpoint: redactUserinfo(c.endpoint), protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
-    else log.warn({ signal }, 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT): printing decoded data to stdout');
+    for (const type of exporterTypes(config, signal)) {
+      if (type === 'otlp-http') log.info({ signal, endpoint: redactUserinfo(c.endpoint ?? ''), protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
+      else if (!c.endpoint) log.warn({ signal }, 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT): printing decoded data to stdout');
+      else log.info({ signal, exporter: type }, `exporting to the ${type} exporter`);
+    }
   }
 
   closeWithGrace({ delay: config.shutdownDelayMs + config.shutdownTimeoutMs, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
