@@ -99,8 +99,7 @@ const WORKER_URL = new URL(`./decode-worker${import.meta.url.endsWith('.ts') ? '
 
 /**
  * Threads that rewrite metric-stream records off the main thread, which is then left with HTTP, the
- * envelope and exports: on this machine's two cores it raised metric throughput by a quarter (see
- * the README's Performance section). A request's body lies in shared memory (BufferPool `shared`); its
+ * envelope and exports (what it gains is measured in docs/performance.md). A request's body lies in shared memory (BufferPool `shared`); its
  * thread writes the OTLP into a shared buffer the request provides and answers with where each record
  * ends, or why it is bad — the main thread then batches and exports as it would have in-thread. When
  * every thread has its hands full (busy()), deliver() decodes the request on the main thread instead.
