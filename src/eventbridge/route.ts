@@ -8,7 +8,8 @@ import { OtlpBatch } from '../otlp/batch.ts';
 import { appendLogGroups } from '../otlp/log-records.ts';
 import { encodedAttribute } from '../otlp/wire.ts';
 import { deadLetterFailure } from '../pipeline/dead-letter.ts';
-import type { PipelineDeps } from '../pipeline/deliver.ts';
+import type { PipelineDeps } from '../pipeline/delivery.ts';
+import { ExportWindow } from '../pipeline/export-window.ts';
 import { admission } from '../server/admission.ts';
 import { createErrorHandler, plainShape } from '../server/error-handler.ts';
 import type { RouteDescription } from '../server/not-found.ts';
@@ -119,16 +120,15 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes, enrichment: deps.enrichment, stats })], batch, { observedAtMs: receivedAtMs, maxBatchBytes: Number.POSITIVE_INFINITY });
     const { payload, items } = batch.take();
     metrics.items.inc({ signal: 'logs', stage: 'received' }, items);
-    const result = await deps.exporters.logs.export({ signal: 'logs', payload, items, deadline: receivedAtMs + settings.timeoutMs });
+    const window = new ExportWindow(metrics, receivedAtMs + settings.timeoutMs, 1);
+    const result = await window.export(deps.exporters.logs, 'logs', payload, items);
     stats.settle();
     countLookups(metrics, 'logs', stats);
-    metrics.exports.inc({ signal: 'logs', outcome: result.status });
     if (result.status !== 'success') {
       logExportFailure(request.log, result, { route: EVENTBRIDGE_ROUTE, eventId });
       throw exportError(result);
     }
     ledger.complete = true;
-    metrics.items.inc({ signal: 'logs', stage: 'exported' }, items);
     request.log.info({ route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs }, 'delivered');
     return reply.send({ id: eventId ?? null, status: 'delivered' });
   });
