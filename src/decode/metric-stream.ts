@@ -11,15 +11,12 @@ import {
   checkKeyValue,
   closeField,
   openField,
-  cursor,
-  keyValue,
   readLen,
   readVarint,
   scanKeyValue,
   skipValue,
   checkUtf8,
   findKey,
-  foundKey,
   rangesEqual,
   scannedString,
   readLenBounds,
@@ -28,6 +25,7 @@ import {
   type EncodedAttribute,
   utf8,
   varintSize,
+  WireCursor,
 } from '../otlp/wire.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
 import { EnrichmentStats as Stats, type EnrichmentStats } from '../enrich/enrichment-stats.ts';
@@ -95,11 +93,12 @@ export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, c
   try {
     // A Buffer, so that protobufjs reads it with its Buffer reader (native string decoding).
     const r = Reader.create(Buffer.isBuffer(record) ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength));
+    const c = new WireCursor();
     let frameIndex = 0;
     for (const frame of lengthPrefixedFrames(record)) {
       if (frameIndex >= MAX_FRAMES_PER_RECORD) throw new RecordError('too_large', `record has more than ${MAX_FRAMES_PER_RECORD} frames`);
       try {
-        rewriteExportRequest(r, frame.start, frame.end, batch, ctx);
+        rewriteExportRequest(r, frame.start, frame.end, batch, ctx, c);
       } catch (err) {
         if (err instanceof RecordError) throw err;
         throw new RecordError('protobuf', `frame ${frameIndex} (bytes ${frame.start}-${frame.end}) is not an OTLP ExportMetricsServiceRequest: ${(err as Error).message}`);
@@ -112,7 +111,7 @@ export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, c
   }
 }
 
-function rewriteExportRequest(r: Reader, start: number, end: number, batch: OtlpBatch, ctx: MetricStreamContext): void {
+function rewriteExportRequest(r: Reader, start: number, end: number, batch: OtlpBatch, ctx: MetricStreamContext, c: WireCursor): void {
   const w = batch.writer;
   r.pos = start;
   while (r.pos < end) {
@@ -120,12 +119,12 @@ function rewriteExportRequest(r: Reader, start: number, end: number, batch: Otlp
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
       if (ctx.attributesOn === 'resource' && ctx.enrichment) {
-        batch.items += rewriteResourceMetricsGrouped(r, stop, w, ctx);
+        batch.items += rewriteResourceMetricsGrouped(r, stop, w, ctx, c);
       } else {
         const input = stop - r.pos;
         const expected = containerGuess(input);
         const lenPos = openField(w, LEN1, expected);
-        batch.items += rewriteResourceMetrics(r, stop, w, ctx);
+        batch.items += rewriteResourceMetrics(r, stop, w, ctx, c);
         closeContainer(w, lenPos, expected, input);
       }
     } else {
@@ -150,7 +149,7 @@ function closeContainer(w: Writer, lenPos: number, expected: number, input: numb
 }
 
 /** ResourceMetrics { resource = 1; scope_metrics = 2; schema_url = 3 }. Returns data points written. */
-function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
+function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricStreamContext, c: WireCursor): number {
   let points = 0;
   let sawResource = false;
   let point: PointContext = { scope: undefined, cache: undefined };
@@ -160,7 +159,7 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
       w.uint32(LEN1).fork();
-      const identity = rewriteResource(r, stop, w, ctx.resourceAttributes);
+      const identity = rewriteResource(r, stop, w, ctx.resourceAttributes, c);
       w.ldelim();
       sawResource = true;
       if (ctx.enrichment && identity.account !== undefined && identity.region !== undefined) {
@@ -172,10 +171,10 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
       const input = stop - r.pos;
       const expected = containerGuess(input);
       const lenPos = openField(w, LEN2, expected);
-      points += rewriteScopeMetrics(r, stop, w, point);
+      points += rewriteScopeMetrics(r, stop, w, point, c);
       closeContainer(w, lenPos, expected, input);
     } else {
-      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
+      copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER, c);
     }
   }
   if (!sawResource && ctx.resourceAttributes.length > 0) {
@@ -190,7 +189,7 @@ function rewriteResourceMetrics(r: Reader, end: number, w: Writer, ctx: MetricSt
  * Resource { attributes = 1; dropped_attributes_count = 2 }: copied, then extra attributes it lacks.
  * Returns the account and region CloudWatch put on it (the key of the tag cache).
  */
-export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[]): { account: string | undefined; region: string | undefined; keys: Array<[number, number]> } {
+export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[], c: WireCursor): { account: string | undefined; region: string | undefined; keys: Array<[number, number]> } {
   const keys: Array<[number, number]> = [];
   let account: string | undefined;
   let region: string | undefined;
@@ -199,12 +198,12 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
     const t = r.uint32();
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
-      scanKeyValue(r, r.pos, stop);
-      const key: [number, number] = [keyValue.keyStart, keyValue.keyEnd];
+      scanKeyValue(r, r.pos, stop, c);
+      const key: [number, number] = [c.keyStart, c.keyEnd];
       if (key[0] >= 0) {
         keys.push(key);
-        if (bytesEqual(r.buf, key[0], key[1], ACCOUNT)) account = scannedString(r);
-        else if (bytesEqual(r.buf, key[0], key[1], REGION)) region = scannedString(r);
+        if (bytesEqual(r.buf, key[0], key[1], ACCOUNT)) account = scannedString(r, c);
+        else if (bytesEqual(r.buf, key[0], key[1], REGION)) region = scannedString(r, c);
       }
       r.pos = stop;
     } else {
@@ -227,7 +226,7 @@ export function rewriteResource(r: Reader, end: number, w: Writer, extra: readon
  * point per metric, so only other producers) keeps the attributes on its data points. Writes 1…n
  * ResourceMetrics; returns the data points written.
  */
-function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: MetricStreamContext): number {
+function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: MetricStreamContext, c: WireCursor): number {
   const start = r.pos;
   // The resource first, wherever it stands: it decides where data points look their resources up.
   let resource: { bytes: Uint8Array; keys: Set<string> } | undefined;
@@ -237,7 +236,7 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
     if (t === LEN1) {
       const stop = readLenBounds(r, end);
       const rw = spareWriter();
-      const identity = rewriteResource(r, stop, rw, ctx.resourceAttributes);
+      const identity = rewriteResource(r, stop, rw, ctx.resourceAttributes, c);
       const keys = new Set([...identity.keys.map(([s, e]) => utf8(r, s, e)), ...ctx.resourceAttributes.map((a) => a.key)]);
       resource = { bytes: rw.finish(), keys };
       if (spare.length < MAX_SPARE_WRITERS) spare.push(rw);
@@ -254,7 +253,7 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
     // Nothing to group by: the usual rewrite.
     r.pos = start;
     w.uint32(LEN1).fork();
-    const points = rewriteResourceMetrics(r, end, w, ctx);
+    const points = rewriteResourceMetrics(r, end, w, ctx, c);
     w.ldelim();
     return points;
   }
@@ -285,14 +284,14 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
           const metricStart = r.pos;
           point.collect = { group: undefined, mixed: false };
           mw.pos = 0;
-          const n = rewriteMetric(r, metricEnd, mw, point);
+          const n = rewriteMetric(r, metricEnd, mw, point, c);
           let group = point.collect.group ?? null;
           if (point.collect.mixed) {
             // Keep this metric's attributes on its data points, under the resource as sent.
             point.collect = undefined;
             r.pos = metricStart;
             mw.pos = 0;
-            rewriteMetric(r, metricEnd, mw, point);
+            rewriteMetric(r, metricEnd, mw, point, c);
             group = null;
           }
           point.collect = undefined;
@@ -305,13 +304,13 @@ function rewriteResourceMetricsGrouped(r: Reader, end: number, w: Writer, ctx: M
           copyRange(target, mw.buf, 0, mw.pos);
           r.pos = metricEnd;
         } else {
-          copyScopeMetricsField(r, st, stop, smFieldStart, header);
+          copyScopeMetricsField(r, st, stop, smFieldStart, header, c);
         }
       }
       scopes.push({ header: header.finish(true) });
     } else {
       if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ResourceMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
-      copyCheckedField(r, t, end, fieldStart, tail, STRING_FIELDS_OF_CONTAINER);
+      copyCheckedField(r, t, end, fieldStart, tail, STRING_FIELDS_OF_CONTAINER, c);
     }
   }
   const tailBytes = tail.finish(true);
@@ -363,27 +362,27 @@ const STRING_FIELDS_OF_METRIC: StringFields = (1 << 1) | (1 << 2) | (1 << 3);
  * Copies a field it does not rewrite, checking first what strict decoders would refuse in it: a string
  * field that is not UTF-8 or not length-delimited. `p` is just after the tag `t`; returns where the field ends.
  */
-function copyChecked(r: Reader, p: number, t: number, fieldStart: number, end: number, w: Writer, strings: StringFields): number {
+function copyChecked(r: Reader, p: number, t: number, fieldStart: number, end: number, w: Writer, strings: StringFields, c: WireCursor): number {
   const field = t >>> 3;
   let after: number;
   if (field < 31 && (strings >>> field) & 1) {
     if ((t & 7) !== WIRE_LEN) throw new WireError(`string field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
-    after = readLen(r.buf, p, end);
-    checkUtf8(r.buf, cursor.pos, after);
+    after = readLen(r.buf, p, end, c);
+    checkUtf8(r.buf, c.pos, after);
   } else {
-    after = skipValue(r, p, t & 7, end);
+    after = skipValue(r, p, t & 7, end, c);
   }
   copyRange(w, r.buf, fieldStart, after);
   return after;
 }
 
 /** copyChecked for the callers that keep their position in the Reader. */
-function copyCheckedField(r: Reader, t: number, end: number, fieldStart: number, w: Writer, strings: StringFields): void {
-  r.pos = copyChecked(r, r.pos, t, fieldStart, end, w, strings);
+function copyCheckedField(r: Reader, t: number, end: number, fieldStart: number, w: Writer, strings: StringFields, c: WireCursor): void {
+  r.pos = copyChecked(r, r.pos, t, fieldStart, end, w, strings, c);
 }
 
 /** InstrumentationScope { name = 1; version = 2; attributes = 3 }. */
-function checkScope(r: Reader, start: number, end: number): void {
+function checkScope(r: Reader, start: number, end: number, c: WireCursor): void {
   r.pos = start;
   while (r.pos < end) {
     const fieldStart = r.pos;
@@ -396,7 +395,7 @@ function checkScope(r: Reader, start: number, end: number): void {
       r.pos = stop;
     } else if (field === 3) {
       const stop = readLenBounds(r, end);
-      checkKeyValue(r, r.pos, stop);
+      checkKeyValue(r, r.pos, stop, c);
       r.pos = stop;
     } else {
       skipField(r, t & 7, end);
@@ -405,25 +404,25 @@ function checkScope(r: Reader, start: number, end: number): void {
 }
 
 /** ScopeMetrics { scope = 1; metrics = 2; schema_url = 3 }. */
-function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointContext): number {
+function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointContext, c: WireCursor): number {
   const buf = r.buf;
   let count = 0;
   let p = r.pos;
   while (p < end) {
     const fieldStart = p;
-    const t = readVarint(buf, p, end);
-    p = cursor.pos;
+    const t = readVarint(buf, p, end, c);
+    p = c.pos;
     if (t === LEN2) {
-      const stop = readLen(buf, p, end);
-      const expected = stop - cursor.pos;
-      r.pos = cursor.pos;
+      const stop = readLen(buf, p, end, c);
+      const expected = stop - c.pos;
+      r.pos = c.pos;
       const lenPos = openField(w, LEN2, expected);
-      count += rewriteMetric(r, stop, w, point);
+      count += rewriteMetric(r, stop, w, point, c);
       closeField(w, lenPos, expected);
       p = stop;
     } else {
       r.pos = p;
-      copyScopeMetricsField(r, t, end, fieldStart, w);
+      copyScopeMetricsField(r, t, end, fieldStart, w, c);
       p = r.pos;
     }
   }
@@ -432,45 +431,45 @@ function rewriteScopeMetrics(r: Reader, end: number, w: Writer, point: PointCont
 }
 
 /** A ScopeMetrics field other than `metrics`: the scope (checked) or schema_url / unknown fields, copied. */
-function copyScopeMetricsField(r: Reader, t: number, end: number, fieldStart: number, w: Writer): void {
+function copyScopeMetricsField(r: Reader, t: number, end: number, fieldStart: number, w: Writer, c: WireCursor): void {
   if (t === LEN1) {
     const stop = readLenBounds(r, end);
-    checkScope(r, r.pos, stop);
+    checkScope(r, r.pos, stop, c);
     r.pos = stop;
     copyFieldSince(r, fieldStart, w);
   } else {
     if (t >>> 3 === 1 || t >>> 3 === 2) throw new WireError(`ScopeMetrics field ${t >>> 3} has wire type ${t & 7} at byte ${fieldStart}`);
-    copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER);
+    copyCheckedField(r, t, end, fieldStart, w, STRING_FIELDS_OF_CONTAINER, c);
   }
 }
 
 /** Metric { name = 1; description = 2; unit = 3; oneof data { gauge = 5; sum = 7; histogram = 9; exponential_histogram = 10; summary = 11 }; metadata = 12 }. */
-function rewriteMetric(r: Reader, end: number, w: Writer, point: PointContext): number {
+function rewriteMetric(r: Reader, end: number, w: Writer, point: PointContext, c: WireCursor): number {
   const buf = r.buf;
   let points = 0;
   let p = r.pos;
   while (p < end) {
     const fieldStart = p;
-    const t = readVarint(buf, p, end);
-    p = cursor.pos;
+    const t = readVarint(buf, p, end, c);
+    p = c.pos;
     const field = t >>> 3;
     const attributesField = field < ATTRIBUTES_FIELD_BY_DATA.length ? ATTRIBUTES_FIELD_BY_DATA[field]! : 0;
     if (attributesField !== 0 && (t & 7) === WIRE_LEN) {
-      const stop = readLen(buf, p, end);
-      const expected = stop - cursor.pos;
-      r.pos = cursor.pos;
+      const stop = readLen(buf, p, end, c);
+      const expected = stop - c.pos;
+      r.pos = c.pos;
       const lenPos = openField(w, t, expected);
-      points += rewriteData(r, stop, w, attributesField, point);
+      points += rewriteData(r, stop, w, attributesField, point, c);
       closeField(w, lenPos, expected);
       p = stop;
     } else if (t === METADATA) {
-      const stop = readLen(buf, p, end);
-      checkKeyValue(r, cursor.pos, stop);
+      const stop = readLen(buf, p, end, c);
+      checkKeyValue(r, c.pos, stop, c);
       copyRange(w, buf, fieldStart, stop);
       p = stop;
     } else {
       if (attributesField !== 0 || field === 12) throw new WireError(`Metric field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
-      p = copyChecked(r, p, t, fieldStart, end, w, STRING_FIELDS_OF_METRIC);
+      p = copyChecked(r, p, t, fieldStart, end, w, STRING_FIELDS_OF_METRIC, c);
     }
   }
   r.pos = end;
@@ -480,27 +479,27 @@ function rewriteMetric(r: Reader, end: number, w: Writer, point: PointContext): 
 const METADATA = tag(12, WIRE_LEN);
 
 /** Gauge / Sum / Histogram / ExponentialHistogram / Summary: `data_points = 1` rewritten, other fields copied. */
-function rewriteData(r: Reader, end: number, w: Writer, attributesField: number, point: PointContext): number {
+function rewriteData(r: Reader, end: number, w: Writer, attributesField: number, point: PointContext, c: WireCursor): number {
   const attributesTag = tag(attributesField, WIRE_LEN);
   const buf = r.buf;
   let count = 0;
   let p = r.pos;
   while (p < end) {
     const fieldStart = p;
-    const t = readVarint(buf, p, end);
-    p = cursor.pos;
+    const t = readVarint(buf, p, end, c);
+    p = c.pos;
     if (t === LEN1) {
-      const stop = readLen(buf, p, end);
-      const expected = stop - cursor.pos;
-      r.pos = cursor.pos;
+      const stop = readLen(buf, p, end, c);
+      const expected = stop - c.pos;
+      r.pos = c.pos;
       const lenPos = openField(w, LEN1, expected);
-      rewriteDataPoint(r, stop, w, attributesTag, point);
+      rewriteDataPoint(r, stop, w, attributesTag, point, c);
       closeField(w, lenPos, expected);
       count++;
       p = stop;
     } else {
       if (t >>> 3 === 1) throw new WireError(`field 1 has wire type ${t & 7} at byte ${fieldStart}`);
-      p = copyChecked(r, p, t, fieldStart, end, w, NO_STRING_FIELDS);
+      p = copyChecked(r, p, t, fieldStart, end, w, NO_STRING_FIELDS, c);
     }
   }
   r.pos = end;
@@ -512,7 +511,7 @@ function rewriteData(r: Reader, end: number, w: Writer, attributesField: number,
  * adding the attributes of the AWS resource its namespace and dimensions identify, when known.
  * Other fields (times, count, sum, quantiles, flags) are copied as they came.
  */
-function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number, point: PointContext): void {
+function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: number, point: PointContext, c: WireCursor): void {
   // One pass locates the Dimensions attribute (and the Namespace, for the lookup) and checks every other
   // field; then everything but Dimensions is copied in at most two ranges, the dimensions after it.
   const buf = r.buf;
@@ -532,13 +531,13 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
   let keyCount = 0;
   while (p < end) {
     const fieldStart = p;
-    const t = readVarint(buf, p, end);
-    p = cursor.pos;
+    const t = readVarint(buf, p, end, c);
+    p = c.pos;
     if (t === attributesTag) {
-      const stop = readLen(buf, p, end);
-      p = cursor.pos;
-      if (point.scope && dimsStart < 0 && locateDimensions(buf, p, stop)) {
-        dimsStart = cursor.pos;
+      const stop = readLen(buf, p, end, c);
+      p = c.pos;
+      if (point.scope && dimsStart < 0 && locateDimensions(buf, p, stop, c)) {
+        dimsStart = c.pos;
         dimsEnd = stop;
         dimsFieldStart = fieldStart;
         dimsFieldEnd = stop;
@@ -546,13 +545,13 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
         p = stop;
         continue;
       }
-      scanKeyValue(r, p, stop);
-      const keyStart = keyValue.keyStart;
-      const keyEnd = keyValue.keyEnd;
+      scanKeyValue(r, p, stop, c);
+      const keyStart = c.keyStart;
+      const keyEnd = c.keyEnd;
       if (keyStart >= 0) {
-        if (dimsStart < 0 && keyValue.kvlistStart >= 0 && bytesEqual(buf, keyStart, keyEnd, DIMENSIONS)) {
-          dimsStart = keyValue.kvlistStart;
-          dimsEnd = keyValue.kvlistEnd;
+        if (dimsStart < 0 && c.kvlistStart >= 0 && bytesEqual(buf, keyStart, keyEnd, DIMENSIONS)) {
+          dimsStart = c.kvlistStart;
+          dimsEnd = c.kvlistEnd;
           dimsFieldStart = fieldStart;
           dimsFieldEnd = stop;
         } else {
@@ -562,9 +561,9 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
           if (point.scope) {
             if (bytesEqual(buf, keyStart, keyEnd, NAMESPACE)) {
               usual |= 1;
-              if (keyValue.stringStart >= 0) {
-                namespaceStart = keyValue.stringStart;
-                namespaceEnd = keyValue.stringEnd;
+              if (c.stringStart >= 0) {
+                namespaceStart = c.stringStart;
+                namespaceEnd = c.stringEnd;
               }
             } else if (bytesEqual(buf, keyStart, keyEnd, METRIC_NAME)) {
               usual |= 2;
@@ -575,14 +574,14 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
       p = stop;
     } else {
       if (t >>> 3 === attributesTag >>> 3) throw new WireError(`data point attributes have wire type ${t & 7} at byte ${fieldStart}`);
-      p = skipValue(r, p, t & 7, end);
+      p = skipValue(r, p, t & 7, end, c);
     }
   }
   r.pos = end;
   // The lookup first: a hit says that these Dimensions bytes were checked when they were first seen.
   let e = -1;
-  if (point.scope && namespaceStart >= 0) e = lookup(r, point, namespaceStart, namespaceEnd, dimsStart, dimsEnd, dimsUnchecked);
-  else if (dimsUnchecked >= 0) checkKeyValue(r, dimsUnchecked, dimsEnd);
+  if (point.scope && namespaceStart >= 0) e = lookup(r, point, namespaceStart, namespaceEnd, dimsStart, dimsEnd, dimsUnchecked, c);
+  else if (dimsUnchecked >= 0) checkKeyValue(r, dimsUnchecked, dimsEnd, c);
   if (dimsFieldStart < 0) {
     copyRange(w, buf, start, end);
   } else {
@@ -600,7 +599,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
     return;
   }
   const dimsAt = w.pos;
-  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount);
+  if (dimsStart >= 0) writeDimensions(r, dimsStart, dimsEnd, w, attributesTag, keys, keyCount, c);
   if (e >= 0) {
     const cache = point.cache!;
     cache.counts[cache.tallyOf[e]!]!++;
@@ -629,7 +628,7 @@ function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTag: numb
  * (no string per data point). Returns the lookup cache's entry. Dimensions not checked yet are checked before
  * a lookup that found nothing is added; a lookup found again was added only after its bytes were checked.
  */
-function lookup(r: Reader, point: PointContext, nsStart: number, nsEnd: number, dimsStart: number, dimsEnd: number, dimsUnchecked: number): number {
+function lookup(r: Reader, point: PointContext, nsStart: number, nsEnd: number, dimsStart: number, dimsEnd: number, dimsUnchecked: number, c: WireCursor): number {
   const buf = r.buf;
   const dStart = dimsStart >= 0 ? dimsStart : 0;
   const dEnd = dimsStart >= 0 ? dimsEnd : 0;
@@ -637,9 +636,9 @@ function lookup(r: Reader, point: PointContext, nsStart: number, nsEnd: number, 
   const cache = point.cache!;
   const e = cache.find(hash, buf, nsStart, nsEnd, dStart, dEnd);
   if (e >= 0) return e;
-  if (dimsUnchecked >= 0) checkKeyValue(r, dimsUnchecked, dimsEnd);
+  if (dimsUnchecked >= 0) checkKeyValue(r, dimsUnchecked, dimsEnd, c);
   const namespace = utf8(r, nsStart, nsEnd);
-  const resource = lookupMetric(point.scope!, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd) : new Map());
+  const resource = lookupMetric(point.scope!, namespace, dimsStart >= 0 ? readDimensions(r, dimsStart, dimsEnd, c) : new Map());
   return cache.add(hash, buf, nsStart, nsEnd, dStart, dEnd, resource, cache.tally(namespace, resource !== undefined));
 }
 
@@ -650,18 +649,18 @@ const KVLIST_VALUE = tag(6, WIRE_LEN);
 /**
  * Locates, without checking it, a data point attribute encoded as CloudWatch writes `Dimensions`: the key
  * `Dimensions`, then a value that holds only a kvlist reaching to the attribute's end. Leaves where the
- * kvlist's contents start in `cursor.pos` (they end at `end`). Anything else is left to scanKeyValue.
+ * kvlist's contents start in `c.pos` (they end at `end`). Anything else is left to scanKeyValue.
  */
-function locateDimensions(buf: Uint8Array, p: number, end: number): boolean {
+function locateDimensions(buf: Uint8Array, p: number, end: number, c: WireCursor): boolean {
   const valueTagAt = p + DIMENSIONS_KEY.length;
   if (valueTagAt + 1 >= end || buf[valueTagAt] !== LEN2) return false;
   for (let i = 0; i < DIMENSIONS_KEY.length; i++) if (buf[p + i] !== DIMENSIONS_KEY[i]) return false;
   // A length that does not reach exactly to the end is left to the scan (a malformed one throws here as it would there).
-  const valueLength = readVarint(buf, valueTagAt + 1, end);
-  const listTagAt = cursor.pos;
+  const valueLength = readVarint(buf, valueTagAt + 1, end, c);
+  const listTagAt = c.pos;
   if (listTagAt + valueLength !== end || listTagAt >= end || buf[listTagAt] !== KVLIST_VALUE) return false;
-  const listLength = readVarint(buf, listTagAt + 1, end);
-  return cursor.pos + listLength === end;
+  const listLength = readVarint(buf, listTagAt + 1, end, c);
+  return c.pos + listLength === end;
 }
 
 function noteGroup(collect: NonNullable<PointContext['collect']>, group: IndexedResource | null): void {
@@ -676,7 +675,7 @@ function noteGroup(collect: NonNullable<PointContext['collect']>, group: Indexed
 const attributeKeys = new Int32Array(2 * MAX_ATTRIBUTES_PER_POINT);
 
 /** KeyValueList → dimension name → string value. */
-function readDimensions(r: Reader, start: number, end: number): Map<string, string> {
+function readDimensions(r: Reader, start: number, end: number, c: WireCursor): Map<string, string> {
   const dims = new Map<string, string>();
   const saved = r.pos;
   r.pos = start;
@@ -687,8 +686,8 @@ function readDimensions(r: Reader, start: number, end: number): Map<string, stri
       continue;
     }
     const stop = readLenBounds(r, end);
-    scanKeyValue(r, r.pos, stop);
-    if (keyValue.keyStart >= 0) dims.set(utf8(r, keyValue.keyStart, keyValue.keyEnd), scannedString(r) ?? '');
+    scanKeyValue(r, r.pos, stop, c);
+    if (c.keyStart >= 0) dims.set(utf8(r, c.keyStart, c.keyEnd), scannedString(r, c) ?? '');
     r.pos = stop;
   }
   r.pos = saved;
@@ -696,26 +695,26 @@ function readDimensions(r: Reader, start: number, end: number): Map<string, stri
 }
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
-function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Int32Array, keyCount: number): void {
+function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Int32Array, keyCount: number, c: WireCursor): void {
   const buf = r.buf;
   let p = start;
   let count = keyCount / 2;
   while (p < end) {
-    const t = readVarint(buf, p, end);
-    p = cursor.pos;
+    const t = readVarint(buf, p, end, c);
+    p = c.pos;
     if (t !== LEN1) {
-      p = skipValue(r, p, t & 7, end);
+      p = skipValue(r, p, t & 7, end, c);
       continue;
     }
     if (++count > MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
-    const stop = readLen(buf, p, end);
-    p = cursor.pos;
+    const stop = readLen(buf, p, end, c);
+    p = c.pos;
     let collides = false;
-    if (findKey(r, p, stop)) {
-      for (let i = 0; i < keyCount && !collides; i += 2) collides = rangesEqual(buf, keys[i]!, keys[i + 1]!, foundKey.start, foundKey.end);
+    if (findKey(r, p, stop, c)) {
+      for (let i = 0; i < keyCount && !collides; i += 2) collides = rangesEqual(buf, keys[i]!, keys[i + 1]!, c.keyStart, c.keyEnd);
     }
     if (collides) {
-      writeRenamedKeyValue(r, p, stop, [foundKey.start, foundKey.end], w, attributesTag);
+      writeRenamedKeyValue(r, p, stop, [c.keyStart, c.keyEnd], w, attributesTag);
     } else {
       w.uint32(attributesTag).uint32(stop - p);
       copyRange(w, buf, p, stop);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Reader, WireError, Writer, closeField, copyRange, writeBytes, cursor, openField, readLen, readVarint, scanKeyValue, keyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
+import { Reader, WireError, Writer, closeField, copyRange, writeBytes, WireCursor, openField, readLen, readVarint, scanKeyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
+
+/** The reads' cursor: where a varint ended, and what scanKeyValue found. */
+const cursor = new WireCursor();
+const keyValue = cursor;
 
 const nanosOf = (ms: number) => {
   const w = Writer.create();
@@ -47,34 +51,34 @@ describe('readVarint / readLen / skipValue', () => {
   const buf = (...bytes: number[]) => Buffer.from(bytes);
 
   it('reads one-byte and multi-byte varints and says where they end', () => {
-    expect(readVarint(buf(0x05), 0, 1)).toBe(5);
+    expect(readVarint(buf(0x05), 0, 1, cursor)).toBe(5);
     expect(cursor.pos).toBe(1);
-    expect(readVarint(buf(0x98, 0x06), 0, 2)).toBe(0x318); // tag of field 99, varint
+    expect(readVarint(buf(0x98, 0x06), 0, 2, cursor)).toBe(0x318); // tag of field 99, varint
     expect(cursor.pos).toBe(2);
-    expect(readVarint(buf(0xff, 0xff, 0xff, 0xff, 0x0f), 0, 5)).toBe(0xffffffff);
+    expect(readVarint(buf(0xff, 0xff, 0xff, 0xff, 0x0f), 0, 5, cursor)).toBe(0xffffffff);
   });
 
   it('refuses a varint that runs past the end of its message or never ends', () => {
-    expect(() => readVarint(buf(0x80, 0x80), 0, 2)).toThrow(WireError);
-    expect(() => readVarint(buf(0x80, 0x01), 0, 1)).toThrow(/runs past the end/);
-    expect(() => readVarint(Buffer.alloc(12, 0x80), 0, 12)).toThrow(/longer than 10 bytes/);
+    expect(() => readVarint(buf(0x80, 0x80), 0, 2, cursor)).toThrow(WireError);
+    expect(() => readVarint(buf(0x80, 0x01), 0, 1, cursor)).toThrow(/runs past the end/);
+    expect(() => readVarint(Buffer.alloc(12, 0x80), 0, 12, cursor)).toThrow(/longer than 10 bytes/);
   });
 
   it('refuses a length that runs past the end of its message', () => {
-    expect(readLen(buf(0x02, 0x61, 0x62), 0, 3)).toBe(3);
+    expect(readLen(buf(0x02, 0x61, 0x62), 0, 3, cursor)).toBe(3);
     expect(cursor.pos).toBe(1);
-    expect(() => readLen(buf(0x03, 0x61, 0x62), 0, 3)).toThrow(/field length 3 at byte 1 runs past the end/);
+    expect(() => readLen(buf(0x03, 0x61, 0x62), 0, 3, cursor)).toThrow(/field length 3 at byte 1 runs past the end/);
   });
 
   it('skips each wire type, and refuses one that runs past the end', () => {
     const r = (b: Buffer) => Reader.create(b);
-    expect(skipValue(r(buf(0xac, 0x02, 0x00)), 0, 0, 3)).toBe(2); // varint 300
-    expect(skipValue(r(Buffer.alloc(8)), 0, 1, 8)).toBe(8); // fixed64
-    expect(skipValue(r(Buffer.alloc(4)), 0, 5, 4)).toBe(4); // fixed32
-    expect(skipValue(r(buf(0x01, 0x00)), 0, 2, 2)).toBe(2); // length-delimited
-    expect(() => skipValue(r(Buffer.alloc(7)), 0, 1, 7)).toThrow(/runs past the end/);
-    expect(() => skipValue(r(buf(0x80, 0x80)), 0, 0, 2)).toThrow(/runs past the end/);
-    expect(() => skipValue(r(buf(0x00)), 0, 7, 1)).toThrow(); // no wire type 7
+    expect(skipValue(r(buf(0xac, 0x02, 0x00)), 0, 0, 3, cursor)).toBe(2); // varint 300
+    expect(skipValue(r(Buffer.alloc(8)), 0, 1, 8, cursor)).toBe(8); // fixed64
+    expect(skipValue(r(Buffer.alloc(4)), 0, 5, 4, cursor)).toBe(4); // fixed32
+    expect(skipValue(r(buf(0x01, 0x00)), 0, 2, 2, cursor)).toBe(2); // length-delimited
+    expect(() => skipValue(r(Buffer.alloc(7)), 0, 1, 7, cursor)).toThrow(/runs past the end/);
+    expect(() => skipValue(r(buf(0x80, 0x80)), 0, 0, 2, cursor)).toThrow(/runs past the end/);
+    expect(() => skipValue(r(buf(0x00)), 0, 7, 1, cursor)).toThrow(); // no wire type 7
   });
 });
 
@@ -83,12 +87,12 @@ describe('scanKeyValue', () => {
 
   it('finds the key and a string or kvlist value of a KeyValue while checking it', () => {
     const kv = Buffer.from(T.encode(T.fromObject({ key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'InstanceId', value: { stringValue: 'i-1' } }] } } })).finish());
-    scanKeyValue(Reader.create(kv), 0, kv.length);
+    scanKeyValue(Reader.create(kv), 0, kv.length, cursor);
     expect(kv.subarray(keyValue.keyStart, keyValue.keyEnd).toString()).toBe('Dimensions');
     expect(keyValue.stringStart).toBe(-1);
     expect(keyValue.kvlistEnd - keyValue.kvlistStart).toBeGreaterThan(0);
     const s = Buffer.from(T.encode(T.fromObject({ key: 'Namespace', value: { stringValue: 'AWS/EC2' } })).finish());
-    scanKeyValue(Reader.create(s), 0, s.length);
+    scanKeyValue(Reader.create(s), 0, s.length, cursor);
     expect(s.subarray(keyValue.stringStart, keyValue.stringEnd).toString()).toBe('AWS/EC2');
     expect(keyValue.kvlistStart).toBe(-1);
   });
@@ -100,10 +104,10 @@ describe('scanKeyValue', () => {
       { key: 'list', value: { arrayValue: { values: [{ stringValue: 'abc' }] } } },
     ]) {
       const bytes = Buffer.from(T.encode(T.fromObject(object)).finish());
-      scanKeyValue(Reader.create(bytes), 0, bytes.length);
+      scanKeyValue(Reader.create(bytes), 0, bytes.length, cursor);
       const at = bytes.lastIndexOf(Buffer.from(object.key === 'Namespace' ? 'AWS' : object.key === 'list' ? 'abc' : 'i-1'));
       bytes[at] = 0xc3; // a lone UTF-8 lead byte
-      expect(() => scanKeyValue(Reader.create(bytes), 0, bytes.length)).toThrow(/not valid UTF-8/);
+      expect(() => scanKeyValue(Reader.create(bytes), 0, bytes.length, cursor)).toThrow(/not valid UTF-8/);
     }
   });
 
@@ -114,7 +118,7 @@ describe('scanKeyValue', () => {
       const bytes = Buffer.from(T.encode(T.fromObject({ key, value: { stringValue: value } })).finish());
       // Inside a larger buffer, so that bytes past the KeyValue's end are there to be misread.
       const buf = Buffer.concat([Buffer.from([0x0a, 0x7f]), bytes, Buffer.from([0x0a, 0x0a, 0x12, 0x02, 0x0a, 0x00])]);
-      scanKeyValue(Reader.create(buf), 2, 2 + bytes.length);
+      scanKeyValue(Reader.create(buf), 2, 2 + bytes.length, cursor);
       expect(buf.subarray(keyValue.keyStart, keyValue.keyEnd).toString()).toBe(key);
       expect(buf.subarray(keyValue.stringStart, keyValue.stringEnd).toString()).toBe(value);
       expect(keyValue.kvlistStart).toBe(-1);
@@ -122,15 +126,15 @@ describe('scanKeyValue', () => {
         if (at < 0) continue;
         const bad = Buffer.from(buf);
         bad[at] = 0xff;
-        expect(() => scanKeyValue(Reader.create(bad), 2, 2 + bytes.length)).toThrow(/not valid UTF-8/);
+        expect(() => scanKeyValue(Reader.create(bad), 2, 2 + bytes.length, cursor)).toThrow(/not valid UTF-8/);
       }
     }
     // A string value followed by more in the value, or a value before the key: read in full, the first string kept.
     const more = Buffer.from([0x0a, 0x01, 0x61, 0x12, 0x05, 0x0a, 0x01, 0x62, 0x10, 0x01]);
-    scanKeyValue(Reader.create(more), 0, more.length);
+    scanKeyValue(Reader.create(more), 0, more.length, cursor);
     expect([more.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), more.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual(['a', 'b']);
     const valueFirst = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x62, 0x0a, 0x01, 0x61]);
-    scanKeyValue(Reader.create(valueFirst), 0, valueFirst.length);
+    scanKeyValue(Reader.create(valueFirst), 0, valueFirst.length, cursor);
     expect([valueFirst.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), valueFirst.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual(['a', 'b']);
   });
 
@@ -139,7 +143,7 @@ describe('scanKeyValue', () => {
     for (const at of [bytes.indexOf('A'), bytes.indexOf('x'), bytes.indexOf('B'), bytes.indexOf('yz') + 1]) {
       const bad = Buffer.from(bytes);
       bad[at] = 0xc3;
-      expect(() => scanKeyValue(Reader.create(bad), 0, bad.length)).toThrow(/not valid UTF-8/);
+      expect(() => scanKeyValue(Reader.create(bad), 0, bad.length, cursor)).toThrow(/not valid UTF-8/);
     }
   });
 });
