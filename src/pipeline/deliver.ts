@@ -98,8 +98,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
 
   let failureLogged = false;
   /** Exports one batch of the request's signal; resolves to the result after counting it for the request. */
-  const exportBatch = async (payload: Uint8Array, items: number): Promise<ExportResult> => {
-    const result = await window.export(exporter, d.signal, payload, items);
+  const exportBatch = async (payload: Uint8Array, items: number, batchId?: string): Promise<ExportResult> => {
+    const result = await window.export(exporter, d.signal, payload, items, batchId === undefined ? undefined : `${ledger.key}\u0000${batchId}`);
     report.exports++;
     if (result.status === 'success') {
       report.exportedItems += items;
@@ -122,7 +122,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       metrics.itemsSkipped.inc({ signal: d.signal }, items);
       return;
     }
-    const result = await exportBatch(payload, items);
+    const result = await exportBatch(payload, items, batchId);
     // The exporter is done with the payload (it has settled), and a refused batch is re-encoded from its records.
     deps.buffers.release(payload);
     if (result.status === 'success' && batchId !== undefined) ledger.delivered.add(batchId);

@@ -11,6 +11,8 @@
  * replica is delivered again.
  */
 export interface LedgerEntry {
+  /** The request's key (signal, request id, body digest): with a batch id, it names a batch across retries. */
+  readonly key: string;
   readonly delivered: Set<string>;
   complete: boolean;
   readonly at: number;
@@ -31,7 +33,7 @@ export class DeliveryLedger {
     let e = this.entries.get(key);
     if (e && now - e.at > this.ttlMs) e = undefined;
     if (e) this.entries.delete(key);
-    else e = { delivered: new Set(), complete: false, at: now };
+    else e = { key, delivered: new Set(), complete: false, at: now };
     this.entries.set(key, e);
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return e;

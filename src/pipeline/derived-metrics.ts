@@ -44,7 +44,7 @@ export class DerivedMetrics {
 
   private async send(payload: Uint8Array, items: number, id: string): Promise<void> {
     const { d, window } = this;
-    const result = await window.export(this.deps.exporters.metrics, 'metrics', payload, items);
+    const result = await window.export(this.deps.exporters.metrics, 'metrics', payload, items, `${this.ledger.key}\u0000${id}`);
     if (result.status === 'success') {
       this.ledger.delivered.add(id);
     } else if (result.status === 'retryable') {

@@ -21,12 +21,15 @@ export class ExportWindow {
     this.concurrency = concurrency;
   }
 
-  /** Sends one payload and counts it; resolves to the result. Not bounded: start() bounds what runs beside others. */
-  async export(exporter: Exporter, signal: Signal, payload: Uint8Array, items: number): Promise<ExportResult> {
+  /**
+   * Sends one payload and counts it; resolves to the result. Not bounded: start() bounds what runs beside others.
+   * `batchKey` names a batch that a retry of the request would send again (a fan-out then skips the exporters that took it).
+   */
+  async export(exporter: Exporter, signal: Signal, payload: Uint8Array, items: number, batchKey?: string): Promise<ExportResult> {
     const { metrics } = this;
     const started = performance.now();
     metrics.exportsInFlight.inc();
-    const result = await exporter.export({ signal, payload, items, deadline: this.deadline }).finally(() => metrics.exportsInFlight.dec());
+    const result = await exporter.export({ signal, payload, items, deadline: this.deadline, ...(batchKey === undefined ? {} : { batchKey }) }).finally(() => metrics.exportsInFlight.dec());
     metrics.exports.inc({ signal, outcome: result.status });
     metrics.exportDuration.observe({ signal, outcome: result.status }, (performance.now() - started) / 1000);
     if (result.status === 'success') metrics.items.inc({ signal, stage: 'exported' }, items);

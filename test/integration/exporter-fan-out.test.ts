@@ -32,4 +32,17 @@ describe('a signal exported to several exporter types', () => {
     expect(res.json().errorMessage).toContain('OTLP logs backend answered 503');
     expect(t.debug()).toHaveLength(3);
   });
+
+  it('sends Firehose\'s retry of that request only to the exporter that had not accepted: nothing twice, nothing lost', async () => {
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_LOGS_EXPORTERS: 'debug,otlp-http', FIRETAP_REQUEST_TIMEOUT_MS: '500' });
+    // Firehose sends the same body again under the same request id.
+    const payload = firehoseBody([logsRecord(logsMessage({ events }))], 'retried');
+    const attempt = () => t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders('retried'), payload });
+    sink.always({ status: 503 });
+    expect((await attempt()).statusCode).toBe(503);
+    sink.always({ status: 200 });
+    expect((await attempt()).statusCode).toBe(200);
+    expect(sink.lines('logs').map((l) => l.body)).toEqual(['line 1', 'line 2', 'line 3']);
+    expect(t.debug().map((l) => l.body)).toEqual(['line 1', 'line 2', 'line 3']);
+  });
 });
