@@ -95,11 +95,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setErrorHandler(createErrorHandler(plainShape));
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  const meters = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
+  const meterRecords = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
   const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper, filter: tagFilterOf(config.enrichment), onRestart: () => metrics.decodeThreadRestarts.inc(), onRunning: (n) => metrics.decodeThreadsRunning.set(n) }) : undefined;
   const memory = new MemoryBudget(config.memoryBudgetBytes, () => metrics.requestsShed.inc({ reason: 'memory' }));
   metrics.setMemoryBudget(() => ({ limit: memory.limit, inUse: memory.inUse }));
-  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meters, decoders, memory };
+  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meterRecords, decoders, memory };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });

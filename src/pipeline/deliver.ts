@@ -57,8 +57,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     attributesOn: config.enrichment.attributesOn,
     logFormat: d.logFormat,
     logs: deps.logs,
-    derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meters) ? new OtlpBatch() : undefined,
-    meters: d.signal === 'logs' && deps.meters ? new MeterCollector(deps.meters.marker, deps.meters.dedupe) : undefined,
+    derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meterRecords) ? new OtlpBatch() : undefined,
+    meters: d.signal === 'logs' && deps.meterRecords ? new MeterCollector(deps.meterRecords.marker, deps.meterRecords.dedupe) : undefined,
   };
   const { envelope } = d;
   const threads = d.signal === 'metrics' ? decodeThreadsFor(deps.decoders, envelope) : undefined;

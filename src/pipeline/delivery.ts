@@ -26,7 +26,7 @@ export interface PipelineDeps {
   /** The logs settings, compiled once. */
   readonly logs: LogOptions;
   /** Meter records in log lines, when on: the process-wide deduplication and the billing endpoint. */
-  readonly meters: MeterPipeline | undefined;
+  readonly meterRecords: MeterPipeline | undefined;
   readonly decoders?: DecodePool | undefined;
   /** The budget for decoded bytes in flight (bodies, gunzipped records) that every request draws from. */
   readonly memory: MemoryBudget;

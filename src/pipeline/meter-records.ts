@@ -36,7 +36,7 @@ export async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: 
       }
     }
   }
-  const endpoint = deps.meters?.endpoint;
+  const endpoint = deps.meterRecords?.endpoint;
   if (!endpoint || meters.records.length === 0 || ledger.delivered.has('meter-records')) return;
   const result = await endpoint.export({ signal: 'logs', payload: Buffer.from(JSON.stringify(meters.records)), items: meters.records.length, deadline });
   if (result.status === 'success') {
