@@ -6,7 +6,7 @@ import { EnrichmentStats } from '../enrich/enrichment-stats.ts';
 import { buildScopeIndex, scopeKey, type DiscoveredResource, type ScopeIndex, type TagFilter } from '../enrich/snapshot.ts';
 import { OtlpBatch } from '../otlp/batch.ts';
 import type { DecodeJob, DecodeResult, ScopeHeader, SnapshotMessage } from './decode-pool.ts';
-import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
+import { RECORD_CODECS, type MetricRecordContext } from './record-codecs.ts';
 
 /** A decode thread (see DecodePool): the metric codecs of record-codecs.ts, run on a request's shared body. */
 
@@ -18,7 +18,7 @@ function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[]
   const count = job.bounds.length / 2;
   const stats = new EnrichmentStats();
   // The metric codecs read only these fields; the logs' (derived, meters, logs …) stay on the main thread.
-  const ctx = { resourceAttributes: job.resourceAttributes, enrichment: job.enrich ? enrichment : undefined, stats, metricFormat: job.metricFormat, attributesOn: job.attributesOn } as RecordContext;
+  const ctx: MetricRecordContext = { resourceAttributes: job.resourceAttributes, enrichment: job.enrich ? enrichment : undefined, stats, metricFormat: job.metricFormat, attributesOn: job.attributesOn };
   const batch = new OtlpBatch();
   batch.adopt(Buffer.from(job.out.buffer, job.out.byteOffset, job.out.byteLength), 0, 0);
   const ends = new Int32Array(count);
