@@ -34,7 +34,7 @@ export interface LogRecordContext extends Omit<MetricRecordContext, 'metricForma
   /** Where metrics read out of log events go (none while records are retried alone). */
   readonly derived: OtlpBatch | undefined;
   /** Collects the meter records of log lines (when on). */
-  readonly meters: MeterCollector | undefined;
+  readonly meterRecords: MeterCollector | undefined;
 }
 
 interface FormatEntry<S extends 'metrics' | 'logs', N extends string> {

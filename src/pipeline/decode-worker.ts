@@ -17,7 +17,7 @@ function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[]
   const body = Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength);
   const count = job.bounds.length / 2;
   const stats = new EnrichmentStats();
-  // The metric codecs read only these fields; the logs' (derived, meters, logs …) stay on the main thread.
+  // The metric codecs read only these fields; the logs' (derived, meterRecords, logs …) stay on the main thread.
   const ctx: MetricRecordContext = { resourceAttributes: job.resourceAttributes, enrichment: job.enrich ? enrichment : undefined, stats, metricFormat: job.metricFormat, attributesOn: job.attributesOn };
   const batch = new OtlpBatch();
   batch.adopt(Buffer.from(job.out.buffer, job.out.byteOffset, job.out.byteLength), 0, 0);

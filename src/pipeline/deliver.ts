@@ -58,7 +58,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     logFormat: d.logFormat,
     logs: deps.logs,
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meterRecords) ? new OtlpBatch() : undefined,
-    meters: d.signal === 'logs' && deps.meterRecords ? new MeterCollector(deps.meterRecords.marker, deps.meterRecords.dedupe) : undefined,
+    meterRecords: d.signal === 'logs' && deps.meterRecords ? new MeterCollector(deps.meterRecords.marker, deps.meterRecords.dedupe) : undefined,
   };
   const { envelope } = d;
   const threads = d.signal === 'metrics' ? decodeThreadsFor(deps.decoders, envelope) : undefined;
@@ -154,7 +154,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     current = i;
     if (batch.bytes === 0) batchFirst = i;
     let data: string | undefined;
-    if (ctx.meters) ctx.meters.recordIndex = i;
+    if (ctx.meterRecords) ctx.meterRecords.recordIndex = i;
     try {
       if (offThread) {
         if (whole) {
@@ -186,12 +186,12 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     }
   }
   if (window.failure === undefined) await flush(true);
-  if (ctx.meters) appendMeterMetrics(ctx.meters, ctx, d);
+  if (ctx.meterRecords) appendMeterMetrics(ctx.meterRecords, ctx, d);
   if (window.failure === undefined && derived) await derived.flush(envelope.count - 1);
   await window.drain();
   batch.dispose();
   offThread?.release(deps.buffers);
-  if (window.failure === undefined && ctx.meters) await sendMeterRecords(deps, d, ctx.meters, ledger, deadline).catch((err: FiretapError) => window.fail(err));
+  if (window.failure === undefined && ctx.meterRecords) await sendMeterRecords(deps, d, ctx.meterRecords, ledger, deadline).catch((err: FiretapError) => window.fail(err));
   if (refused.length > 0) {
     const refusals = { d, codec, ctx, metrics, window, exportBatch, bad };
     for (const range of refused) if (window.failure === undefined) await isolate(range, refusals);
@@ -203,7 +203,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (window.failure) throw window.failure;
   if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
   ledger.complete = true;
-  ctx.meters?.commit();
+  ctx.meterRecords?.commit();
 }
 
 /**

@@ -8,8 +8,8 @@ import type { Delivery, PipelineDeps } from './delivery.ts';
 import type { RecordContext } from './record-codecs.ts';
 
 /** The request's meter records as metric sums, among the metrics read from its log events. */
-export function appendMeterMetrics(meters: MeterCollector, ctx: RecordContext, d: Delivery): void {
-  const meterFrame = meters.metricsFrame([['cloud.provider', 'aws'], ...(d.account ? [['cloud.account.id', d.account] as [string, string]] : []), ...(d.region ? [['cloud.region', d.region] as [string, string]] : [])]);
+export function appendMeterMetrics(collector: MeterCollector, ctx: RecordContext, d: Delivery): void {
+  const meterFrame = collector.metricsFrame([['cloud.provider', 'aws'], ...(d.account ? [['cloud.account.id', d.account] as [string, string]] : []), ...(d.region ? [['cloud.region', d.region] as [string, string]] : [])]);
   if (meterFrame && ctx.derived) appendMetricStreamRecord(lengthPrefix([meterFrame]), ctx.derived, ctx);
 }
 
@@ -18,16 +18,16 @@ export function appendMeterMetrics(meters: MeterCollector, ctx: RecordContext, d
  * delivered as logs), and the new ones POSTed to the billing endpoint once per request (a retry of a
  * request whose records went out does not send them again). Throws when the request must fail.
  */
-export async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: MeterCollector, ledger: LedgerEntry, deadline: number): Promise<void> {
+export async function sendMeterRecords(deps: PipelineDeps, d: Delivery, collector: MeterCollector, ledger: LedgerEntry, deadline: number): Promise<void> {
   const { metrics } = deps;
-  metrics.meterRecords.inc({ outcome: 'new' }, meters.records.length);
-  metrics.meterRecords.inc({ outcome: 'duplicate' }, meters.duplicates);
-  metrics.meterRecords.inc({ outcome: 'invalid' }, meters.invalid.length);
-  if (meters.invalid.length > 0) {
-    const first = meters.invalid[0]!;
-    d.log.warn({ requestId: d.requestId, rejected: meters.invalid.length, first: { recordIndex: first.recordIndex, error: first.message } }, 'meter records rejected');
+  metrics.meterRecords.inc({ outcome: 'new' }, collector.records.length);
+  metrics.meterRecords.inc({ outcome: 'duplicate' }, collector.duplicates);
+  metrics.meterRecords.inc({ outcome: 'invalid' }, collector.invalid.length);
+  if (collector.invalid.length > 0) {
+    const first = collector.invalid[0]!;
+    d.log.warn({ requestId: d.requestId, rejected: collector.invalid.length, first: { recordIndex: first.recordIndex, error: first.message } }, 'meter records rejected');
     if (deps.deadLetter) {
-      const entries = meters.invalid.map((m) => ({ requestId: d.requestId, signal: d.signal, index: m.recordIndex, reason: 'invalid_meter_record', message: m.message, data: Buffer.from(m.text).toString('base64') }));
+      const entries = collector.invalid.map((m) => ({ requestId: d.requestId, signal: d.signal, index: m.recordIndex, reason: 'invalid_meter_record', message: m.message, data: Buffer.from(m.text).toString('base64') }));
       try {
         await deps.deadLetter.write(entries);
         metrics.deadLettered.inc({ signal: d.signal }, entries.length);
@@ -37,12 +37,12 @@ export async function sendMeterRecords(deps: PipelineDeps, d: Delivery, meters: 
     }
   }
   const endpoint = deps.meterRecords?.endpoint;
-  if (!endpoint || meters.records.length === 0 || ledger.delivered.has('meter-records')) return;
-  const result = await endpoint.export({ signal: 'logs', payload: Buffer.from(JSON.stringify(meters.records)), items: meters.records.length, deadline });
+  if (!endpoint || collector.records.length === 0 || ledger.delivered.has('meter-records')) return;
+  const result = await endpoint.export({ signal: 'logs', payload: Buffer.from(JSON.stringify(collector.records)), items: collector.records.length, deadline });
   if (result.status === 'success') {
     ledger.delivered.add('meter-records');
     return;
   }
-  logExportFailure(d.log, result, { requestId: d.requestId, meterRecords: meters.records.length });
+  logExportFailure(d.log, result, { requestId: d.requestId, meterRecords: collector.records.length });
   throw exportError(result);
 }

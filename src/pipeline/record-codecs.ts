@@ -57,7 +57,7 @@ export const RECORD_CODECS: RecordCodecs = {
     // A raw format chosen by name forwards whatever the record holds; the others say where a metric record belongs.
     if (!told.raw && !recognised && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_LOGS_ROUTE);
     const groups = format.decode(plain, ctx);
-    if (ctx.meters) for (const g of groups) for (const e of g.events) if (typeof e.message === 'string') ctx.meters.scan(e.message);
+    if (ctx.meterRecords) for (const g of groups) for (const e of g.events) if (typeof e.message === 'string') ctx.meterRecords.scan(e.message);
     return appendLogGroups(groups, batch, ctx);
   },
 };

@@ -141,7 +141,7 @@ const decodesAll = (signal: 'metrics' | 'logs', batch: OtlpBatch) => decodeToJso
 export async function anyRecordTarget(signal: 'metrics' | 'logs', record: Buffer): Promise<'ok' | 'refused'> {
   const derived = new OtlpBatch();
   const ctx = recordContext(
-    { maxBatchBytes: 4096, derived, meters: new MeterCollector('meter_record_for_stream', new MeterDeduplicator(60_000)) },
+    { maxBatchBytes: 4096, derived, meterRecords: new MeterCollector('meter_record_for_stream', new MeterDeduplicator(60_000)) },
     { metrics: ['lambda-report', 'emf'], cloudTrailLogGroups: ['trail'], namePatterns: ['/aws/{cluster} {namespace}.{pod}.{container}'] },
   );
   const batch = new OtlpBatch();
@@ -164,7 +164,7 @@ export async function anyRecordTarget(signal: 'metrics' | 'logs', record: Buffer
     }
   }
   decodesAll('metrics', derived);
-  const meterFrame = ctx.meters!.metricsFrame([['cloud.provider', 'aws']]);
+  const meterFrame = ctx.meterRecords!.metricsFrame([['cloud.provider', 'aws']]);
   if (meterFrame) decodeToJson('metrics', meterFrame);
   return 'ok';
 }

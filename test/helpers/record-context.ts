@@ -19,7 +19,7 @@ export function recordContext(overrides: Partial<RecordContext> = {}, logs: Part
     logFormat: 'auto',
     logs: compileLogOptions({ vpcFlowLogFormat: DEFAULT_VPC_FLOW_LOG_FORMAT, cloudTrailLogGroups: [], detectCloudTrail: true, namePatterns: [], metrics: [], ...logs }),
     derived: undefined,
-    meters: undefined,
+    meterRecords: undefined,
     ...overrides,
   };
 }
