@@ -27,7 +27,9 @@ const upward = LAYERS.flatMap(([name, path], i) =>
     : [
         {
           name: `no-upward-import-from-${name}`,
-          comment: `${name} imports only from its own folder and the layers below it (${LAYERS.slice(i + 1).map(([n]) => n).join(', ')})`,
+          comment: `${name} imports only from its own folder and the layers below it (${LAYERS.slice(i + 1)
+            .map(([n]) => n)
+            .join(', ')})`,
           severity: 'error',
           from: { path },
           to: { path: LAYERS.slice(0, i).map(([, p]) => p) },

@@ -34,13 +34,34 @@ export function logsBaselines(records: Buffer[], ms: number): { floor: number; n
   const naive = rate(ms, () => {
     let events = 0;
     for (const r of records) {
-      const m = JSON.parse(gunzipSync(r).toString('utf8')) as { owner: string; logGroup: string; logStream: string; logEvents: Array<{ id: string; timestamp: number; message: string }> };
+      const m = JSON.parse(gunzipSync(r).toString('utf8')) as {
+        owner: string;
+        logGroup: string;
+        logStream: string;
+        logEvents: Array<{ id: string; timestamp: number; message: string }>;
+      };
       const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
       const request = T.fromObject({
         resourceLogs: [
           {
-            resource: { attributes: [str('cloud.provider', 'aws'), str('cloud.account.id', m.owner), str('aws.log.group.names', m.logGroup), str('aws.log.stream.names', m.logStream)] },
-            scopeLogs: [{ scope: { name: 'baseline' }, logRecords: m.logEvents.map((e) => ({ timeUnixNano: String(BigInt(e.timestamp) * 1_000_000n), body: { stringValue: e.message }, attributes: [str('log.record.uid', e.id ?? '')] })) }],
+            resource: {
+              attributes: [
+                str('cloud.provider', 'aws'),
+                str('cloud.account.id', m.owner),
+                str('aws.log.group.names', m.logGroup),
+                str('aws.log.stream.names', m.logStream),
+              ],
+            },
+            scopeLogs: [
+              {
+                scope: { name: 'baseline' },
+                logRecords: m.logEvents.map((e) => ({
+                  timeUnixNano: String(BigInt(e.timestamp) * 1_000_000n),
+                  body: { stringValue: e.message },
+                  attributes: [str('log.record.uid', e.id ?? '')],
+                })),
+              },
+            ],
           },
         ],
       });

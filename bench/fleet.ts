@@ -9,9 +9,14 @@ export const FLEET = 400;
 export const FLEET_KINDS: Record<string, { service: string; resource: (m: string) => string; dimensions: (m: string) => Record<string, string> }> = {
   'AWS/EC2': { service: 'ec2', resource: (m) => `instance/i-0abc1234def56${m}`, dimensions: (m) => ({ InstanceId: `i-0abc1234def56${m}` }) },
   'AWS/RDS': { service: 'rds', resource: (m) => `db:orders-${m}`, dimensions: (m) => ({ DBInstanceIdentifier: `orders-${m}` }) },
-  'AWS/Lambda': { service: 'lambda', resource: (m) => `function:checkout-${m}`, dimensions: (m) => ({ FunctionName: `checkout-${m}`, Resource: `checkout-${m}` }) },
+  'AWS/Lambda': {
+    service: 'lambda',
+    resource: (m) => `function:checkout-${m}`,
+    dimensions: (m) => ({ FunctionName: `checkout-${m}`, Resource: `checkout-${m}` }),
+  },
   'AWS/ApplicationELB': {
-    service: 'elasticloadbalancing', resource: (m) => `targetgroup/web-${m}/73e2d6bc24d8a067`,
+    service: 'elasticloadbalancing',
+    resource: (m) => `targetgroup/web-${m}/73e2d6bc24d8a067`,
     dimensions: (m) => ({ LoadBalancer: `app/web-${m}/50dc6c495c0c9188`, TargetGroup: `targetgroup/web-${m}/73e2d6bc24d8a067` }),
   },
   'AWS/SQS': { service: 'sqs', resource: (m) => `orders-${m}`, dimensions: (m) => ({ QueueName: `orders-${m}` }) },
@@ -34,7 +39,11 @@ export async function startAws(): Promise<FakeAws> {
   const resources: FakeResource[] = [];
   for (let k = 0; k < FLEET; k++) {
     for (const [namespace, kind] of Object.entries(FLEET_KINDS)) {
-      resources.push({ arn: `arn:aws:${kind.service}:eu-west-1:${ENRICHED}:${kind.resource(fleetMember(k))}`, tags, ...(namespace === 'AWS/EC2' ? { details: { InstanceType: 'm6i.large' } } : {}) });
+      resources.push({
+        arn: `arn:aws:${kind.service}:eu-west-1:${ENRICHED}:${kind.resource(fleetMember(k))}`,
+        tags,
+        ...(namespace === 'AWS/EC2' ? { details: { InstanceType: 'm6i.large' } } : {}),
+      });
     }
   }
   aws.setResources(ENRICHED, 'eu-west-1', resources);

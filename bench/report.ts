@@ -16,7 +16,13 @@ export interface Measured {
 
 /** Prints the run's figures: a line per workload, the baselines, the ratios, the enrichment's cost, the large request, then all of it as JSON. */
 export function report({ results, baseline, spread, ratios, large }: Measured): void {
-  console.log(`firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (${Object.entries(imageEnv()).map(([k, v]) => `${k}=${v}`).join(' ')} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`);
+  console.log(
+    `firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (${Object.entries(imageEnv())
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        ' ',
+      )} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`,
+  );
   for (const r of results) {
     const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
     console.log(
@@ -29,12 +35,14 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
     `baselines (single thread, in this process, each round's while the service idles; median${Object.keys(spread).length ? ', range' : ''}): ` +
       [
         ...(baseline.metricsNaive ? [`metrics decode+re-encode ${baseline.metricsNaive} datapoints/s${range('metricsNaive')}`] : []),
-        ...(baseline.floor ? [`logs gunzip+JSON.parse floor ${baseline.floor} events/s${range('floor')}`, `naive logs relay ${baseline.naive} events/s${range('naive')}`] : []),
+        ...(baseline.floor
+          ? [`logs gunzip+JSON.parse floor ${baseline.floor} events/s${range('floor')}`, `naive logs relay ${baseline.naive} events/s${range('naive')}`]
+          : []),
       ].join('; '),
   );
   const show = (r: OverRounds | undefined) => (r ? `${r.median.toFixed(2)}× (${r.min}–${r.max})` : '-');
   console.log(
-    'ratios (median over rounds of the round\'s ratio, range): ' +
+    "ratios (median over rounds of the round's ratio, range): " +
       [
         ...(ratios.metricsVsNaive ? [`metrics ${show(ratios.metricsVsNaive)} naive`, `metrics+tags ${show(ratios.metricsWithTagsVsNaive)} naive`] : []),
         ...(ratios.logsVsFloor ? [`logs ${show(ratios.logsVsFloor)} floor, ${show(ratios.logsVsNaive)} naive`] : []),
@@ -56,5 +64,19 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
         `longest event-loop stall ${large.maxEventLoopStallMs} ms, slowest /healthz ${large.maxHealthzMs} ms`,
     );
   }
-  console.log(JSON.stringify({ bench: 'firetap', concurrency, durationSeconds: Number(args.duration), rounds: ROUNDS, compression: args.compression, enrichmentCost, baseline, baselineRange: spread, ratios, large, results: results.map(({ latencies: _, ...r }) => r) }));
+  console.log(
+    JSON.stringify({
+      bench: 'firetap',
+      concurrency,
+      durationSeconds: Number(args.duration),
+      rounds: ROUNDS,
+      compression: args.compression,
+      enrichmentCost,
+      baseline,
+      baselineRange: spread,
+      ratios,
+      large,
+      results: results.map(({ latencies: _, ...r }) => r),
+    }),
+  );
 }

@@ -26,7 +26,13 @@ function overRounds(values: readonly number[]): OverRounds {
  * summed; every ratio (to a baseline, or of one workload to another) is the median over rounds of that
  * round's ratio.
  */
-export async function rounds(target: Target, url: string, workloads: ReadonlyArray<{ name: string; body: Buffer; items: number }>, baselines: () => Record<string, number>, count = ROUNDS) {
+export async function rounds(
+  target: Target,
+  url: string,
+  workloads: ReadonlyArray<{ name: string; body: Buffer; items: number }>,
+  baselines: () => Record<string, number>,
+  count = ROUNDS,
+) {
   const slices: Record<string, PhaseResult[]> = Object.fromEntries(workloads.map((w) => [w.name, []]));
   const measured: Array<Record<string, number>> = [];
   for (let i = 0; i < count; i++) {

@@ -66,13 +66,25 @@ async function main() {
     if (args.only !== 'logs') {
       await phase(target, 'warm-up', '/firehose/metrics', metricsPlain, warmUp);
       await phase(target, 'warm-up', '/firehose/metrics', metricsTagged, warmUp);
-      const m = await rounds(target, '/firehose/metrics', [{ name: 'metrics', ...metricsPlain }, { name: 'metrics+tags', ...metricsTagged }], () => ({
-        metricsNaive: metricsBaseline(metricsPlain.records, baselineMs),
-      }));
+      const m = await rounds(
+        target,
+        '/firehose/metrics',
+        [
+          { name: 'metrics', ...metricsPlain },
+          { name: 'metrics+tags', ...metricsTagged },
+        ],
+        () => ({
+          metricsNaive: metricsBaseline(metricsPlain.records, baselineMs),
+        }),
+      );
       results.push(...m.results);
       Object.assign(baseline, m.baseline);
       Object.assign(spread, m.spread);
-      Object.assign(ratios, { metricsVsNaive: m.ratio('metrics', 'metricsNaive'), metricsWithTagsVsNaive: m.ratio('metrics+tags', 'metricsNaive'), taggedVsPlain: m.ratio('metrics+tags', 'metrics') });
+      Object.assign(ratios, {
+        metricsVsNaive: m.ratio('metrics', 'metricsNaive'),
+        metricsWithTagsVsNaive: m.ratio('metrics+tags', 'metricsNaive'),
+        taggedVsPlain: m.ratio('metrics+tags', 'metrics'),
+      });
     }
     if (args.only !== 'metrics') {
       await phase(target, 'warm-up', '/firehose/logs', logs, warmUp);

@@ -21,7 +21,9 @@ export function compiledEntry(): string[] {
  * the exports waited while that process posted the next requests, which held the service's exports (the
  * tagged ones most, being larger) and so its requests. `pid` lets its CPU be read as the load generator's is.
  */
-export async function startCountingSink(opts: { delayMs?: number } = {}): Promise<{ url: string; pid: number; counts: () => Promise<{ requests: number; bytes: number }>; close: () => void }> {
+export async function startCountingSink(
+  opts: { delayMs?: number } = {},
+): Promise<{ url: string; pid: number; counts: () => Promise<{ requests: number; bytes: number }>; close: () => void }> {
   const child = fork(import.meta.filename, ['--counting-sink', String(opts.delayMs ?? 0)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolvePort, reject) => {
     child.once('message', (m) => resolvePort(Number(m)));

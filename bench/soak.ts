@@ -14,7 +14,14 @@ import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sampleDatapoints, type CloudWatchDatapoint } from '../test/helpers/cloudwatch-fixtures.ts';
+import {
+  firehoseBody,
+  firehoseHeaders,
+  lengthPrefixed,
+  metricStreamRequest,
+  sampleDatapoints,
+  type CloudWatchDatapoint,
+} from '../test/helpers/cloudwatch-fixtures.ts';
 import { sendLikeFirehose } from '../test/helpers/firehose-client.ts';
 import { OtlpSink } from '../test/helpers/otlp-sink.ts';
 import { TARGETS, fuzz } from '../test/fuzz/targets.ts';
@@ -42,11 +49,18 @@ async function app(env: Record<string, string>) {
   return { ...firetap, base: `http://127.0.0.1:${(firetap.app.server.address() as { port: number }).port}` };
 }
 
-const post = (base: string) => async (requestId: string, body: string, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${base}/firehose/metrics`, { method: 'POST', headers: firehoseHeaders(requestId, headers), body, signal: AbortSignal.timeout(60_000) });
-  await res.arrayBuffer();
-  return { statusCode: res.status };
-};
+const post =
+  (base: string) =>
+  async (requestId: string, body: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}/firehose/metrics`, {
+      method: 'POST',
+      headers: firehoseHeaders(requestId, headers),
+      body,
+      signal: AbortSignal.timeout(60_000),
+    });
+    await res.arrayBuffer();
+    return { statusCode: res.status };
+  };
 
 async function fuzzPhase() {
   const total = Number(args['fuzz-inputs']);
@@ -202,7 +216,10 @@ async function shutdownPhase() {
 async function floodPhase() {
   const sink = await startCountingSink();
   const svc = await startService({ ...imageEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'the-key' }, /firetap ready/, ENTRY);
-  const body = firehoseBody(Array.from({ length: 40 }, () => lengthPrefixed(metricStreamRequest(id, sampleDatapoints(200)))), 'flood');
+  const body = firehoseBody(
+    Array.from({ length: 40 }, () => lengthPrefixed(metricStreamRequest(id, sampleDatapoints(200)))),
+    'flood',
+  );
   /** The service's CPU time per request, from /proc. */
   const run = async (headers: (i: number) => Record<string, string>) => {
     const before = processStats(svc.child.pid!).cpuSeconds;

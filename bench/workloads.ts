@@ -1,6 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { firehoseBody, lengthPrefixed, logsMessage, metricStreamRequest, sampleDatapoints, type CloudWatchDatapoint } from '../test/helpers/cloudwatch-fixtures.ts';
+import {
+  firehoseBody,
+  lengthPrefixed,
+  logsMessage,
+  metricStreamRequest,
+  sampleDatapoints,
+  type CloudWatchDatapoint,
+} from '../test/helpers/cloudwatch-fixtures.ts';
 import { FLEET_KINDS, fleetMember } from './fleet.ts';
 import { MiB } from './options.ts';
 
@@ -37,8 +44,27 @@ export function logsWorkload(): Workload {
   const sizes = [60, 120, 250, 500, 1000, 4000];
   // A deterministic pseudo-random source: log text that compresses like real logs (5-10×), not like a repeated word.
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const words = ['GET', 'POST', 'user', 'order', 'cart', 'payment', 'timeout', 'retry', 'cache', 'miss', 'hit', 'db', 'query', 'ok', 'error', 'latency', 'region', 'shard'];
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const words = [
+    'GET',
+    'POST',
+    'user',
+    'order',
+    'cart',
+    'payment',
+    'timeout',
+    'retry',
+    'cache',
+    'miss',
+    'hit',
+    'db',
+    'query',
+    'ok',
+    'error',
+    'latency',
+    'region',
+    'shard',
+  ];
   const text = (n: number) => {
     let out = '';
     while (out.length < n) out += random() < 0.3 ? `${Math.floor(random() * 1e9).toString(16)} ` : `${words[Math.floor(random() * words.length)]} `;
@@ -55,7 +81,7 @@ export function logsWorkload(): Workload {
     items += events.length;
     size += record.length;
   }
-  const body = Buffer.from(firehoseBody(records, "bench-logs"));
+  const body = Buffer.from(firehoseBody(records, 'bench-logs'));
   if (process.env.SAVE_LOGS_BODY) writeFileSync(process.env.SAVE_LOGS_BODY, body);
   return { body, items, records };
 }

@@ -25,12 +25,21 @@ export function examplePayloads(): Record<string, string> {
   const lambda = logsMessage({
     logGroup: '/aws/lambda/checkout',
     events: [
-      { id: '37958412345678901234567890123456789012345678901234567890', timestamp: TIME_MS + 1, message: 'START RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b Version: $LATEST\n' },
-      { id: '37958412345678901234567890123456789012345678901234567891', timestamp: TIME_MS + 45, message: '{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n' },
+      {
+        id: '37958412345678901234567890123456789012345678901234567890',
+        timestamp: TIME_MS + 1,
+        message: 'START RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b Version: $LATEST\n',
+      },
+      {
+        id: '37958412345678901234567890123456789012345678901234567891',
+        timestamp: TIME_MS + 45,
+        message: '{"level":"info","msg":"order placed","orderId":"o-1842","amount":42.5}\n',
+      },
       {
         id: '37958412345678901234567890123456789012345678901234567892',
         timestamp: TIME_MS + 52,
-        message: 'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n',
+        message:
+          'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n',
       },
     ],
   });
@@ -38,9 +47,24 @@ export function examplePayloads(): Record<string, string> {
   const lambdaTelemetry = logsMessage({
     logGroup: '/aws/lambda/checkout',
     events: [
-      { id: '37958412345678901234567890123456789012345678901234567893', timestamp: TIME_MS + 100, message: '{"_aws":{"Timestamp":1795000000100,"CloudWatchMetrics":[{"Namespace":"shop","Dimensions":[["Service"]],"Metrics":[{"Name":"OrderValue","Unit":"None"}]}]},"Service":"checkout","OrderValue":42.5}\n' },
-      { id: '37958412345678901234567890123456789012345678901234567894', timestamp: TIME_MS + 101, message: 'INFO meter_record_for_stream {"meterApiName":"Checkouts","customerId":"acme","meterTimeInMillis":1795000000101,"meterValue":1,"uniqueId":"o-1842","dimensions":{"plan":"pro"}}\n' },
-      { id: '37958412345678901234567890123456789012345678901234567895', timestamp: TIME_MS + 102, message: 'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\tInit Duration: 180.25 ms\t\n' },
+      {
+        id: '37958412345678901234567890123456789012345678901234567893',
+        timestamp: TIME_MS + 100,
+        message:
+          '{"_aws":{"Timestamp":1795000000100,"CloudWatchMetrics":[{"Namespace":"shop","Dimensions":[["Service"]],"Metrics":[{"Name":"OrderValue","Unit":"None"}]}]},"Service":"checkout","OrderValue":42.5}\n',
+      },
+      {
+        id: '37958412345678901234567890123456789012345678901234567894',
+        timestamp: TIME_MS + 101,
+        message:
+          'INFO meter_record_for_stream {"meterApiName":"Checkouts","customerId":"acme","meterTimeInMillis":1795000000101,"meterValue":1,"uniqueId":"o-1842","dimensions":{"plan":"pro"}}\n',
+      },
+      {
+        id: '37958412345678901234567890123456789012345678901234567895',
+        timestamp: TIME_MS + 102,
+        message:
+          'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\tInit Duration: 180.25 ms\t\n',
+      },
     ],
   });
   // A trail delivering to CloudWatch Logs: one CloudTrail record per event.
@@ -57,7 +81,10 @@ export function examplePayloads(): Record<string, string> {
     'lambda-logs-request.json': body('5e8c1a2b-3d4f-4a6b-8c9d-0e1f2a3b4c71', [gzipSync(JSON.stringify(lambdaTelemetry))]),
     'cloudtrail-logs-request.json': body('9a7b6c5d-4e3f-4a2b-8c1d-0e9f8a7b6c81', [gzipSync(JSON.stringify(trail))]),
     'eventbridge-event.json': JSON.stringify(eventBridgeEvent(), null, 2) + '\n',
-    'vpc-flow-logs-request.json': body('7d3c2b1a-0f9e-4d8c-b7a6-5e4f3d2c1b01', [Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`), Buffer.from(`${FLOW_LOG_LINES.noData}\n`)]),
+    'vpc-flow-logs-request.json': body('7d3c2b1a-0f9e-4d8c-b7a6-5e4f3d2c1b01', [
+      Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`),
+      Buffer.from(`${FLOW_LOG_LINES.noData}\n`),
+    ]),
     'logs-request.json': body('0c6e1d7a-93a5-4f0e-8b7e-2d5f6a7b8c91', [gzipSync(JSON.stringify(lambda)), gzipSync(JSON.stringify(CONTROL_MESSAGE))]),
   };
 }

@@ -75,12 +75,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   guardConnections(app.server, { limits, fileLimit, tls: https !== undefined, metrics, log: app.log });
 
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
-  const exporters = options.exporters ?? createExporters(config, metrics, { ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}), ...(options.retry ? { retry: options.retry } : {}) });
+  const exporters =
+    options.exporters ??
+    createExporters(config, metrics, {
+      ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
   const deadLetter = await openDeadLetter(config);
   // The AWS SDK clients weigh ~150 MB of memory once loaded: only when enrichment is on.
   const scraper =
     options.scraper ??
-    (config.enrichment.regions.length > 0 ? new (await import('./enrich/scraper.ts')).TagScraper({ config: config.enrichment, metrics, log: app.log }) : undefined);
+    (config.enrichment.regions.length > 0
+      ? new (await import('./enrich/scraper.ts')).TagScraper({ config: config.enrichment, metrics, log: app.log })
+      : undefined);
   if (scraper) lifecycle.ready = () => scraper.ready();
 
   // While draining, every answer closes its connection: keep-alive clients (the ALB, Firehose) reconnect
@@ -95,11 +102,34 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setErrorHandler(createErrorHandler(plainShape));
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
-  const meterRecords = config.meters.enabled ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) } : undefined;
-  const decoders = config.decodeThreads > 0 ? new DecodePool(config.decodeThreads, { log: app.log, enrichment: scraper, filter: tagFilterOf(config.enrichment), onRestart: () => metrics.decodeThreadRestarts.inc(), onRunning: (n) => metrics.decodeThreadsRunning.set(n) }) : undefined;
+  const meterRecords = config.meters.enabled
+    ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) }
+    : undefined;
+  const decoders =
+    config.decodeThreads > 0
+      ? new DecodePool(config.decodeThreads, {
+          log: app.log,
+          enrichment: scraper,
+          filter: tagFilterOf(config.enrichment),
+          onRestart: () => metrics.decodeThreadRestarts.inc(),
+          onRunning: (n) => metrics.decodeThreadsRunning.set(n),
+        })
+      : undefined;
   const memory = new MemoryBudget(config.memoryBudgetBytes, () => metrics.requestsShed.inc({ reason: 'memory' }));
   metrics.setMemoryBudget(() => ({ limit: memory.limit, inUse: memory.inUse }));
-  const pipeline = { config, exporters, metrics, deadLetter, enrichment: scraper, ledger: new DeliveryLedger(), buffers: new BufferPool(POOLED_BUFFER_BYTES), logs: compileLogOptions(config.logs), meterRecords, decoders, memory };
+  const pipeline = {
+    config,
+    exporters,
+    metrics,
+    deadLetter,
+    enrichment: scraper,
+    ledger: new DeliveryLedger(),
+    buffers: new BufferPool(POOLED_BUFFER_BYTES),
+    logs: compileLogOptions(config.logs),
+    meterRecords,
+    decoders,
+    memory,
+  };
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });

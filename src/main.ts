@@ -28,8 +28,12 @@ async function main(): Promise<void> {
     log.warn('FIRETAP_ACCESS_KEYS is not set: every request is accepted without an access key. Set it before exposing this service.');
   }
   if (config.eventbridge.apiKeys.length === 0 && config.eventbridge.basicAuth.length === 0) {
-    if (config.eventbridge.allowUnauthenticated) log.warn('FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED is true and neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events accepts every request.');
-    else log.info('neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events answers 401 to every event until one is.');
+    if (config.eventbridge.allowUnauthenticated)
+      log.warn(
+        'FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED is true and neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events accepts every request.',
+      );
+    else
+      log.info('neither FIRETAP_EVENTBRIDGE_API_KEYS nor FIRETAP_EVENTBRIDGE_BASIC_AUTH is set: /eventbridge/events answers 401 to every event until one is.');
   }
   for (const { name, didYouMean } of unknownSettings(process.env)) {
     log.warn({ variable: name, didYouMean }, `${name} is not a firetap setting and is ignored${didYouMean ? `; did you mean ${didYouMean}?` : ''}`);
@@ -37,7 +41,8 @@ async function main(): Promise<void> {
   for (const signal of ['metrics', 'logs'] as const) {
     const c = config.otlp[signal];
     for (const type of exporterTypes(config, signal)) {
-      if (type === 'otlp-http') log.info({ signal, endpoint: redactUserinfo(c.endpoint ?? ''), protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
+      if (type === 'otlp-http')
+        log.info({ signal, endpoint: redactUserinfo(c.endpoint ?? ''), protocol: c.protocol, compression: c.compression }, 'exporting over OTLP/HTTP');
       else if (!c.endpoint) log.warn({ signal }, 'no OTLP endpoint configured (OTEL_EXPORTER_OTLP_ENDPOINT): printing decoded data to stdout');
       else log.info({ signal, exporter: type }, `exporting to the ${type} exporter`);
     }
@@ -57,20 +62,32 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   if (scraper) {
     scraper.start();
-    log.info({ regions: config.enrichment.regions, roles: config.enrichment.roles.map((r) => r.roleArn), refreshSeconds: config.enrichment.refreshSeconds }, 'enrichment on');
+    log.info(
+      { regions: config.enrichment.regions, roles: config.enrichment.roles.map((r) => r.roleArn), refreshSeconds: config.enrichment.refreshSeconds },
+      'enrichment on',
+    );
   }
-  log.info({ memoryBudgetBytes: config.memoryBudgetBytes, maxRssBytes: config.maxRssBytes }, 'memory budget for requests in flight (FIRETAP_MEMORY_BUDGET_BYTES), and the RSS above which requests are shed (FIRETAP_MAX_RSS_BYTES; 0: off)');
+  log.info(
+    { memoryBudgetBytes: config.memoryBudgetBytes, maxRssBytes: config.maxRssBytes },
+    'memory budget for requests in flight (FIRETAP_MEMORY_BUDGET_BYTES), and the RSS above which requests are shed (FIRETAP_MAX_RSS_BYTES; 0: off)',
+  );
   log.info({ version: VERSION, node: process.version }, 'firetap ready');
 }
 
 /** What to do about a fatal error, when firetap knows. */
 function fatalHint(err: Error): { hint?: string } {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EMFILE' || code === 'ENFILE') return { hint: 'out of file descriptors: raise the file limit (ulimit -n, the container runtime\'s nofile) or lower FIRETAP_MAX_CONNECTIONS' };
+  if (code === 'EMFILE' || code === 'ENFILE')
+    return { hint: "out of file descriptors: raise the file limit (ulimit -n, the container runtime's nofile) or lower FIRETAP_MAX_CONNECTIONS" };
   return {};
 }
 
-const command = process.argv[2] === 'replay' ? import('./replay/cli.ts').then((cli) => cli.replayCommand(process.argv.slice(3), process.env, process.stdout, process.stderr)).then((code) => process.exit(code)) : main();
+const command =
+  process.argv[2] === 'replay'
+    ? import('./replay/cli.ts')
+        .then((cli) => cli.replayCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
+        .then((code) => process.exit(code))
+    : main();
 
 command.catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -164,7 +164,10 @@ function parseBoolean(text: string, name: string): boolean {
 }
 
 function parseList(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /** `arn[|externalId],…`: roles to assume for other accounts, each with an optional external id. */
@@ -181,7 +184,8 @@ const HTTP_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 function parseHeaders(text: string, name: string): Record<string, string> {
   const headers = parseKeyValues(text, name);
   Object.keys(headers).forEach((key, i) => {
-    if (!HTTP_TOKEN.test(key)) throw new ConfigError(`${name}: entry ${i + 1} does not start with a header name (letters, digits and !#$%&'*+.^_\`|~- before the "=")`);
+    if (!HTTP_TOKEN.test(key))
+      throw new ConfigError(`${name}: entry ${i + 1} does not start with a header name (letters, digits and !#$%&'*+.^_\`|~- before the "=")`);
   });
   return headers;
 }
@@ -194,7 +198,10 @@ export function parseKeyValues(text: string, name: string): Record<string, strin
   const where = (i: number) => `${name}: entry ${i + 1} of ${items.length}`;
   items.forEach((item, i) => {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`${where(i)} is not key=value; expected key=value pairs separated by commas, such as Authorization=Basic%20dXNlcjpwYXNz (spaces as %20)`);
+    if (eq <= 0)
+      throw new ConfigError(
+        `${where(i)} is not key=value; expected key=value pairs separated by commas, such as Authorization=Basic%20dXNlcjpwYXNz (spaces as %20)`,
+      );
     const key = item.slice(0, eq).trim();
     let value = item.slice(eq + 1).trim();
     try {

@@ -23,7 +23,8 @@ type Schema = z.core.$ZodType;
 type Meta = { description?: string; defaultText?: string };
 
 const metaOf = (schema: Schema): Meta => (schema as unknown as { meta(): Meta | undefined }).meta() ?? {};
-const defOf = (schema: Schema) => schema._zod.def as unknown as { type: string; innerType?: Schema; defaultValue?: unknown; shape?: Record<string, Schema>; element?: Schema };
+const defOf = (schema: Schema) =>
+  schema._zod.def as unknown as { type: string; innerType?: Schema; defaultValue?: unknown; shape?: Record<string, Schema>; element?: Schema };
 
 /** The schema under optional/default/prefault wrappers, and the default those give. */
 function unwrap(schema: Schema): { inner: Schema; defaultValue: unknown } {

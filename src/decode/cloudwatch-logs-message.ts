@@ -22,5 +22,8 @@ export interface CloudWatchLogsMessage {
  */
 export function eventIdentity(m: CloudWatchLogsMessage, e: CloudWatchLogEvent, region: string | undefined): [account: string, region: string | undefined] {
   const f = e.extractedFields;
-  return [typeof f?.['@aws.account'] === 'string' ? (f['@aws.account'] as string) : m.owner, typeof f?.['@aws.region'] === 'string' ? (f['@aws.region'] as string) : region];
+  return [
+    typeof f?.['@aws.account'] === 'string' ? (f['@aws.account'] as string) : m.owner,
+    typeof f?.['@aws.region'] === 'string' ? (f['@aws.region'] as string) : region,
+  ];
 }

@@ -43,7 +43,10 @@ export async function unwrapRecord(record: Buffer, maxRecordBytes: number, memor
   const bytes = isGzip(record) ? await gunzipRecord(record, maxRecordBytes, memory) : record;
   if (bytes !== record && isGzip(bytes)) {
     // CloudWatch Logs gzips once; a second layer means something upstream compressed again.
-    throw new RecordError('format', 'record is gzip inside gzip; firetap gunzips a record exactly once (is Firehose compression set on an already compressed source?)');
+    throw new RecordError(
+      'format',
+      'record is gzip inside gzip; firetap gunzips a record exactly once (is Firehose compression set on an already compressed source?)',
+    );
   }
   if (bytes.length > maxRecordBytes) {
     throw new RecordError('too_large', `record is ${bytes.length} bytes, more than ${maxRecordBytes} (FIRETAP_MAX_RECORD_BYTES)`);
@@ -124,7 +127,10 @@ function validateMessage(value: unknown): CloudWatchLogsMessage {
 }
 
 /** Groups a message's events by the account and region they belong to (extractedFields may differ per event). */
-function groupEvents(m: CloudWatchLogsMessage, region: string | undefined): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
+function groupEvents(
+  m: CloudWatchLogsMessage,
+  region: string | undefined,
+): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
   const groups = new Map<string, { account: string; region: string | undefined; events: CloudWatchLogEvent[] }>();
   for (const e of m.logEvents) {
     const [account, r] = eventIdentity(m, e, region);

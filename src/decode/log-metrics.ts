@@ -75,12 +75,28 @@ export class LogMetricAggregator {
           : {
               name: s.name,
               unit: s.unit,
-              summary: { dataPoints: [{ ...point, count: String(s.count), sum: s.sum, quantileValues: [{ quantile: 0, value: s.min }, { quantile: 1, value: s.max }] }] },
+              summary: {
+                dataPoints: [
+                  {
+                    ...point,
+                    count: String(s.count),
+                    sum: s.sum,
+                    quantileValues: [
+                      { quantile: 0, value: s.min },
+                      { quantile: 1, value: s.max },
+                    ],
+                  },
+                ],
+              },
             },
       );
     }
     return [...byResource.values()].map((g) =>
-      encodeMetricsRequest([['cloud.provider', 'aws'], ['cloud.account.id', g.account], ...(g.region ? [['cloud.region', g.region] as const] : [])], g.metrics, SCOPE_NAME),
+      encodeMetricsRequest(
+        [['cloud.provider', 'aws'], ['cloud.account.id', g.account], ...(g.region ? [['cloud.region', g.region] as const] : [])],
+        g.metrics,
+        SCOPE_NAME,
+      ),
     );
   }
 }
@@ -138,7 +154,11 @@ const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Num
  * A member that is missing or of the wrong type skips that metric or dimension set, as CloudWatch does;
  * undefined when the message is no EMF at all.
  */
-export function parseEmf(message: string): { timeMs: number | undefined; metrics: Array<{ namespace: string; name: string; unit: string; values: number[]; dimensions: Array<[string, string]> }> } | undefined {
+export function parseEmf(
+  message: string,
+):
+  | { timeMs: number | undefined; metrics: Array<{ namespace: string; name: string; unit: string; values: number[]; dimensions: Array<[string, string]> }> }
+  | undefined {
   if (!message.startsWith('{') || !message.includes('"_aws"')) return undefined;
   let root: unknown;
   try {
@@ -162,7 +182,13 @@ export function parseEmf(message: string): { timeMs: number | undefined; metrics
         if (!Array.isArray(set)) continue;
         const dimensions = set.map((name) => [name, root[name]] as [unknown, unknown]);
         if (!dimensions.every(([k, v]) => typeof k === 'string' && typeof v === 'string')) continue;
-        metrics.push({ namespace: directive.Namespace, name: m.Name, unit: typeof m.Unit === 'string' ? m.Unit : 'None', values, dimensions: dimensions as Array<[string, string]> });
+        metrics.push({
+          namespace: directive.Namespace,
+          name: m.Name,
+          unit: typeof m.Unit === 'string' ? m.Unit : 'None',
+          values,
+          dimensions: dimensions as Array<[string, string]>,
+        });
       }
     }
   }
@@ -176,7 +202,12 @@ export function parseEmf(message: string): { timeMs: number | undefined; metrics
  * declare, named as CloudWatch Metric Streams name them (`amazonaws.com/<Namespace>/<Name>`), with the
  * log group they came from as `aws.log.group.name` so they never merge with the streamed series.
  */
-export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], region: string | undefined, kinds: ReadonlySet<LogMetricKind>, into: LogMetricAggregator): void {
+export function collectLogMetrics(
+  messages: readonly CloudWatchLogsMessage[],
+  region: string | undefined,
+  kinds: ReadonlySet<LogMetricKind>,
+  into: LogMetricAggregator,
+): void {
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
     const fn = kinds.has('lambda-report') ? LAMBDA_LOG_GROUP.exec(m.logGroup)?.[1] : undefined;
@@ -188,9 +219,31 @@ export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], re
           for (const f of REPORT_FIELDS) {
             const v = report.get(f.label);
             if (v === undefined) continue;
-            into.add({ account, region: r, name: f.name, unit: f.unit, namespace: 'AWS/Lambda', metricName: f.metricName, dimensions: [['FunctionName', fn]], extra: [], kind: 'summary' }, [v], e.timestamp);
+            into.add(
+              {
+                account,
+                region: r,
+                name: f.name,
+                unit: f.unit,
+                namespace: 'AWS/Lambda',
+                metricName: f.metricName,
+                dimensions: [['FunctionName', fn]],
+                extra: [],
+                kind: 'summary',
+              },
+              [v],
+              e.timestamp,
+            );
           }
-          const fnSeries = { account, region: r, unit: '{invocation}', namespace: 'AWS/Lambda', dimensions: [['FunctionName', fn]] as Array<[string, string]>, extra: [], kind: 'count' as const };
+          const fnSeries = {
+            account,
+            region: r,
+            unit: '{invocation}',
+            namespace: 'AWS/Lambda',
+            dimensions: [['FunctionName', fn]] as Array<[string, string]>,
+            extra: [],
+            kind: 'count' as const,
+          };
           into.add({ ...fnSeries, name: 'aws.lambda.invocations', metricName: 'Invocations' }, [1], e.timestamp);
           into.add({ ...fnSeries, name: 'aws.lambda.cold_starts', metricName: 'ColdStarts' }, [report.has('Init Duration') ? 1 : 0], e.timestamp);
           continue;
@@ -202,7 +255,17 @@ export function collectLogMetrics(messages: readonly CloudWatchLogsMessage[], re
         const [account, r] = eventIdentity(m, e, region);
         for (const metric of emf.metrics) {
           into.add(
-            { account, region: r, name: `amazonaws.com/${metric.namespace}/${metric.name}`, unit: metric.unit, namespace: metric.namespace, metricName: metric.name, dimensions: metric.dimensions, extra: [['aws.log.group.name', m.logGroup]], kind: 'summary' },
+            {
+              account,
+              region: r,
+              name: `amazonaws.com/${metric.namespace}/${metric.name}`,
+              unit: metric.unit,
+              namespace: metric.namespace,
+              metricName: metric.name,
+              dimensions: metric.dimensions,
+              extra: [['aws.log.group.name', m.logGroup]],
+              kind: 'summary',
+            },
             metric.values,
             emf.timeMs ?? e.timestamp,
           );

@@ -29,7 +29,6 @@ export function compileLogOptions(config: LogOptionsConfig): LogOptions {
   };
 }
 
-
 /**
  * Placeholders of a name pattern and the attribute each one sets. What a placeholder may match follows
  * the Kubernetes naming rules, so that `{namespace}.{pod}.{container}` splits `kube-system.coredns-5d.1.coredns`
@@ -79,7 +78,12 @@ function compileSide(text: string, keys: string[]): RegExp {
     if (close < 0) throw new Error(`"{" without "}" in ${JSON.stringify(text)}`);
     const name = rest.slice(open + 1, close);
     const known = PLACEHOLDERS[name];
-    if (!known) throw new Error(`unknown placeholder {${name}} in ${JSON.stringify(text)}; expected one of ${Object.keys(PLACEHOLDERS).map((p) => `{${p}}`).join(', ')}`);
+    if (!known)
+      throw new Error(
+        `unknown placeholder {${name}} in ${JSON.stringify(text)}; expected one of ${Object.keys(PLACEHOLDERS)
+          .map((p) => `{${p}}`)
+          .join(', ')}`,
+      );
     if (keys.includes(known.key)) throw new Error(`placeholder {${name}} twice in ${JSON.stringify(text)}`);
     keys.push(known.key);
     source += `(${known.pattern})`;

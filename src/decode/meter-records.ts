@@ -145,7 +145,11 @@ export class MeterCollector {
             startTimeUnixNano: jsonNanos(g.first),
             timeUnixNano: jsonNanos(g.last),
             asDouble: g.sum,
-            attributes: [jsonString('customer.id', g.r.customerId), jsonString('meter.api_name', g.r.meterApiName), ...Object.entries(g.r.dimensions ?? {}).map(([k, v]) => jsonString(k, v))],
+            attributes: [
+              jsonString('customer.id', g.r.customerId),
+              jsonString('meter.api_name', g.r.meterApiName),
+              ...Object.entries(g.r.dimensions ?? {}).map(([k, v]) => jsonString(k, v)),
+            ],
           },
         ],
       },

@@ -78,15 +78,27 @@ export function jsonMetricRecordToFrames(record: Buffer): Uint8Array[] {
             timeUnixNano: jsonNanos(m.timestamp),
             count: String(Math.round(count ?? 0)),
             sum: sum ?? 0,
-            quantileValues: [...(min === undefined ? [] : [{ quantile: 0, value: min }]), ...quantiles, ...(max === undefined ? [] : [{ quantile: 1, value: max }])],
-            attributes: cloudWatchPointAttributes(m.namespace, m.metric_name, Object.entries(m.dimensions ?? {}).map(([k, v]) => [k, String(v)] as const)),
+            quantileValues: [
+              ...(min === undefined ? [] : [{ quantile: 0, value: min }]),
+              ...quantiles,
+              ...(max === undefined ? [] : [{ quantile: 1, value: max }]),
+            ],
+            attributes: cloudWatchPointAttributes(
+              m.namespace,
+              m.metric_name,
+              Object.entries(m.dimensions ?? {}).map(([k, v]) => [k, String(v)] as const),
+            ),
           },
         ],
       },
     });
   }
   return [...byResource.values()].map((g) => {
-    const resource: Array<[string, string]> = [['cloud.provider', 'aws'], ['cloud.account.id', g.account], ['cloud.region', g.region]];
+    const resource: Array<[string, string]> = [
+      ['cloud.provider', 'aws'],
+      ['cloud.account.id', g.account],
+      ['cloud.region', g.region],
+    ];
     if (g.stream) resource.push(['aws.cloudwatch.metric_stream_name', g.stream]);
     return encodeMetricsRequest(resource, g.metrics);
   });

@@ -1,4 +1,16 @@
-import { Reader, Writer, WIRE_LEN, checkUtf8, copyFieldSince, readLenBounds, skipField, tag, utf8, type Reader as ReaderT, type Writer as WriterT } from '../otlp/wire.ts';
+import {
+  Reader,
+  Writer,
+  WIRE_LEN,
+  checkUtf8,
+  copyFieldSince,
+  readLenBounds,
+  skipField,
+  tag,
+  utf8,
+  type Reader as ReaderT,
+  type Writer as WriterT,
+} from '../otlp/wire.ts';
 import { lengthPrefixedFrames } from './length-prefixed.ts';
 import { RecordError } from './record-error.ts';
 
@@ -15,7 +27,14 @@ import { RecordError } from './record-error.ts';
  */
 
 const LEN = (field: number) => tag(field, WIRE_LEN);
-const OTHER_KINDS: Readonly<Record<number, string>> = { 4: 'int_gauge', 5: 'double_gauge', 6: 'int_sum', 7: 'double_sum', 8: 'int_histogram', 9: 'double_histogram' };
+const OTHER_KINDS: Readonly<Record<number, string>> = {
+  4: 'int_gauge',
+  5: 'double_gauge',
+  6: 'int_sum',
+  7: 'double_sum',
+  8: 'int_histogram',
+  9: 'double_histogram',
+};
 
 /**
  * True when a record's first data point has 0.7.0 labels (or its first metric a 0.7.0-only kind): the
@@ -155,7 +174,10 @@ function translateMetric(r: ReaderT, start: number, end: number, w: WriterT): vo
     const t = r.uint32();
     const field = t >>> 3;
     if (OTHER_KINDS[field] && (t & 7) === WIRE_LEN) {
-      throw new RecordError('format', `OpenTelemetry 0.7.0 metric holds ${OTHER_KINDS[field]}; CloudWatch writes double_summary only, and firetap translates only that`);
+      throw new RecordError(
+        'format',
+        `OpenTelemetry 0.7.0 metric holds ${OTHER_KINDS[field]}; CloudWatch writes double_summary only, and firetap translates only that`,
+      );
     }
     if (field === 11 && (t & 7) === WIRE_LEN) {
       const stop = readLenBounds(r, end);

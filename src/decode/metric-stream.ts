@@ -37,7 +37,10 @@ export function appendMetricStreamRecord(record: Uint8Array, batch: OtlpBatch, c
         rewriteExportRequest(r, frame.start, frame.end, batch, ctx, c);
       } catch (err) {
         if (err instanceof RecordError) throw err;
-        throw new RecordError('protobuf', `frame ${frameIndex} (bytes ${frame.start}-${frame.end}) is not an OTLP ExportMetricsServiceRequest: ${(err as Error).message}`);
+        throw new RecordError(
+          'protobuf',
+          `frame ${frameIndex} (bytes ${frame.start}-${frame.end}) is not an OTLP ExportMetricsServiceRequest: ${(err as Error).message}`,
+        );
       }
       frameIndex++;
     }

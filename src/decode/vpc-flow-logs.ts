@@ -1,7 +1,8 @@
 import { encodeKeyValue } from '../otlp/wire.ts';
 
 /** The default flow log format, the one every flow log has unless it was created with a custom one. */
-export const DEFAULT_VPC_FLOW_LOG_FORMAT = '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+export const DEFAULT_VPC_FLOW_LOG_FORMAT =
+  '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
 
 /** A flow log format: `${field}` tokens separated by single spaces, as the EC2 API takes it. */
 export const VPC_FLOW_LOG_FORMAT_PATTERN = /^\$\{[a-z0-9-]+\}( \$\{[a-z0-9-]+\})*$/;

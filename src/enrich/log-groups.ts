@@ -25,7 +25,11 @@ const API_GATEWAY_EXECUTION_LOGS = /^API-Gateway-Execution-Logs_(?<restApiId>[^/
  * names (a Lambda function, an RDS instance, an EKS cluster, an EC2 instance …), then the log group's own
  * tags for keys the resource did not set. Undefined when nothing matches.
  */
-export function logResourceAttributes(scope: ScopeIndex, logGroup: string, logStream: string): { attributes: Record<string, string>; owner: IndexedResource | undefined } | undefined {
+export function logResourceAttributes(
+  scope: ScopeIndex,
+  logGroup: string,
+  logStream: string,
+): { attributes: Record<string, string>; owner: IndexedResource | undefined } | undefined {
   const owner = ownerOf(scope, logGroup, logStream);
   const group = scope.logGroups.get(logGroup);
   if (!owner && !group) return undefined;

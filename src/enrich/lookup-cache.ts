@@ -96,7 +96,16 @@ export class LookupCache {
   }
 
   /** Adds the lookup of a key not found (find() returned -1); returns its entry. */
-  add(hash: number, buf: Uint8Array, nsStart: number, nsEnd: number, dStart: number, dEnd: number, resource: IndexedResource | undefined, tally: Tally): number {
+  add(
+    hash: number,
+    buf: Uint8Array,
+    nsStart: number,
+    nsEnd: number,
+    dStart: number,
+    dEnd: number,
+    resource: IndexedResource | undefined,
+    tally: Tally,
+  ): number {
     const keyLength = nsEnd - nsStart + dEnd - dStart;
     if (this.size >= LookupCache.MAX_LOOKUPS || this.arenaLength + keyLength > MAX_ARENA_BYTES) this.clear();
     const e = this.size++;

@@ -18,7 +18,10 @@ const arn = (service: string, rest: string): RegExp => new RegExp(`^arn:aws[a-z-
 const wholeArn = (group: string, service: string, rest: string): RegExp => new RegExp(`^(?<${group}>arn:aws[a-z-]*:${service}:[^:]*:[^:]*:${rest})$`);
 
 const RDS_KEYS = [arn('rds', 'db:(?<DBInstanceIdentifier>[^:/]+)'), arn('rds', 'cluster:(?<DBClusterIdentifier>[^:/]+)')];
-const ELB_KEYS = (kind: string) => [arn('elasticloadbalancing', '(?<TargetGroup>targetgroup/[^/]+/[^/]+)'), arn('elasticloadbalancing', `loadbalancer/(?<LoadBalancer>${kind}/[^/]+/[^/]+)`)];
+const ELB_KEYS = (kind: string) => [
+  arn('elasticloadbalancing', '(?<TargetGroup>targetgroup/[^/]+/[^/]+)'),
+  arn('elasticloadbalancing', `loadbalancer/(?<LoadBalancer>${kind}/[^/]+/[^/]+)`),
+];
 const ECS_KEYS = [arn('ecs', 'service/(?<ClusterName>[^/]+)/(?<ServiceName>[^/]+)'), arn('ecs', 'cluster/(?<ClusterName>[^/]+)')];
 const EKS_KEYS = [arn('eks', 'cluster/(?<ClusterName>[^/]+)')];
 
@@ -29,7 +32,11 @@ export const NAMESPACES: readonly NamespaceSpec[] = [
   { namespace: 'AWS/RDS', resourceTypes: ['rds:db', 'rds:cluster'], keys: RDS_KEYS },
   { namespace: 'AWS/DocDB', resourceTypes: ['rds:db', 'rds:cluster'], keys: RDS_KEYS },
   { namespace: 'AWS/Neptune', resourceTypes: ['rds:db', 'rds:cluster'], keys: RDS_KEYS },
-  { namespace: 'AWS/ELB', resourceTypes: ['elasticloadbalancing:loadbalancer'], keys: [arn('elasticloadbalancing', 'loadbalancer/(?<LoadBalancerName>[^/]+)')] },
+  {
+    namespace: 'AWS/ELB',
+    resourceTypes: ['elasticloadbalancing:loadbalancer'],
+    keys: [arn('elasticloadbalancing', 'loadbalancer/(?<LoadBalancerName>[^/]+)')],
+  },
   { namespace: 'AWS/ApplicationELB', resourceTypes: ['elasticloadbalancing:loadbalancer/app', 'elasticloadbalancing:targetgroup'], keys: ELB_KEYS('app') },
   { namespace: 'AWS/NetworkELB', resourceTypes: ['elasticloadbalancing:loadbalancer/net', 'elasticloadbalancing:targetgroup'], keys: ELB_KEYS('net') },
   { namespace: 'AWS/GatewayELB', resourceTypes: ['elasticloadbalancing:loadbalancer/gwy', 'elasticloadbalancing:targetgroup'], keys: ELB_KEYS('gwy') },
@@ -79,7 +86,11 @@ export const NAMESPACES: readonly NamespaceSpec[] = [
     // Active/standby brokers report as <name>-1 and <name>-2.
     fixValue: (dimension, value) => (dimension === 'Broker' ? value.replace(/-[12]$/, '') : value),
   },
-  { namespace: 'AWS/WAFV2', resourceTypes: ['wafv2:regional/webacl', 'wafv2:global/webacl'], keys: [arn('wafv2', '(?:regional|global)/webacl/(?<WebACL>[^/]+)/[^/]+')] },
+  {
+    namespace: 'AWS/WAFV2',
+    resourceTypes: ['wafv2:regional/webacl', 'wafv2:global/webacl'],
+    keys: [arn('wafv2', '(?:regional|global)/webacl/(?<WebACL>[^/]+)/[^/]+')],
+  },
   { namespace: 'AWS/Route53', resourceTypes: ['route53:healthcheck'], keys: [arn('route53', 'healthcheck/(?<HealthCheckId>[^/]+)')] },
   {
     namespace: 'AWS/Events',
@@ -102,11 +113,19 @@ export const NAMESPACES: readonly NamespaceSpec[] = [
   { namespace: 'AWS/DX', resourceTypes: ['directconnect:dxcon'], keys: [arn('directconnect', 'dxcon/(?<ConnectionId>[^/]+)')] },
   { namespace: 'AWS/PrivateLinkEndpoints', resourceTypes: ['ec2:vpc-endpoint'], keys: [arn('ec2', 'vpc-endpoint/(?<VPC_Endpoint_Id>[^/]+)')] },
   { namespace: 'AWS/NetworkFirewall', resourceTypes: ['network-firewall:firewall'], keys: [arn('network-firewall', 'firewall/(?<FirewallName>[^/]+)')] },
-  { namespace: 'AWS/GlobalAccelerator', resourceTypes: ['globalaccelerator:accelerator'], keys: [arn('globalaccelerator', 'accelerator/(?<Accelerator>[^/]+)')] },
+  {
+    namespace: 'AWS/GlobalAccelerator',
+    resourceTypes: ['globalaccelerator:accelerator'],
+    keys: [arn('globalaccelerator', 'accelerator/(?<Accelerator>[^/]+)')],
+  },
   { namespace: 'AWS/AppSync', resourceTypes: ['appsync:apis'], keys: [arn('appsync', 'apis/(?<GraphQLAPIId>[^/]+)')] },
   { namespace: 'AWS/Athena', resourceTypes: ['athena:workgroup'], keys: [arn('athena', 'workgroup/(?<WorkGroup>[^/]+)')] },
   { namespace: 'AWS/Backup', resourceTypes: ['backup:backup-vault'], keys: [arn('backup', 'backup-vault:(?<BackupVaultName>[^:/]+)')] },
-  { namespace: 'AWS/ElasticBeanstalk', resourceTypes: ['elasticbeanstalk:environment'], keys: [arn('elasticbeanstalk', 'environment/[^/]+/(?<EnvironmentName>[^/]+)')] },
+  {
+    namespace: 'AWS/ElasticBeanstalk',
+    resourceTypes: ['elasticbeanstalk:environment'],
+    keys: [arn('elasticbeanstalk', 'environment/[^/]+/(?<EnvironmentName>[^/]+)')],
+  },
 ];
 
 /** The dimension names of a key regex, in the order they appear (`_` read as a space). */

@@ -43,7 +43,9 @@ export class TagScraper implements Enrichment {
   private cancelNext: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
-  private readonly aborted = new Promise<never>((_, reject) => this.abort.signal.addEventListener('abort', () => reject(new Error('tag scraper stopped')), { once: true }));
+  private readonly aborted = new Promise<never>((_, reject) =>
+    this.abort.signal.addEventListener('abort', () => reject(new Error('tag scraper stopped')), { once: true }),
+  );
   private stopped = false;
   private refreshed = false;
   private readonly startedAt = Date.now();
@@ -134,7 +136,10 @@ export class TagScraper implements Enrichment {
           metrics.enrichmentApiErrors.inc({ api, code });
           const previous = this.scopes.get(key);
           if (previous) results.set(key, { ...previous, stale: true });
-          log.warn({ account: t.account, region: t.region, api, code, error: e.message }, previous ? 'tag refresh failed; keeping the previous snapshot' : 'tag refresh failed; no snapshot yet');
+          log.warn(
+            { account: t.account, region: t.region, api, code, error: e.message },
+            previous ? 'tag refresh failed; keeping the previous snapshot' : 'tag refresh failed; no snapshot yet',
+          );
         }
       }
     };
@@ -150,7 +155,10 @@ export class TagScraper implements Enrichment {
     }
     metrics.enrichmentRefreshDuration.observe((performance.now() - started) / 1000);
     this.refreshed = true;
-    log.info({ scopes: results.size, resources: [...results.values()].reduce((n, s) => n + s.byArn.size, 0), ms: Math.round(performance.now() - started) }, 'tag cache refreshed');
+    log.info(
+      { scopes: results.size, resources: [...results.values()].reduce((n, s) => n + s.byArn.size, 0), ms: Math.round(performance.now() - started) },
+      'tag cache refreshed',
+    );
   }
 
   /** Accounts × regions; the default credentials' account is asked of STS once. */
@@ -164,7 +172,10 @@ export class TagScraper implements Enrichment {
           this.resolvedAccounts.set(a, account);
         } catch (err) {
           this.opts.metrics.enrichmentApiErrors.inc({ api: 'sts:GetCallerIdentity', code: (err as Error).name });
-          this.opts.log.warn({ credentials: a.label, error: (err as Error).message }, 'cannot tell which account the credentials belong to; skipping them this refresh');
+          this.opts.log.warn(
+            { credentials: a.label, error: (err as Error).message },
+            'cannot tell which account the credentials belong to; skipping them this refresh',
+          );
           continue;
         }
       }

@@ -42,7 +42,10 @@ export interface TagFilter {
 }
 
 /** The tag filter the enrichment settings ask for. */
-export const tagFilterOf = (config: { readonly tagKeys: readonly string[]; readonly excludeTagKeys: readonly string[] }): TagFilter => ({ include: config.tagKeys, exclude: config.excludeTagKeys });
+export const tagFilterOf = (config: { readonly tagKeys: readonly string[]; readonly excludeTagKeys: readonly string[] }): TagFilter => ({
+  include: config.tagKeys,
+  exclude: config.excludeTagKeys,
+});
 
 interface KeyIndex {
   readonly dimensions: readonly string[];
@@ -76,7 +79,13 @@ export function addedAttributes(r: DiscoveredResource, filter: TagFilter): Recor
 }
 
 /** Indexes one scope's resources by every namespace key their ARN matches (first matching key per namespace). */
-export function buildScopeIndex(account: string, region: string, resources: readonly DiscoveredResource[], filter: TagFilter, fetchedAt = Date.now()): ScopeIndex {
+export function buildScopeIndex(
+  account: string,
+  region: string,
+  resources: readonly DiscoveredResource[],
+  filter: TagFilter,
+  fetchedAt = Date.now(),
+): ScopeIndex {
   const byNamespace = new Map<string, KeyIndex[]>();
   const byArn = new Map<string, IndexedResource>();
   const logGroups = new Map<string, IndexedResource>();

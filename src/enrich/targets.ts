@@ -21,11 +21,13 @@ export function accountCredentials(config: EnrichmentConfig): AccountCredentials
   const out: AccountCredentials[] = [];
   if (config.includeDefaultCredentials) out.push({ account: undefined, label: 'default credentials', credentials: base, regions: config.regions });
   for (const role of config.roles) {
-    const credentials = cached(fromTemporaryCredentials({
-      params: { RoleArn: role.roleArn, RoleSessionName: 'firetap-enrichment', ...(role.externalId ? { ExternalId: role.externalId } : {}) },
-      masterCredentials: base,
-      clientConfig: { region: config.stsRegion ?? role.regions?.[0] ?? config.regions[0] ?? 'us-east-1' },
-    }));
+    const credentials = cached(
+      fromTemporaryCredentials({
+        params: { RoleArn: role.roleArn, RoleSessionName: 'firetap-enrichment', ...(role.externalId ? { ExternalId: role.externalId } : {}) },
+        masterCredentials: base,
+        clientConfig: { region: config.stsRegion ?? role.regions?.[0] ?? config.regions[0] ?? 'us-east-1' },
+      }),
+    );
     out.push({ account: role.roleArn.split(':')[4], label: role.roleArn, credentials, regions: role.regions ?? config.regions });
   }
   return out;

@@ -38,7 +38,11 @@ export function parseEvent(text: string): { event: EventBridgeEvent | undefined;
   } catch (err) {
     throw new FiretapError('FIRETAP_BAD_REQUEST', `body is not JSON: ${(err as Error).message}`);
   }
-  if (!isJsonObject(parsed)) throw new FiretapError('FIRETAP_BAD_REQUEST', `body is ${Array.isArray(parsed) ? 'a JSON array' : `JSON ${typeof parsed}`}, expected an EventBridge event (a JSON object)`);
+  if (!isJsonObject(parsed))
+    throw new FiretapError(
+      'FIRETAP_BAD_REQUEST',
+      `body is ${Array.isArray(parsed) ? 'a JSON array' : `JSON ${typeof parsed}`}, expected an EventBridge event (a JSON object)`,
+    );
   const looksLikeEnvelope = 'detail-type' in parsed || 'source' in parsed;
   if (!looksLikeEnvelope) return { event: undefined, json: parsed };
   for (const field of ['id', 'detail-type', 'source', 'account', 'time', 'region'] as const) {

@@ -31,7 +31,7 @@ const MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Why every event is refused while the route has no credentials to check. */
 export const EVENTBRIDGE_CLOSED =
-  'firetap has no EventBridge credentials: set FIRETAP_EVENTBRIDGE_API_KEYS (or FIRETAP_EVENTBRIDGE_BASIC_AUTH) to what the API destination\'s connection sends, or FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true to accept events without credentials';
+  "firetap has no EventBridge credentials: set FIRETAP_EVENTBRIDGE_API_KEYS (or FIRETAP_EVENTBRIDGE_BASIC_AUTH) to what the API destination's connection sends, or FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true to accept events without credentials";
 
 /**
  * Authentication as an EventBridge connection sends it: an API key in a header of the connection's
@@ -89,7 +89,11 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     metrics.requests.inc({ route: EVENTBRIDGE_ROUTE, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route: EVENTBRIDGE_ROUTE }, reply.elapsedTime / 1000);
     // Deliveries log themselves with the event's id; a refusal is the sender's to fix (warn), a failure ours or the backend's (error).
-    if (reply.statusCode >= 400) request.log[reply.statusCode < 500 || request.firetapShed ? 'warn' : 'error']({ route: EVENTBRIDGE_ROUTE, status: reply.statusCode, latencyMs: Math.round(reply.elapsedTime), error: request.firetapError }, 'event not delivered');
+    if (reply.statusCode >= 400)
+      request.log[reply.statusCode < 500 || request.firetapShed ? 'warn' : 'error'](
+        { route: EVENTBRIDGE_ROUTE, status: reply.statusCode, latencyMs: Math.round(reply.elapsedTime), error: request.firetapError },
+        'event not delivered',
+      );
   });
 
   app.post(EVENTBRIDGE_ROUTE, async (request, reply) => {
@@ -102,7 +106,16 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
       metrics.recordsRejected.inc({ signal: 'logs', reason: 'format' });
       if (deps.deadLetter) {
         try {
-          await deps.deadLetter.write([{ requestId: `eventbridge-${receivedAtMs}`, signal: 'logs', index: 0, reason: 'format', message: (err as Error).message, data: Buffer.from(text).toString('base64') }]);
+          await deps.deadLetter.write([
+            {
+              requestId: `eventbridge-${receivedAtMs}`,
+              signal: 'logs',
+              index: 0,
+              reason: 'format',
+              message: (err as Error).message,
+              data: Buffer.from(text).toString('base64'),
+            },
+          ]);
         } catch (failed) {
           // Not kept: a retryable answer (EventBridge retries 5xx) rather than the 400 after which only the rule's queue, if any, keeps it.
           throw deadLetterFailure(deps.deadLetter, 'the event', failed);
@@ -117,7 +130,10 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
 
     const stats = new EnrichmentStats();
     const batch = new OtlpBatch();
-    appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes, enrichment: deps.enrichment, stats })], batch, { observedAtMs: receivedAtMs, maxBatchBytes: Number.POSITIVE_INFINITY });
+    appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes, enrichment: deps.enrichment, stats })], batch, {
+      observedAtMs: receivedAtMs,
+      maxBatchBytes: Number.POSITIVE_INFINITY,
+    });
     const { payload, items } = batch.take();
     metrics.items.inc({ signal: 'logs', stage: 'received' }, items);
     const window = new ExportWindow(metrics, receivedAtMs + settings.timeoutMs, 1);
@@ -129,7 +145,10 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
       throw exportError(result);
     }
     ledger.complete = true;
-    request.log.info({ route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs }, 'delivered');
+    request.log.info(
+      { route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs },
+      'delivered',
+    );
     return reply.send({ id: eventId ?? null, status: 'delivered' });
   });
 }

@@ -32,11 +32,14 @@ export function createConcurrencyLimit(limit: number): ConcurrencyLimit {
         clearTimeout(timer);
         resolve(true);
       };
-      const timer = setTimeout(() => {
-        const i = waiting.indexOf(grant);
-        if (i >= 0) waiting.splice(i, 1);
-        resolve(false);
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const i = waiting.indexOf(grant);
+          if (i >= 0) waiting.splice(i, 1);
+          resolve(false);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       timer.unref();
       waiting.push(grant);
     });

@@ -37,7 +37,16 @@ export function* debugLines(request: Pick<ExportRequest, 'signal' | 'payload'>):
           const kind = DATA_KINDS.find((k) => m[k]);
           for (const dp of kind ? (m[kind].dataPoints ?? []) : []) {
             const { attributes, ...values } = dp;
-            yield { signal: 'metrics', resource, scope: sm.scope?.name ?? '', metric: m.name, unit: m.unit ?? '', type: kind, attributes: plainAttributes(attributes), ...values };
+            yield {
+              signal: 'metrics',
+              resource,
+              scope: sm.scope?.name ?? '',
+              metric: m.name,
+              unit: m.unit ?? '',
+              type: kind,
+              attributes: plainAttributes(attributes),
+              ...values,
+            };
           }
         }
       }

@@ -30,7 +30,9 @@ export const EXPORTER_FACTORIES: Readonly<Record<ExporterType, ExporterFactory>>
   'otlp-http': ({ signal, config, userAgent, reliable }) => {
     const c = config.otlp[signal];
     if (c.endpoint === undefined) {
-      throw new ConfigError(`${exportersSetting(signal)} lists otlp-http, but no OTLP endpoint is set for ${signal}: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
+      throw new ConfigError(
+        `${exportersSetting(signal)} lists otlp-http, but no OTLP endpoint is set for ${signal}: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`,
+      );
     }
     return reliable(createOtlpHttpExporter({ signal, config: { ...c, endpoint: c.endpoint }, userAgent }));
   },

@@ -8,9 +8,14 @@ import { FiretapError } from '../errors.ts';
  * backend's URL and the start of its answer).
  */
 export type ExportResult =
-  | { readonly status: 'success'; /** Items the backend reported it rejected (OTLP partial success). */ readonly rejected?: number; readonly message?: string }
+  | { readonly status: 'success' /** Items the backend reported it rejected (OTLP partial success). */; readonly rejected?: number; readonly message?: string }
   | { readonly status: 'retryable'; readonly message: string; readonly detail?: string; readonly retryAfterMs?: number }
-  | { readonly status: 'permanent'; readonly message: string; readonly detail?: string; /** The backend's HTTP status, when it answered. */ readonly httpStatus?: number };
+  | {
+      readonly status: 'permanent';
+      readonly message: string;
+      readonly detail?: string /** The backend's HTTP status, when it answered. */;
+      readonly httpStatus?: number;
+    };
 
 export interface ExportRequest {
   readonly signal: Signal;
@@ -45,7 +50,10 @@ export const success: ExportResult = Object.freeze({ status: 'success' });
 export function exportError(result: Exclude<ExportResult, { status: 'success' }>, context = ''): FiretapError {
   const message = context + result.message;
   if (result.status === 'permanent') return new FiretapError('FIRETAP_EXPORT_REJECTED', message);
-  return new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', message, { retryable: true, ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }) });
+  return new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', message, {
+    retryable: true,
+    ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+  });
 }
 
 /**

@@ -37,8 +37,11 @@ export function postOnce(name: string, url: string, headers: Readonly<Record<str
       return;
     }
     const where = logSafeUrl(target);
-    const retryable = (message: string, detail = message) => ({ result: { status: 'retryable' as const, message: `${name}: ${message}`, detail: `${name} ${where}: ${detail}` } });
-    const failed = (err: Error) => (err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(connectionProblem(err), errorMessage(err)));
+    const retryable = (message: string, detail = message) => ({
+      result: { status: 'retryable' as const, message: `${name}: ${message}`, detail: `${name} ${where}: ${detail}` },
+    });
+    const failed = (err: Error) =>
+      err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable(connectionProblem(err), errorMessage(err));
     // Settled on the request's 'close', not on the answer: a backend may answer before it has read the whole
     // body, and the caller may reuse the payload's buffer once this resolves.
     let outcome: HttpAnswer | undefined;
@@ -46,24 +49,34 @@ export function postOnce(name: string, url: string, headers: Readonly<Record<str
       outcome ??= value;
     };
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(target, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: agentFor(target), signal: AbortSignal.timeout(timeout) }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const answered = () => settle(classify(name, where, res, Buffer.concat(chunks)));
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_RESPONSE_BODY_BYTES) {
-          chunks.push(chunk);
-          return;
-        }
-        // Enough read: the rest is not wanted, and the connection cannot be reused mid-answer.
-        res.removeAllListeners('data');
-        res.destroy();
-        answered();
-      });
-      res.on('end', answered);
-      res.on('error', (err: Error) => settle(err.name === 'AbortError' ? retryable(`no answer within ${timeout} ms`) : retryable('reading the response failed', `reading the response failed: ${errorMessage(err)}`)));
-    });
+    const req = send(
+      target,
+      { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: agentFor(target), signal: AbortSignal.timeout(timeout) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const answered = () => settle(classify(name, where, res, Buffer.concat(chunks)));
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_RESPONSE_BODY_BYTES) {
+            chunks.push(chunk);
+            return;
+          }
+          // Enough read: the rest is not wanted, and the connection cannot be reused mid-answer.
+          res.removeAllListeners('data');
+          res.destroy();
+          answered();
+        });
+        res.on('end', answered);
+        res.on('error', (err: Error) =>
+          settle(
+            err.name === 'AbortError'
+              ? retryable(`no answer within ${timeout} ms`)
+              : retryable('reading the response failed', `reading the response failed: ${errorMessage(err)}`),
+          ),
+        );
+      },
+    );
     req.on('error', (err: Error) => settle(failed(err)));
     req.on('close', () => resolve(outcome ?? retryable('the connection closed before an answer')));
     req.end(body);

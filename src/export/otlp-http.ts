@@ -35,7 +35,14 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     const body: Uint8Array = json ? Buffer.from(JSON.stringify(decodeToJson(signal, request.payload))) : request.payload;
     return config.compression === 'gzip' ? gzip(body) : body;
   };
-  return createHttpExporter({ name: `OTLP ${signal} backend`, url: config.endpoint, headers, timeoutMs: config.timeoutMs, read: partialSuccess, ...(json || config.compression === 'gzip' ? { encode } : {}) });
+  return createHttpExporter({
+    name: `OTLP ${signal} backend`,
+    url: config.endpoint,
+    headers,
+    timeoutMs: config.timeoutMs,
+    read: partialSuccess,
+    ...(json || config.compression === 'gzip' ? { encode } : {}),
+  });
 
   function partialSuccess(body: Buffer, contentType: string | null): ExportResult {
     if (body.length === 0) return { status: 'success' };

@@ -19,7 +19,15 @@ const tooLarge = (limit: number) =>
  * releases the body once done with it. Each buffer is first taken from `memory` (the request's share of the
  * memory budget), which is given back when the body is refused and otherwise held until the request ends.
  */
-export async function collectBody(payload: Readable, declaredLength: number | undefined, encoded: boolean, limit: number, pool: BufferPool, shared = false, memory?: MemoryShare): Promise<Buffer> {
+export async function collectBody(
+  payload: Readable,
+  declaredLength: number | undefined,
+  encoded: boolean,
+  limit: number,
+  pool: BufferPool,
+  shared = false,
+  memory?: MemoryShare,
+): Promise<Buffer> {
   if (!encoded && declaredLength !== undefined && declaredLength > limit) throw tooLarge(limit);
   const presized = !encoded && declaredLength !== undefined;
   const initial = Math.min(limit, presized ? declaredLength : 256 * 1024);

@@ -225,7 +225,9 @@ export function scanEnvelope(body: Buffer, maxRecords: number): FirehoseEnvelope
   if (s.pos !== body.length) s.fail('unexpected content after the JSON object');
   if (!sawRecords) {
     const hint = lookalike === undefined ? '' : ` (it has "${lookalike.slice(0, 20)}": keys are case-sensitive)`;
-    throw badRequest(`request body has no "records" array${hint}; a Firehose request is {"requestId": "…", "timestamp": <ms>, "records": [{"data": "<base64>"}]}`);
+    throw badRequest(
+      `request body has no "records" array${hint}; a Firehose request is {"requestId": "…", "timestamp": <ms>, "records": [{"data": "<base64>"}]}`,
+    );
   }
   const located = bounds;
   return {

@@ -30,8 +30,18 @@ const firehoseShape: ErrorShape = (request, message) => firehoseResponse(request
 
 const described = { shape: firehoseShape, describedOnGet: true, methodHint: 'Firehose delivers with POST' };
 export const FIREHOSE_ROUTE_DESCRIPTIONS: readonly RouteDescription[] = [
-  { path: FIREHOSE_ROUTES.metrics, ...described, purpose: 'the HTTP endpoint URL of a Firehose stream that a CloudWatch metric stream (OpenTelemetry 1.0, 0.7 or JSON) delivers to; Firehose sends POST requests' },
-  { path: FIREHOSE_ROUTES.logs, ...described, purpose: 'the HTTP endpoint URL of a Firehose stream of CloudWatch Logs subscription records or raw log records (WAF, VPC flow logs, lines); Firehose sends POST requests' },
+  {
+    path: FIREHOSE_ROUTES.metrics,
+    ...described,
+    purpose:
+      'the HTTP endpoint URL of a Firehose stream that a CloudWatch metric stream (OpenTelemetry 1.0, 0.7 or JSON) delivers to; Firehose sends POST requests',
+  },
+  {
+    path: FIREHOSE_ROUTES.logs,
+    ...described,
+    purpose:
+      'the HTTP endpoint URL of a Firehose stream of CloudWatch Logs subscription records or raw log records (WAF, VPC flow logs, lines); Firehose sends POST requests',
+  },
 ];
 
 const headersSchema = {
@@ -82,7 +92,12 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
     collectBody(payload, Number.isFinite(declared) ? declared : undefined, encoded, config.maxBodyBytes, deps.buffers, shared, request.firetapMemory.body).then(
       (body) => done(null, body),
       // The connection closed under the body (the client left, or FIRETAP_BODY_TIMEOUT_MS closed it): no fault of ours.
-      (err: NodeJS.ErrnoException) => done(request.raw.destroyed && err.code === 'ECONNRESET' ? new FiretapError('FIRETAP_BAD_REQUEST', 'the connection closed before the request body had arrived', { cause: err }) : err),
+      (err: NodeJS.ErrnoException) =>
+        done(
+          request.raw.destroyed && err.code === 'ECONNRESET'
+            ? new FiretapError('FIRETAP_BAD_REQUEST', 'the connection closed before the request body had arrived', { cause: err })
+            : err,
+        ),
     );
   });
 
@@ -123,7 +138,10 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
       const formats: readonly string[] = signal === 'metrics' ? METRIC_FORMATS : LOG_FORMATS;
       const format = (request.query as { format?: string }).format ?? config[signal].format;
       if (!formats.includes(format)) {
-        throw new FiretapError('FIRETAP_BAD_REQUEST', `unknown ?format=${String(format).slice(0, 40)} on ${FIREHOSE_ROUTES[signal]}; expected one of ${formats.join(', ')}`);
+        throw new FiretapError(
+          'FIRETAP_BAD_REQUEST',
+          `unknown ?format=${String(format).slice(0, 40)} on ${FIREHOSE_ROUTES[signal]}; expected one of ${formats.join(', ')}`,
+        );
       }
       const body = request.body as Buffer;
       const memory = request.firetapMemory;
@@ -140,7 +158,8 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         }
         const header = request.headers['x-amz-firehose-request-id'];
         const requestId = (typeof header === 'string' && header !== '' ? header : envelope.requestId) ?? '';
-        if (requestId === '') throw new FiretapError('FIRETAP_BAD_REQUEST', 'missing request id: neither the X-Amz-Firehose-Request-Id header nor the body "requestId" is set');
+        if (requestId === '')
+          throw new FiretapError('FIRETAP_BAD_REQUEST', 'missing request id: neither the X-Amz-Firehose-Request-Id header nor the body "requestId" is set');
 
         request.firetapRequestId = requestId;
         const common = parseCommonAttributes(request.headers['x-amz-firehose-common-attributes'] as string | undefined);
@@ -151,7 +170,23 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
         const source = parseSourceArn(request.headers['x-amz-firehose-source-arn'] as string | undefined);
         const report: DeliveryReport = { records: 0, badRecords: 0, items: 0, exportedItems: 0, exports: 0, skippedItems: 0 };
         request.firetapReport = report;
-        await deliver(deps, { signal, requestId, envelope, commonAttributes: common.attributes, region: source?.region, account: source?.account, receivedAtMs, log: request.log, metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat, logFormat: (signal === 'logs' ? format : 'auto') as LogFormat, memory: memory.records }, report);
+        await deliver(
+          deps,
+          {
+            signal,
+            requestId,
+            envelope,
+            commonAttributes: common.attributes,
+            region: source?.region,
+            account: source?.account,
+            receivedAtMs,
+            log: request.log,
+            metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat,
+            logFormat: (signal === 'logs' ? format : 'auto') as LogFormat,
+            memory: memory.records,
+          },
+          report,
+        );
         return reply.type('application/json').send(firehoseResponse(requestId));
       } finally {
         // deliver() has settled: nothing reads the body any more (records were copied out of it as strings).

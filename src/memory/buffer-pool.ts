@@ -46,7 +46,8 @@ export class BufferPool {
     for (let i = 0; i < this.free.length; i++) {
       const candidate = this.free[i]!;
       const length = candidate.byteLength;
-      if (length >= size && length <= 2 * size && candidate instanceof SharedArrayBuffer === shared && (best < 0 || length < this.free[best]!.byteLength)) best = i;
+      if (length >= size && length <= 2 * size && candidate instanceof SharedArrayBuffer === shared && (best < 0 || length < this.free[best]!.byteLength))
+        best = i;
     }
     if (best >= 0) {
       const buffer = this.free[best]!;

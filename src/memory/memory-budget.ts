@@ -78,7 +78,11 @@ export class MemoryBudget {
       const left = until - Date.now();
       if (left <= 0) {
         this.onRefused?.();
-        throw new FiretapError('FIRETAP_OVERLOADED', `firetap has ${this.used} bytes of requests in memory, its budget is ${this.limit} (FIRETAP_MEMORY_BUDGET_BYTES); retry later`, { retryable: true, retryAfterMs: 1000 });
+        throw new FiretapError(
+          'FIRETAP_OVERLOADED',
+          `firetap has ${this.used} bytes of requests in memory, its budget is ${this.limit} (FIRETAP_MEMORY_BUDGET_BYTES); retry later`,
+          { retryable: true, retryAfterMs: 1000 },
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, left);

@@ -193,5 +193,7 @@ export const jsonNanos = (ms: number): string => String(BigInt(Math.trunc(ms)) *
 export function encodeMetricsRequest(resource: ReadonlyArray<readonly [string, string]>, metrics: readonly object[], scopeName?: string): Uint8Array {
   const T = otlpTypes.ExportMetricsServiceRequest;
   const scopeMetrics = scopeName === undefined ? { metrics } : { scope: { name: scopeName }, metrics };
-  return T.encode(T.fromObject({ resourceMetrics: [{ resource: { attributes: resource.map(([k, v]) => jsonString(k, v)) }, scopeMetrics: [scopeMetrics] }] })).finish();
+  return T.encode(
+    T.fromObject({ resourceMetrics: [{ resource: { attributes: resource.map(([k, v]) => jsonString(k, v)) }, scopeMetrics: [scopeMetrics] }] }),
+  ).finish();
 }

@@ -11,7 +11,17 @@ import type { Delivery, PipelineDeps } from './delivery.ts';
  */
 export async function setAside(deps: PipelineDeps, d: Delivery, bad: DeadLetterEntry[], total: number): Promise<void> {
   const first = bad[0]!;
-  d.log.warn({ requestId: d.requestId, signal: d.signal, rejected: bad.length, records: total, reasons: countBy(bad, (b) => b.reason), first: { recordIndex: first.index, reason: first.reason, error: first.message } }, 'records rejected');
+  d.log.warn(
+    {
+      requestId: d.requestId,
+      signal: d.signal,
+      rejected: bad.length,
+      records: total,
+      reasons: countBy(bad, (b) => b.reason),
+      first: { recordIndex: first.index, reason: first.reason, error: first.message },
+    },
+    'records rejected',
+  );
   if (bad.length === total) {
     if (bad.every((b) => b.reason === 'wrong_route')) throw new FiretapError('FIRETAP_ALL_RECORDS_INVALID', `${first.message} (all ${total} record(s))`);
     if (bad.every((b) => b.reason === 'rejected_by_backend')) {

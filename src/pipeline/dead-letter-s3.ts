@@ -8,7 +8,9 @@ export function parseDeadLetterUrl(url: string): { bucket: string; prefix: strin
   const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(url);
   const bucket = m?.[1] ?? '';
   if (!m || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
-    throw new ConfigError(`FIRETAP_DEAD_LETTER_URL: expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens), got ${JSON.stringify(url.slice(0, 100))}`);
+    throw new ConfigError(
+      `FIRETAP_DEAD_LETTER_URL: expected s3://bucket[/prefix] with a valid bucket name (3-63 lowercase letters, digits, dots and hyphens), got ${JSON.stringify(url.slice(0, 100))}`,
+    );
   }
   return { bucket, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
@@ -37,7 +39,8 @@ function s3Problem(err: unknown): string {
 export function createS3DeadLetter(url: string, env: Readonly<Record<string, string | undefined>>): DeadLetter {
   const { bucket, prefix } = parseDeadLetterUrl(url);
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!region) throw new ConfigError(`FIRETAP_DEAD_LETTER_URL: no AWS region for s3://${bucket}: set AWS_REGION (or AWS_DEFAULT_REGION) to the bucket's region`);
+  if (!region)
+    throw new ConfigError(`FIRETAP_DEAD_LETTER_URL: no AWS region for s3://${bucket}: set AWS_REGION (or AWS_DEFAULT_REGION) to the bucket's region`);
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   const client = new S3Client({
     region,
@@ -55,7 +58,12 @@ export function createS3DeadLetter(url: string, env: Readonly<Record<string, str
       const now = new Date();
       try {
         await client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: deadLetterKey(prefix, entries[0]!.requestId, now), Body: deadLetterLines(entries, now), ContentType: 'application/x-ndjson' }),
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: deadLetterKey(prefix, entries[0]!.requestId, now),
+            Body: deadLetterLines(entries, now),
+            ContentType: 'application/x-ndjson',
+          }),
         );
       } catch (err) {
         throw new Error(s3Problem(err));

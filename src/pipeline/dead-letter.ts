@@ -51,7 +51,11 @@ export function createDeadLetter(dir: string): DeadLetter {
  * lost), so it fails as retryable and Firehose sends it again.
  */
 export function deadLetterFailure(deadLetter: DeadLetter, what: string, err: unknown): FiretapError {
-  return new FiretapError('FIRETAP_EXPORT_UNAVAILABLE', `could not keep ${what} in the dead-letter store ${deadLetter.location}: ${(err as Error).message}; not acknowledged, so that it is sent again`, {
-    retryable: true,
-  });
+  return new FiretapError(
+    'FIRETAP_EXPORT_UNAVAILABLE',
+    `could not keep ${what} in the dead-letter store ${deadLetter.location}: ${(err as Error).message}; not acknowledged, so that it is sent again`,
+    {
+      retryable: true,
+    },
+  );
 }

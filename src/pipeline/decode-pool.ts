@@ -121,7 +121,10 @@ export class DecodePool {
   private readonly onRunning: ((running: number) => void) | undefined;
   private generation = 0;
 
-  constructor(size: number, opts: { log: FastifyBaseLogger; enrichment: SnapshotSource | undefined; filter?: TagFilter; onRestart?: () => void; onRunning?: (running: number) => void }) {
+  constructor(
+    size: number,
+    opts: { log: FastifyBaseLogger; enrichment: SnapshotSource | undefined; filter?: TagFilter; onRestart?: () => void; onRunning?: (running: number) => void },
+  ) {
     this.log = opts.log;
     this.enrichment = opts.enrichment;
     this.filter = opts.filter ?? { include: [], exclude: [] };
@@ -138,7 +141,8 @@ export class DecodePool {
    */
   start(): void {
     if (this.threads.length > 0 || this.closed) return;
-    for (let i = 0; i < this.size; i++) this.threads.push(this.spawn({ pending: new Map(), scopes: undefined, startedAt: 0, quickStops: 0, retired: false } as unknown as Thread));
+    for (let i = 0; i < this.size; i++)
+      this.threads.push(this.spawn({ pending: new Map(), scopes: undefined, startedAt: 0, quickStops: 0, retired: false } as unknown as Thread));
   }
 
   /** Threads started and running. */
@@ -173,12 +177,16 @@ export class DecodePool {
       this.onRunning?.(this.running);
       const lost = [...thread.pending.values()];
       thread.pending.clear();
-      for (const job of lost) job.reject(new FiretapError('FIRETAP_INTERNAL', `the decode thread stopped (exit code ${code}) while decoding this request`, { retryable: true }));
+      for (const job of lost)
+        job.reject(new FiretapError('FIRETAP_INTERNAL', `the decode thread stopped (exit code ${code}) while decoding this request`, { retryable: true }));
       if (this.closed) return;
       thread.quickStops = Date.now() - thread.startedAt < QUICK_STOP_MS ? thread.quickStops + 1 : 0;
       if (thread.quickStops >= MAX_QUICK_STOPS) {
         thread.retired = true;
-        this.log.error({ code }, `decode thread stopped ${MAX_QUICK_STOPS} times within ${QUICK_STOP_MS / 1000} s of its start; not starting it again (metric records are decoded on the main thread)`);
+        this.log.error(
+          { code },
+          `decode thread stopped ${MAX_QUICK_STOPS} times within ${QUICK_STOP_MS / 1000} s of its start; not starting it again (metric records are decoded on the main thread)`,
+        );
         return;
       }
       this.log.warn({ code, requests: lost.length }, 'decode thread stopped; starting another');
@@ -241,10 +249,13 @@ export class DecodePool {
       // A request must not wait on its thread past its deadline (a record that sent the rewrite into a loop,
       // say): the thread is stopped, which fails the requests it held as retryable, and another is started.
       const timer = Number.isFinite(deadline)
-        ? setTimeout(() => {
-            this.log.error({ requests: t.pending.size }, 'decode thread still decoding a request at its deadline; stopping it');
-            void t.worker.terminate();
-          }, Math.max(0, deadline - Date.now()))
+        ? setTimeout(
+            () => {
+              this.log.error({ requests: t.pending.size }, 'decode thread still decoding a request at its deadline; stopping it');
+              void t.worker.terminate();
+            },
+            Math.max(0, deadline - Date.now()),
+          )
         : undefined;
       timer?.unref();
       const settle = { resolve: (r: DecodeResult) => (clearTimeout(timer), resolve(r)), reject: (e: Error) => (clearTimeout(timer), reject(e)) };

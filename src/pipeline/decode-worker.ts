@@ -18,7 +18,13 @@ function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[]
   const count = job.bounds.length / 2;
   const stats = new EnrichmentStats();
   // The metric codecs read only these fields; the logs' (derived, meterRecords, logs …) stay on the main thread.
-  const ctx: MetricRecordContext = { resourceAttributes: job.resourceAttributes, enrichment: job.enrich ? enrichment : undefined, stats, metricFormat: job.metricFormat, attributesOn: job.attributesOn };
+  const ctx: MetricRecordContext = {
+    resourceAttributes: job.resourceAttributes,
+    enrichment: job.enrich ? enrichment : undefined,
+    stats,
+    metricFormat: job.metricFormat,
+    attributesOn: job.attributesOn,
+  };
   const batch = new OtlpBatch();
   batch.adopt(Buffer.from(job.out.buffer, job.out.byteOffset, job.out.byteLength), 0, 0);
   const ends = new Int32Array(count);
@@ -42,7 +48,17 @@ function decode(job: DecodeJob): { result: DecodeResult; transfer: ArrayBuffer[]
   // Written in place, unless the records outgrew the buffer they were given: then a copy goes back.
   const inPlace = written.buffer === job.out.buffer && job.out.buffer instanceof SharedArrayBuffer;
   const spilled = inPlace ? undefined : new Uint8Array(written.subarray(0, length));
-  const result: DecodeResult = { id: job.id, length, spilled, ends, items, errors, hits: [...stats.hits], misses: [...stats.misses], digest: bodyDigestSync(job.body) };
+  const result: DecodeResult = {
+    id: job.id,
+    length,
+    spilled,
+    ends,
+    items,
+    errors,
+    hits: [...stats.hits],
+    misses: [...stats.misses],
+    digest: bodyDigestSync(job.body),
+  };
   return { result, transfer: [ends.buffer, items.buffer, ...(spilled ? [spilled.buffer] : [])] };
 }
 
@@ -80,6 +96,17 @@ parentPort!.on('message', (message: { type: 'job'; job: DecodeJob } | SnapshotMe
     parentPort!.postMessage(result, transfer);
   } catch (err) {
     const failure = err instanceof Error ? err.message : String(err);
-    parentPort!.postMessage({ id: message.job.id, length: 0, spilled: undefined, ends: new Int32Array(0), items: new Int32Array(0), errors: [], hits: [], misses: [], digest: '', failure } satisfies DecodeResult);
+    parentPort!.postMessage({
+      id: message.job.id,
+      length: 0,
+      spilled: undefined,
+      ends: new Int32Array(0),
+      items: new Int32Array(0),
+      errors: [],
+      hits: [],
+      misses: [],
+      digest: '',
+      failure,
+    } satisfies DecodeResult);
   }
 });

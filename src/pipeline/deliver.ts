@@ -82,8 +82,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     whole
       ? 0
       : d.signal === 'metrics'
-      ? Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2))
-      : Math.min(config.export.maxBatchBytes, LOGS_EXPANSION * bodyBytes) + LOGS_HEADROOM,
+        ? Math.min(config.export.maxBatchBytes, bodyBytes) + Math.min(BATCH_HEADROOM, Math.ceil(bodyBytes / 2))
+        : Math.min(config.export.maxBatchBytes, LOGS_EXPANSION * bodyBytes) + LOGS_HEADROOM,
     deps.buffers,
   );
   const window = new ExportWindow(metrics, deadline, config.export.concurrency);
@@ -105,7 +105,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
       report.exportedItems += items;
       if (result.rejected) {
         metrics.itemsRejectedByBackend.inc({ signal: d.signal }, result.rejected);
-        d.log.warn({ requestId: d.requestId, rejected: result.rejected, backendMessage: result.message }, 'OTLP backend accepted the export but rejected some items');
+        d.log.warn(
+          { requestId: d.requestId, rejected: result.rejected, backendMessage: result.message },
+          'OTLP backend accepted the export but rejected some items',
+        );
       }
     } else {
       // The answer names the backend's status only; the first failure's detail (URL, the backend's words) is logged.
@@ -191,7 +194,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   await window.drain();
   batch.dispose();
   offThread?.release(deps.buffers);
-  if (window.failure === undefined && ctx.meterRecords) await sendMeterRecords(deps, d, ctx.meterRecords, ledger, deadline).catch((err: FiretapError) => window.fail(err));
+  if (window.failure === undefined && ctx.meterRecords)
+    await sendMeterRecords(deps, d, ctx.meterRecords, ledger, deadline).catch((err: FiretapError) => window.fail(err));
   if (refused.length > 0) {
     const refusals = { d, codec, ctx, metrics, window, exportBatch, bad };
     for (const range of refused) if (window.failure === undefined) await isolate(range, refusals);

@@ -51,7 +51,10 @@ export class DerivedMetrics {
       logExportFailure(d.log, result, { requestId: d.requestId, signal: 'metrics', items });
       window.fail(exportError(result, 'metrics read from the logs: '));
     } else {
-      d.log.warn({ requestId: d.requestId, items, backendMessage: result.message, backend: result.detail }, 'the metrics backend refused the metrics read from log events; the log events themselves were delivered');
+      d.log.warn(
+        { requestId: d.requestId, items, backendMessage: result.message, backend: result.detail },
+        'the metrics backend refused the metrics read from log events; the log events themselves were delivered',
+      );
     }
   }
 }

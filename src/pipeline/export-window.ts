@@ -29,7 +29,9 @@ export class ExportWindow {
     const { metrics } = this;
     const started = performance.now();
     metrics.exportsInFlight.inc();
-    const result = await exporter.export({ signal, payload, items, deadline: this.deadline, ...(batchKey === undefined ? {} : { batchKey }) }).finally(() => metrics.exportsInFlight.dec());
+    const result = await exporter
+      .export({ signal, payload, items, deadline: this.deadline, ...(batchKey === undefined ? {} : { batchKey }) })
+      .finally(() => metrics.exportsInFlight.dec());
     metrics.exports.inc({ signal, outcome: result.status });
     metrics.exportDuration.observe({ signal, outcome: result.status }, (performance.now() - started) / 1000);
     if (result.status === 'success') metrics.items.inc({ signal, stage: 'exported' }, items);

@@ -9,7 +9,11 @@ import type { RecordContext } from './record-codecs.ts';
 
 /** The request's meter records as metric sums, among the metrics read from its log events. */
 export function appendMeterMetrics(collector: MeterCollector, ctx: RecordContext, d: Delivery): void {
-  const meterFrame = collector.metricsFrame([['cloud.provider', 'aws'], ...(d.account ? [['cloud.account.id', d.account] as [string, string]] : []), ...(d.region ? [['cloud.region', d.region] as [string, string]] : [])]);
+  const meterFrame = collector.metricsFrame([
+    ['cloud.provider', 'aws'],
+    ...(d.account ? [['cloud.account.id', d.account] as [string, string]] : []),
+    ...(d.region ? [['cloud.region', d.region] as [string, string]] : []),
+  ]);
   if (meterFrame && ctx.derived) appendMetricStreamRecord(lengthPrefix([meterFrame]), ctx.derived, ctx);
 }
 
@@ -25,9 +29,19 @@ export async function sendMeterRecords(deps: PipelineDeps, d: Delivery, collecto
   metrics.meterRecords.inc({ outcome: 'invalid' }, collector.invalid.length);
   if (collector.invalid.length > 0) {
     const first = collector.invalid[0]!;
-    d.log.warn({ requestId: d.requestId, rejected: collector.invalid.length, first: { recordIndex: first.recordIndex, error: first.message } }, 'meter records rejected');
+    d.log.warn(
+      { requestId: d.requestId, rejected: collector.invalid.length, first: { recordIndex: first.recordIndex, error: first.message } },
+      'meter records rejected',
+    );
     if (deps.deadLetter) {
-      const entries = collector.invalid.map((m) => ({ requestId: d.requestId, signal: d.signal, index: m.recordIndex, reason: 'invalid_meter_record', message: m.message, data: Buffer.from(m.text).toString('base64') }));
+      const entries = collector.invalid.map((m) => ({
+        requestId: d.requestId,
+        signal: d.signal,
+        index: m.recordIndex,
+        reason: 'invalid_meter_record',
+        message: m.message,
+        data: Buffer.from(m.text).toString('base64'),
+      }));
       try {
         await deps.deadLetter.write(entries);
         metrics.deadLettered.inc({ signal: d.signal }, entries.length);

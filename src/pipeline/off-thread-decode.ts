@@ -45,7 +45,11 @@ export class ThreadOutput {
   /** Hands the whole output to `batch`, which releases it with its own buffer. */
   adoptInto(batch: OtlpBatch): void {
     const { result } = this;
-    batch.adopt(this.out!, result.length, result.items.reduce((a, b) => a + b, 0));
+    batch.adopt(
+      this.out!,
+      result.length,
+      result.items.reduce((a, b) => a + b, 0),
+    );
     this.out = undefined;
   }
 
@@ -73,11 +77,22 @@ export class ThreadOutput {
  * Has a decode thread rewrite every record of a metrics request into shared memory from the pool, and counts
  * its enrichment hits and misses on the request's stats.
  */
-export async function decodeOffThread(pool: DecodePool, buffers: BufferPool, envelope: LocatedRecords, ctx: RecordContext, deadline: number): Promise<ThreadOutput> {
+export async function decodeOffThread(
+  pool: DecodePool,
+  buffers: BufferPool,
+  envelope: LocatedRecords,
+  ctx: RecordContext,
+  deadline: number,
+): Promise<ThreadOutput> {
   const given = buffers.acquire(envelope.byteLength + (envelope.byteLength >> 1), true);
   let result: DecodeResult;
   try {
-    result = await pool.decode(envelope, given, { resourceAttributes: ctx.resourceAttributes, metricFormat: ctx.metricFormat, attributesOn: ctx.attributesOn, enrich: ctx.enrichment !== undefined }, deadline);
+    result = await pool.decode(
+      envelope,
+      given,
+      { resourceAttributes: ctx.resourceAttributes, metricFormat: ctx.metricFormat, attributesOn: ctx.attributesOn, enrich: ctx.enrichment !== undefined },
+      deadline,
+    );
   } catch (err) {
     buffers.release(given);
     throw err;

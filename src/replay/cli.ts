@@ -46,7 +46,8 @@ export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdo
   }
   const problems: string[] = [];
   if (positionals.length !== 1) problems.push(`expected one location (a path or s3://bucket/prefix), got ${positionals.length}`);
-  if (values.signal !== undefined && values.signal !== 'metrics' && values.signal !== 'logs') problems.push(`--signal must be metrics or logs, not ${JSON.stringify(values.signal)}`);
+  if (values.signal !== undefined && values.signal !== 'metrics' && values.signal !== 'logs')
+    problems.push(`--signal must be metrics or logs, not ${JSON.stringify(values.signal)}`);
   const perRequest = Number(values['records-per-request']);
   if (!Number.isInteger(perRequest) || perRequest < 1 || perRequest > 10_000) problems.push('--records-per-request must be an integer from 1 to 10000');
   const concurrency = Number(values.concurrency);

@@ -157,7 +157,12 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
         const requestId = `replay-${objectId}-${n++}`;
         const body = JSON.stringify({ requestId, timestamp: Date.now(), records: request.records.map((r) => ({ data: r.data.toString('base64') })) });
         for (let attempt = 1; ; attempt++) {
-          const res = await app.inject({ method: 'POST', url: FIREHOSE_ROUTES[request.signal], headers: { ...headers, 'x-amz-firehose-request-id': requestId }, payload: body });
+          const res = await app.inject({
+            method: 'POST',
+            url: FIREHOSE_ROUTES[request.signal],
+            headers: { ...headers, 'x-amz-firehose-request-id': requestId },
+            payload: body,
+          });
           if (res.statusCode === 200) break;
           const message = (res.json() as { errorMessage?: string }).errorMessage ?? `HTTP ${res.statusCode}`;
           if (res.statusCode === 400) {
@@ -177,7 +182,11 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
       summary.replayed++;
       summary.records += records.length;
       summary.bytes += object.size;
-      if (!options.dryRun) await appendFile(options.statePath, JSON.stringify({ name: object.name, version: object.version, records: records.length, at: new Date().toISOString() }) + '\n');
+      if (!options.dryRun)
+        await appendFile(
+          options.statePath,
+          JSON.stringify({ name: object.name, version: object.version, records: records.length, at: new Date().toISOString() }) + '\n',
+        );
       show(object, ++finished);
       return true;
     };

@@ -26,7 +26,12 @@ async function localObjects(path: string): Promise<ReplayObject[]> {
     for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
       if (!entry.isFile() || entry.name.startsWith('.')) continue;
       const full = join(entry.parentPath, entry.name);
-      if (relative(path, full).split('/').some((part) => part.startsWith('.'))) continue;
+      if (
+        relative(path, full)
+          .split('/')
+          .some((part) => part.startsWith('.'))
+      )
+        continue;
       files.push(full);
     }
     files.sort();

@@ -43,8 +43,15 @@ export interface ConnectionLimits {
 }
 
 /** The limits of a configuration: FIRETAP_MAX_CONNECTIONS, else what the file limit leaves room for. */
-export function connectionLimits(config: { maxConnections?: number | undefined; headersTimeoutMs: number; bodyTimeoutMs: number }, fileLimit: number | undefined): ConnectionLimits {
-  return { maxConnections: config.maxConnections ?? defaultMaxConnections(fileLimit), headersTimeoutMs: config.headersTimeoutMs, bodyTimeoutMs: config.bodyTimeoutMs };
+export function connectionLimits(
+  config: { maxConnections?: number | undefined; headersTimeoutMs: number; bodyTimeoutMs: number },
+  fileLimit: number | undefined,
+): ConnectionLimits {
+  return {
+    maxConnections: config.maxConnections ?? defaultMaxConnections(fileLimit),
+    headersTimeoutMs: config.headersTimeoutMs,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+  };
 }
 
 /** The node http server options that bound how long a request may take to arrive (Fastify passes them through). */
@@ -70,7 +77,10 @@ const tcpOf = (socket: Socket): Socket => (socket as Socket & { _parent?: Socket
  * during a flood of slow connections, and connections served already keep being served. Also
  * closes TLS handshakes that take longer than the head timeout (TLS's own timer is reset by every byte).
  */
-export function guardConnections(server: Server, opts: { limits: ConnectionLimits; fileLimit: number | undefined; tls: boolean; metrics: Metrics; log: FastifyBaseLogger }): void {
+export function guardConnections(
+  server: Server,
+  opts: { limits: ConnectionLimits; fileLimit: number | undefined; tls: boolean; metrics: Metrics; log: FastifyBaseLogger },
+): void {
   const { limits, metrics, log } = opts;
   const open = new Set<Socket>();
   // Since when each waits for a request head; insertion order is waiting order (the first has waited longest).
@@ -81,14 +91,20 @@ export function guardConnections(server: Server, opts: { limits: ConnectionLimit
   metrics.connectionsOpen.set(0);
   const room = opts.fileLimit === undefined ? undefined : opts.fileLimit - Math.min(FILE_RESERVE, Math.floor(opts.fileLimit / 2));
   if (room !== undefined && limits.maxConnections > room) {
-    log.warn({ maxConnections: limits.maxConnections, fileLimit: opts.fileLimit }, `FIRETAP_MAX_CONNECTIONS leaves fewer than ${FILE_RESERVE} of the ${opts.fileLimit} open files for anything else: raise the file limit (ulimit -n) or lower FIRETAP_MAX_CONNECTIONS`);
+    log.warn(
+      { maxConnections: limits.maxConnections, fileLimit: opts.fileLimit },
+      `FIRETAP_MAX_CONNECTIONS leaves fewer than ${FILE_RESERVE} of the ${opts.fileLimit} open files for anything else: raise the file limit (ulimit -n) or lower FIRETAP_MAX_CONNECTIONS`,
+    );
   }
 
   const warn = () => {
     const now = Date.now();
     if (now - warnedAt < 60_000) return;
     warnedAt = now;
-    log.warn({ maxConnections: limits.maxConnections }, 'connection limit reached (FIRETAP_MAX_CONNECTIONS): closing the connections that wait longest for a request; see firetap_connections_refused_total');
+    log.warn(
+      { maxConnections: limits.maxConnections },
+      'connection limit reached (FIRETAP_MAX_CONNECTIONS): closing the connections that wait longest for a request; see firetap_connections_refused_total',
+    );
   };
 
   server.on('connection', (socket: Socket) => {
@@ -189,7 +205,8 @@ export function createClientErrorHandler(limits: ConnectionLimits, metrics: Metr
           ? `request body not received within ${limits.bodyTimeoutMs} ms of the request's start (FIRETAP_BODY_TIMEOUT_MS)`
           : `request head not received within ${httpTimeouts(limits).headersTimeout} ms (FIRETAP_HEADERS_TIMEOUT_MS)`;
       // A body's sender got past the access key: worth a line. Heads time out by the thousand in a flood: counted only.
-      if (request && phase === 'body' && !answered.has(request)) this.log.warn({ requestId: request.headers['x-amz-firehose-request-id'], url: request.url, timeoutMs: limits.bodyTimeoutMs }, 'request body timed out');
+      if (request && phase === 'body' && !answered.has(request))
+        this.log.warn({ requestId: request.headers['x-amz-firehose-request-id'], url: request.url, timeoutMs: limits.bodyTimeoutMs }, 'request body timed out');
       else this.log.debug({ phase }, `request ${phase} timed out`);
     } else if (err.code === 'HPE_HEADER_OVERFLOW') {
       status = 431;
@@ -202,7 +219,9 @@ export function createClientErrorHandler(limits: ConnectionLimits, metrics: Metr
     // Never in the middle of an answer already started on this socket.
     if (socket.writable && !response?.headersSent) {
       const body = JSON.stringify({ error: message });
-      socket.write(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.write(
+        `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     }
     socket.destroy(err);
   };

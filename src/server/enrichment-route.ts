@@ -39,14 +39,24 @@ export async function enrichmentRoutes(app: FastifyInstance, opts: EnrichmentRou
     if (q.arn) {
       matches = scopes.flatMap((s) => s.byArn.get(q.arn!) ?? []);
     } else if (q.namespace) {
-      const dims = new Map(Object.entries(q).filter(([k, v]) => k.startsWith('dimension.') && v !== undefined).map(([k, v]) => [k.slice('dimension.'.length), v!]));
+      const dims = new Map(
+        Object.entries(q)
+          .filter(([k, v]) => k.startsWith('dimension.') && v !== undefined)
+          .map(([k, v]) => [k.slice('dimension.'.length), v!]),
+      );
       if (dims.size === 0) throw new FiretapError('FIRETAP_BAD_REQUEST', 'give at least one dimension.<Name>=<value> with namespace');
       matches = scopes.flatMap((s) => lookupMetric(s, q.namespace!, dims) ?? []);
     } else {
       throw new FiretapError('FIRETAP_BAD_REQUEST', 'give ?arn=<resource ARN> or ?namespace=<CloudWatch namespace>&dimension.<Name>=<value>');
     }
     return {
-      snapshots: scopes.map((s: ScopeIndex) => ({ account: s.account, region: s.region, resources: s.byArn.size, ageSeconds: Math.round((Date.now() - s.fetchedAt) / 1000), stale: s.stale })),
+      snapshots: scopes.map((s: ScopeIndex) => ({
+        account: s.account,
+        region: s.region,
+        resources: s.byArn.size,
+        ageSeconds: Math.round((Date.now() - s.fetchedAt) / 1000),
+        stale: s.stale,
+      })),
       resources: matches.map(describe),
     };
   });

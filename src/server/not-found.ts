@@ -28,7 +28,11 @@ export function createNotFoundHandler(routes: readonly RouteDescription[]) {
     const route = byPath.get(path);
     const read = request.method === 'GET' || request.method === 'HEAD';
     if (path === '/' && read) {
-      return reply.send({ service: 'firetap', routes: Object.fromEntries(routes.map((r) => [`POST ${r.path}`, r.purpose])), health: { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' } });
+      return reply.send({
+        service: 'firetap',
+        routes: Object.fromEntries(routes.map((r) => [`POST ${r.path}`, r.purpose])),
+        health: { liveness: '/healthz', readiness: '/readyz', metrics: '/metrics' },
+      });
     }
     if (route?.describedOnGet && read) return reply.send({ route: path, method: 'POST', purpose: route.purpose, health: '/healthz' });
     if (route) {

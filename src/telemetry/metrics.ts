@@ -9,7 +9,12 @@ export function createMetrics() {
   let memoryBudget: () => { limit: number; inUse: number } = () => ({ limit: 0, inUse: 0 });
   return {
     registry,
-    requests: new Counter({ name: 'firetap_requests_total', help: 'Firehose requests answered, by route and HTTP status', labelNames: ['route', 'status'], registers }),
+    requests: new Counter({
+      name: 'firetap_requests_total',
+      help: 'Firehose requests answered, by route and HTTP status',
+      labelNames: ['route', 'status'],
+      registers,
+    }),
     requestBytes: new Histogram({
       name: 'firetap_request_body_bytes',
       help: 'Size of Firehose request bodies after Content-Encoding was undone',
@@ -37,7 +42,12 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers,
     }),
-    deadLettered: new Counter({ name: 'firetap_dead_letter_records_total', help: 'Rejected records written to the dead-letter directory', labelNames: ['signal'], registers }),
+    deadLettered: new Counter({
+      name: 'firetap_dead_letter_records_total',
+      help: 'Rejected records written to the dead-letter directory',
+      labelNames: ['signal'],
+      registers,
+    }),
     items: new Counter({
       name: 'firetap_items_total',
       help: 'Data points (signal=metrics) and log records (signal=logs), decoded (stage=received) and accepted by the backend (stage=exported)',
@@ -56,7 +66,12 @@ export function createMetrics() {
       labelNames: ['signal'],
       registers,
     }),
-    exports: new Counter({ name: 'firetap_exports_total', help: 'OTLP export requests, by signal and outcome (success, retryable, permanent)', labelNames: ['signal', 'outcome'], registers }),
+    exports: new Counter({
+      name: 'firetap_exports_total',
+      help: 'OTLP export requests, by signal and outcome (success, retryable, permanent)',
+      labelNames: ['signal', 'outcome'],
+      registers,
+    }),
     exportRetries: new Counter({ name: 'firetap_export_retries_total', help: 'OTLP export attempts that were retried', labelNames: ['signal'], registers }),
     exportDuration: new Histogram({
       name: 'firetap_export_duration_seconds',
@@ -78,8 +93,16 @@ export function createMetrics() {
       labelNames: ['thread'],
       registers,
     }),
-    decodeThreadsRunning: new Gauge({ name: 'firetap_decode_threads_running', help: 'Decode threads started and running (fewer than configured while one starts or after one was retired)', registers }),
-    decodeThreadRestarts: new Counter({ name: 'firetap_decode_thread_restarts_total', help: 'Decode threads that stopped and were started again (their requests failed as retryable)', registers }),
+    decodeThreadsRunning: new Gauge({
+      name: 'firetap_decode_threads_running',
+      help: 'Decode threads started and running (fewer than configured while one starts or after one was retired)',
+      registers,
+    }),
+    decodeThreadRestarts: new Counter({
+      name: 'firetap_decode_thread_restarts_total',
+      help: 'Decode threads that stopped and were started again (their requests failed as retryable)',
+      registers,
+    }),
     exportsInFlight: new Gauge({ name: 'firetap_exports_in_flight', help: 'OTLP export requests being sent now', registers }),
     enrichmentResources: new Gauge({
       name: 'firetap_enrichment_resources',
@@ -109,8 +132,18 @@ export function createMetrics() {
       buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
     }),
-    enrichmentApiCalls: new Counter({ name: 'firetap_enrichment_api_calls_total', help: 'AWS API calls made by discovery (each page is a call)', labelNames: ['api'], registers }),
-    enrichmentApiErrors: new Counter({ name: 'firetap_enrichment_api_errors_total', help: 'AWS API calls that failed after the SDK retries, by API and error code', labelNames: ['api', 'code'], registers }),
+    enrichmentApiCalls: new Counter({
+      name: 'firetap_enrichment_api_calls_total',
+      help: 'AWS API calls made by discovery (each page is a call)',
+      labelNames: ['api'],
+      registers,
+    }),
+    enrichmentApiErrors: new Counter({
+      name: 'firetap_enrichment_api_errors_total',
+      help: 'AWS API calls that failed after the SDK retries, by API and error code',
+      labelNames: ['api', 'code'],
+      registers,
+    }),
     enrichmentLookups: new Counter({
       name: 'firetap_enrichment_lookups_total',
       help: 'Data points and log resources looked up in the tag cache, by signal, namespace and outcome (hit, miss)',
@@ -166,7 +199,11 @@ export function createMetrics() {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Adds one request's tag-cache hits and misses per namespace (EnrichmentStats, once settled) to the lookup counter. */
-export function countLookups(metrics: Metrics, signal: string, stats: { readonly hits: ReadonlyMap<string, number>; readonly misses: ReadonlyMap<string, number> }): void {
+export function countLookups(
+  metrics: Metrics,
+  signal: string,
+  stats: { readonly hits: ReadonlyMap<string, number>; readonly misses: ReadonlyMap<string, number> },
+): void {
   for (const [namespace, n] of stats.hits) metrics.enrichmentLookups.inc({ signal, namespace, outcome: 'hit' }, n);
   for (const [namespace, n] of stats.misses) metrics.enrichmentLookups.inc({ signal, namespace, outcome: 'miss' }, n);
 }

@@ -12,7 +12,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * points at something the template defines.
  */
 const DIR = resolve(import.meta.dirname, '../../deploy/aws');
-const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'Transform', 'ToJsonString', 'Length'];
+const FUNCTIONS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Transform',
+  'ToJsonString',
+  'Length',
+];
 
 /** YAML short forms (!Ref, !GetAtt, !Sub …) as their JSON forms. */
 const cfnTags: Tags = [
@@ -24,7 +42,16 @@ const cfnTags: Tags = [
   ]),
 ].map((t) => (t.collection === 'scalar' ? { tag: t.tag, resolve: t.resolve } : t)) as Tags;
 
-const PSEUDO = new Set(['AWS::AccountId', 'AWS::Region', 'AWS::StackName', 'AWS::StackId', 'AWS::Partition', 'AWS::NoValue', 'AWS::URLSuffix', 'AWS::NotificationARNs']);
+const PSEUDO = new Set([
+  'AWS::AccountId',
+  'AWS::Region',
+  'AWS::StackName',
+  'AWS::StackId',
+  'AWS::Partition',
+  'AWS::NoValue',
+  'AWS::URLSuffix',
+  'AWS::NotificationARNs',
+]);
 const isIntrinsic = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && /^(Ref|Condition|Fn::)/.test(Object.keys(v)[0]!);
 
@@ -39,7 +66,8 @@ function validateTemplate(template: Record<string, any>): string[] {
   const resources: Record<string, any> = template.Resources ?? {};
   const conditions = new Set(Object.keys(template.Conditions ?? {}));
   for (const key of Object.keys(template)) {
-    if (!['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs'].includes(key)) problems.push(`unknown top-level section ${key}`);
+    if (!['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs'].includes(key))
+      problems.push(`unknown top-level section ${key}`);
   }
   const specOf = new Map<string, any>();
   for (const [name, r] of Object.entries(resources)) {
@@ -69,7 +97,8 @@ function validateTemplate(template: Record<string, any>): string[] {
     if (isIntrinsic(value)) {
       // Both branches of an Fn::If must fit the type.
       const ifArgs = (value as any)['Fn::If'];
-      if (Array.isArray(ifArgs)) for (const branch of ifArgs.slice(1)) if (!(isIntrinsic(branch) && (branch as any).Ref === 'AWS::NoValue')) checkValue(path, branch, type);
+      if (Array.isArray(ifArgs))
+        for (const branch of ifArgs.slice(1)) if (!(isIntrinsic(branch) && (branch as any).Ref === 'AWS::NoValue')) checkValue(path, branch, type);
       return;
     }
     switch (type.type) {
@@ -170,7 +199,13 @@ describe('the CloudFormation templates', () => {
     const broken = {
       Parameters: { P: { Type: 'String' } },
       Resources: {
-        Stream: { Type: 'AWS::KinesisFirehose::DeliveryStream', Properties: { HttpEndpointDestinationConfiguration: { EndpointConfiguration: { Url: 'https://x' }, RetryOptions: { DurationInSeconds: 'soon' } }, Colour: 'red' } },
+        Stream: {
+          Type: 'AWS::KinesisFirehose::DeliveryStream',
+          Properties: {
+            HttpEndpointDestinationConfiguration: { EndpointConfiguration: { Url: 'https://x' }, RetryOptions: { DurationInSeconds: 'soon' } },
+            Colour: 'red',
+          },
+        },
         Thing: { Type: 'AWS::Nope::Thing' },
         Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {}, Description: { Ref: 'Missing' } } },
         Out: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: { 'Fn::Sub': '${Stream.Nope}-${P}' } } },
@@ -191,7 +226,10 @@ describe('the CloudFormation templates', () => {
 
   it('deliver GZIP-encoded requests to firetap routes, keep failed data in S3, and stream metrics as OpenTelemetry 1.0', () => {
     const t = load('firetap-firehose.yaml');
-    for (const [stream, route] of [['MetricsDeliveryStream', 'metrics'], ['LogsDeliveryStream', 'logs']] as const) {
+    for (const [stream, route] of [
+      ['MetricsDeliveryStream', 'metrics'],
+      ['LogsDeliveryStream', 'logs'],
+    ] as const) {
       const http = t.Resources[stream].Properties.HttpEndpointDestinationConfiguration;
       expect(http.EndpointConfiguration.Url).toEqual({ 'Fn::Sub': `\${FiretapUrl}/firehose/${route}` });
       expect(http.RequestConfiguration.ContentEncoding).toBe('GZIP');
@@ -205,11 +243,16 @@ describe('the CloudFormation templates', () => {
     const t = load('firetap-eventbridge.yaml');
     const r = t.Resources;
     expect(r.ApiDestination.Properties).toMatchObject({ InvocationEndpoint: { 'Fn::Sub': '${FiretapUrl}/eventbridge/events' }, HttpMethod: 'POST' });
-    expect(r.Connection.Properties).toMatchObject({ AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: { Ref: 'ApiKeyHeader' } } } });
+    expect(r.Connection.Properties).toMatchObject({
+      AuthorizationType: 'API_KEY',
+      AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: { Ref: 'ApiKeyHeader' } } },
+    });
     expect(t.Parameters.ApiKeyHeader.Default).toBe('x-api-key');
     expect(t.Parameters.ApiKey.NoEcho).toBe(true);
     const target = r.Rule.Properties.Targets[0];
     expect(target).toMatchObject({ Arn: { 'Fn::GetAtt': ['ApiDestination', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } });
-    expect(r.InvokeRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: { 'Fn::GetAtt': ['ApiDestination', 'Arn'] } }]);
+    expect(r.InvokeRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: { 'Fn::GetAtt': ['ApiDestination', 'Arn'] } },
+    ]);
   });
 });

@@ -69,7 +69,11 @@ describe('the Helm chart', () => {
   });
 
   it('uses only values that values.yaml defines', () => {
-    const missing = templates.flatMap((t) => valuesPaths(t.text).filter((p) => !has(defaults, p)).map((p) => `${t.name}: .Values.${p}`));
+    const missing = templates.flatMap((t) =>
+      valuesPaths(t.text)
+        .filter((p) => !has(defaults, p))
+        .map((p) => `${t.name}: .Values.${p}`),
+    );
     expect(missing).toEqual([]);
   });
 
@@ -83,7 +87,13 @@ describe('the Helm chart', () => {
     const lines = text
       .split('\n')
       // A line holding only actions (if/range/with/end/include … nindent) renders to nothing or to indented YAML.
-      .filter((line) => line.trim().replace(/\{\{-?[\s\S]*?-?\}\}/g, '').trim() !== '' || !line.includes('{{'))
+      .filter(
+        (line) =>
+          line
+            .trim()
+            .replace(/\{\{-?[\s\S]*?-?\}\}/g, '')
+            .trim() !== '' || !line.includes('{{'),
+      )
       .map((line) => line.replace(/\{\{-?[\s\S]*?-?\}\}/g, 'TEMPLATED'));
     const docs = parseAllDocuments(lines.join('\n'));
     for (const doc of docs) {
@@ -96,7 +106,15 @@ describe('the Helm chart', () => {
 
   it('puts the Kubernetes recommended labels on every resource', () => {
     const helpers = templates.find((t) => t.name === '_helpers.tpl')!.text;
-    for (const label of ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by', 'helm.sh/chart']) {
+    for (const label of [
+      'app.kubernetes.io/name',
+      'app.kubernetes.io/instance',
+      'app.kubernetes.io/version',
+      'app.kubernetes.io/component',
+      'app.kubernetes.io/part-of',
+      'app.kubernetes.io/managed-by',
+      'helm.sh/chart',
+    ]) {
       expect(helpers).toContain(`${label}:`);
     }
     for (const m of manifests) expect(m.text, m.name).toContain('include "firetap.labels" .');
@@ -155,7 +173,9 @@ async function render(values: Record<string, unknown>): Promise<Manifest[]> {
   const result = await template({ image: { repository: REPOSITORY }, ...values });
   expect(result.stderr, 'helm template failed').not.toMatch(/Error/);
   expect(result.code).toBe(0);
-  return parseAllDocuments(result.stdout).map((d) => d.toJSON() as Manifest).filter((m) => m !== null);
+  return parseAllDocuments(result.stdout)
+    .map((d) => d.toJSON() as Manifest)
+    .filter((m) => m !== null);
 }
 async function renderError(values: Record<string, unknown>): Promise<string> {
   const result = await template(values);
@@ -166,7 +186,11 @@ const find = (manifests: Manifest[], kind: string) => manifests.find((m) => m.ki
 const podSpec = (manifests: Manifest[]) => find(manifests, 'Deployment')!.spec.template.spec;
 const container = (manifests: Manifest[]) => podSpec(manifests).containers[0];
 function plainEnv(manifests: Manifest[]): Record<string, string> {
-  return Object.fromEntries(container(manifests).env.filter((e: any) => 'value' in e).map((e: any) => [e.name, String(e.value)]));
+  return Object.fromEntries(
+    container(manifests)
+      .env.filter((e: any) => 'value' in e)
+      .map((e: any) => [e.name, String(e.value)]),
+  );
 }
 const envNames = (manifests: Manifest[]): string[] => container(manifests).env.map((e: any) => e.name);
 const ciFiles = readdirSync(join(CHART, 'ci'));
@@ -187,7 +211,10 @@ describe('the Helm chart, rendered by helm', () => {
     });
     expect(manifests.map((m) => m.kind)).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ServiceAccount']));
     for (const m of manifests) {
-      expect(m.metadata.labels, `${m.kind} ${m.metadata.name}`).toMatchObject({ 'app.kubernetes.io/part-of': 'firetap', 'app.kubernetes.io/managed-by': 'Helm' });
+      expect(m.metadata.labels, `${m.kind} ${m.metadata.name}`).toMatchObject({
+        'app.kubernetes.io/part-of': 'firetap',
+        'app.kubernetes.io/managed-by': 'Helm',
+      });
     }
   });
 
@@ -212,7 +239,11 @@ describe('the Helm chart, rendered by helm', () => {
     ['a digest that is not sha256', { image: { repository: REPOSITORY, digest: 'latest' } }, 'digest'],
     ['a repository with its tag in it', { image: { repository: `${REPOSITORY}:1.0` } }, 'repository'],
     ['a dead-letter URL that is not s3://', { image: { repository: REPOSITORY }, config: { deadLetter: { url: 'https://bucket' } } }, 'url'],
-    ['an ingressFrom entry that is not a CIDR', { image: { repository: REPOSITORY }, networkPolicy: { enabled: true, ingressFrom: ['the ALB'] } }, 'ingressFrom'],
+    [
+      'an ingressFrom entry that is not a CIDR',
+      { image: { repository: REPOSITORY }, networkPolicy: { enabled: true, ingressFrom: ['the ALB'] } },
+      'ingressFrom',
+    ],
   ])("fails helm's schema check for %s", async (_name, values, field) => {
     const stderr = await renderError(values);
     expect(stderr).toMatch(/values don't meet the specifications of the schema/);
@@ -231,13 +262,19 @@ describe('the Helm chart, rendered by helm', () => {
   it('reads the access key from the existing Secret, or from the generated one whose value lookup keeps', async () => {
     const existing = await render({ accessKeys: { existingSecret: 'firetap-firehose-key', existingSecretKey: 'key' } });
     expect(find(existing, 'Secret')).toBeUndefined();
-    expect(container(existing).env.find((e: any) => e.name === 'FIRETAP_ACCESS_KEYS').valueFrom.secretKeyRef).toEqual({ name: 'firetap-firehose-key', key: 'key' });
+    expect(container(existing).env.find((e: any) => e.name === 'FIRETAP_ACCESS_KEYS').valueFrom.secretKeyRef).toEqual({
+      name: 'firetap-firehose-key',
+      key: 'key',
+    });
     const generated = await render({});
     const secret = find(generated, 'Secret')!;
     expect(secret.metadata.name).toBe('firetap-access-keys');
     expect(secret.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
     expect(Buffer.from(secret.data['access-keys'], 'base64').toString()).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect(container(generated).env.find((e: any) => e.name === 'FIRETAP_ACCESS_KEYS').valueFrom.secretKeyRef).toEqual({ name: 'firetap-access-keys', key: 'access-keys' });
+    expect(container(generated).env.find((e: any) => e.name === 'FIRETAP_ACCESS_KEYS').valueFrom.secretKeyRef).toEqual({
+      name: 'firetap-access-keys',
+      key: 'access-keys',
+    });
     // Without a cluster lookup finds nothing: every render makes a new key, hence existingSecret for helm template / Argo CD.
     const again = find(await render({}), 'Secret')!;
     expect(again.data['access-keys']).not.toBe(secret.data['access-keys']);
@@ -249,16 +286,37 @@ describe('the Helm chart, rendered by helm', () => {
 
   it('keeps the generated key on helm upgrade: lookup reads the Secret back from the cluster', async () => {
     const path = '/api/v1/namespaces/firetap/secrets/firetap-access-keys';
-    const owned = { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'firetap', 'meta.helm.sh/release-namespace': 'firetap' } };
-    const secret = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'firetap-access-keys', namespace: 'firetap', ...owned }, data });
+    const owned = {
+      labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+      annotations: { 'meta.helm.sh/release-name': 'firetap', 'meta.helm.sh/release-namespace': 'firetap' },
+    };
+    const secret = (data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'firetap-access-keys', namespace: 'firetap', ...owned },
+      data,
+    });
     const keyIn = async (objects: Record<string, unknown>) => {
       const cluster = await fakeKubernetes(objects);
       try {
-        const args = ['template', 'firetap', CHART, '-n', 'firetap', '-f', valuesFile({ image: { repository: REPOSITORY } }), '--dry-run=server', '--disable-openapi-validation'];
+        const args = [
+          'template',
+          'firetap',
+          CHART,
+          '-n',
+          'firetap',
+          '-f',
+          valuesFile({ image: { repository: REPOSITORY } }),
+          '--dry-run=server',
+          '--disable-openapi-validation',
+        ];
         const result = await helm(args, cluster.kubeconfig);
         expect(result.code, result.stderr).toBe(0);
         expect(cluster.gets).toContain(path);
-        const manifest = parseAllDocuments(result.stdout).map((d) => d.toJSON() as Manifest).find((m) => m?.kind === 'Secret')!;
+        const manifest = parseAllDocuments(result.stdout)
+          .map((d) => d.toJSON() as Manifest)
+          .find((m) => m?.kind === 'Secret')!;
         return Buffer.from(manifest.data['access-keys'], 'base64').toString();
       } finally {
         await cluster.close();
@@ -276,7 +334,9 @@ describe('the Helm chart, rendered by helm', () => {
       'eventbridge.ingress exposes /eventbridge on the load balancer, where without credentials it answers every event 401 (or, with allowUnauthenticated, accepts forged ones): set eventbridge.existingSecret',
     );
     // Not even on purpose: an open route on the internet-facing ALB.
-    expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { ingress: true, allowUnauthenticated: true } })).toContain('set eventbridge.existingSecret');
+    expect(await renderError({ image: { repository: REPOSITORY }, eventbridge: { ingress: true, allowUnauthenticated: true } })).toContain(
+      'set eventbridge.existingSecret',
+    );
     // In the cluster only, an open route must be asked for; the service answers 401 otherwise.
     expect(envNames(await render({}))).not.toContain('FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED');
     expect(plainEnv(await render({ eventbridge: { allowUnauthenticated: true } })).FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED).toBe('true');
@@ -290,8 +350,15 @@ describe('the Helm chart, rendered by helm', () => {
       meters: { headersSecret: 'meters' },
       awsCredentialsSecret: 'aws',
     });
-    const refs = container(manifests).env.filter((e: any) => e.valueFrom).map((e: any) => [e.name, e.valueFrom.secretKeyRef]);
-    expect(refs).toEqual(expect.arrayContaining([['FIRETAP_EVENTBRIDGE_API_KEYS', { name: 'eb', key: 'keys' }], ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', { name: 'eb', key: 'users' }]]));
+    const refs = container(manifests)
+      .env.filter((e: any) => e.valueFrom)
+      .map((e: any) => [e.name, e.valueFrom.secretKeyRef]);
+    expect(refs).toEqual(
+      expect.arrayContaining([
+        ['FIRETAP_EVENTBRIDGE_API_KEYS', { name: 'eb', key: 'keys' }],
+        ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', { name: 'eb', key: 'users' }],
+      ]),
+    );
     expect(refs.length).toBeGreaterThanOrEqual(7);
     for (const [name, ref] of refs) expect(ref.optional, name).toBeUndefined();
     expect(find(manifests, 'Ingress')!.spec.rules[0].http.paths.map((p: any) => p.path)).toEqual(['/firehose', '/eventbridge']);
@@ -317,14 +384,20 @@ describe('the Helm chart, rendered by helm', () => {
   });
 
   it('restricts egress to DNS, the HTTPS CIDRs and the given rules when asked, and refuses a DNS-only egress', async () => {
-    expect(await renderError({ image: { repository: REPOSITORY }, networkPolicy: { enabled: true, ingressFrom: ['10.0.0.0/16'], egress: { enabled: true } } })).toContain(
-      'networkPolicy.egress.enabled with neither networkPolicy.egress.httpsCidrs nor networkPolicy.egress.rules lets firetap reach nothing but DNS',
-    );
+    expect(
+      await renderError({ image: { repository: REPOSITORY }, networkPolicy: { enabled: true, ingressFrom: ['10.0.0.0/16'], egress: { enabled: true } } }),
+    ).toContain('networkPolicy.egress.enabled with neither networkPolicy.egress.httpsCidrs nor networkPolicy.egress.rules lets firetap reach nothing but DNS');
     const rule = { to: [{ podSelector: { matchLabels: { app: 'collector' } } }], ports: [{ port: 4318, protocol: 'TCP' }] };
-    const policy = find(await render({ networkPolicy: { enabled: true, ingressFrom: ['10.0.0.0/16'], egress: { enabled: true, httpsCidrs: ['0.0.0.0/0'], rules: [rule] } } }), 'NetworkPolicy')!;
+    const policy = find(
+      await render({ networkPolicy: { enabled: true, ingressFrom: ['10.0.0.0/16'], egress: { enabled: true, httpsCidrs: ['0.0.0.0/0'], rules: [rule] } } }),
+      'NetworkPolicy',
+    )!;
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.egress).toHaveLength(3);
-    expect(policy.spec.egress[0].ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+    expect(policy.spec.egress[0].ports).toEqual([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
     expect(policy.spec.egress[1]).toEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
     expect(policy.spec.egress[2]).toEqual(rule);
   });
@@ -336,8 +409,12 @@ describe('the Helm chart, rendered by helm', () => {
     expect(plainEnv(await render({ config: { maxRssBytes: 0 } })).FIRETAP_MAX_RSS_BYTES).toBe('0');
     // No limit: unset, the service's own default applies.
     expect(plainEnv(await render({ resources: { requests: { cpu: '500m' }, limits: null } })).FIRETAP_MAX_RSS_BYTES).toBeUndefined();
-    expect(await renderError({ image: { repository: REPOSITORY }, config: { maxRssBytes: 2 * 1024 ** 3 } })).toContain('config.maxRssBytes (2147483648) must be below resources.limits.memory (1073741824 bytes)');
-    expect(await renderError({ image: { repository: REPOSITORY }, resources: { limits: { memory: 'lots' } } })).toContain('resources.limits.memory "lots" is not a memory quantity');
+    expect(await renderError({ image: { repository: REPOSITORY }, config: { maxRssBytes: 2 * 1024 ** 3 } })).toContain(
+      'config.maxRssBytes (2147483648) must be below resources.limits.memory (1073741824 bytes)',
+    );
+    expect(await renderError({ image: { repository: REPOSITORY }, resources: { limits: { memory: 'lots' } } })).toContain(
+      'resources.limits.memory "lots" is not a memory quantity',
+    );
   });
 
   it('waits longer than the drain after SIGTERM: derived from the shutdown settings, or refused when shorter', async () => {
@@ -375,7 +452,14 @@ describe('the Helm chart, rendered by helm', () => {
   it('restricts the ALB to the given CIDRs or a WAF web ACL', async () => {
     const waf = 'arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/firetap/abc';
     const ingress = find(
-      await render({ ingress: { enabled: true, certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/x', inboundCidrs: ['198.51.100.0/24', '203.0.113.0/24'], wafAclArn: waf } }),
+      await render({
+        ingress: {
+          enabled: true,
+          certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/x',
+          inboundCidrs: ['198.51.100.0/24', '203.0.113.0/24'],
+          wafAclArn: waf,
+        },
+      }),
       'Ingress',
     )!;
     expect(ingress.metadata.annotations).toMatchObject({
@@ -392,13 +476,25 @@ describe('the Helm chart, rendered by helm', () => {
       const values = parseYaml(read_(`ci/${file}`)) as Record<string, unknown>;
       const extra = new Set(((values.extraEnv as Array<{ name: string }>) ?? []).map((e) => e.name));
       const names = envNames(await render(values)).filter((n) => !extra.has(n));
-      expect(names.filter((n) => !read.has(n) && !known.has(n)), file).toEqual([]);
+      expect(
+        names.filter((n) => !read.has(n) && !known.has(n)),
+        file,
+      ).toEqual([]);
     }
   });
 
   it('states in NOTES.txt where the key comes from, what the ALB admits and where bad records go', async () => {
     const notes = async (values: Record<string, unknown>) => {
-      const result = await helm(['install', 'firetap', CHART, '--dry-run=client', '-n', 'firetap', '-f', valuesFile({ image: { repository: REPOSITORY }, ...values })]);
+      const result = await helm([
+        'install',
+        'firetap',
+        CHART,
+        '--dry-run=client',
+        '-n',
+        'firetap',
+        '-f',
+        valuesFile({ image: { repository: REPOSITORY }, ...values }),
+      ]);
       expect(result.code, result.stderr).toBe(0);
       return result.stdout.slice(result.stdout.indexOf('NOTES:'));
     };

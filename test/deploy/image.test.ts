@@ -46,13 +46,21 @@ describe('the container image', () => {
     for (const path of ['node_modules', 'test', 'bench', '.git']) expect(ignored).toContain(path);
   });
 
-  it('starts from a production-only install and the compiled output, and answers /healthz and a Firehose request, and runs `replay` against S3', { timeout: 180_000 }, async () => {
+  it('starts from a production-only install and the compiled output, and answers /healthz and a Firehose request, and runs `replay` against S3', {
+    timeout: 180_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'firetap-image-'));
     for (const f of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, f), join(dir, f));
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 150_000 });
-    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], { timeout: 120_000 });
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {
+      timeout: 120_000,
+    });
 
-    const child = spawn(process.execPath, [...imageNodeFlags(), 'dist/main.js'], { cwd: dir, env: { PATH: process.env.PATH, ...imageEnv(), HOST: '127.0.0.1', PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...imageNodeFlags(), 'dist/main.js'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ...imageEnv(), HOST: '127.0.0.1', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let output = '';
       child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -65,7 +73,11 @@ describe('the container image', () => {
       expect(base, output).toBeDefined();
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const body = readFileSync(join(ROOT, 'examples/metrics-request.json'));
-      const res = await fetch(`${base}/firehose/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-amz-firehose-request-id': 'image-test' }, body });
+      const res = await fetch(`${base}/firehose/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-amz-firehose-request-id': 'image-test' },
+        body,
+      });
       expect(res.status).toBe(200);
     } finally {
       child.kill('SIGTERM');
@@ -75,8 +87,19 @@ describe('the container image', () => {
     // `firetap replay` from the same install: the S3 client is a production dependency, and the command runs compiled.
     const s3 = await new FakeS3().start();
     try {
-      s3.put('backup', 'metrics/2026/11/22/object-1', lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(4))));
-      const env = { PATH: process.env.PATH, AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDIMAGE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_EC2_METADATA_DISABLED: 'true' };
+      s3.put(
+        'backup',
+        'metrics/2026/11/22/object-1',
+        lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(4))),
+      );
+      const env = {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL_S3: s3.url,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIDIMAGE',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
       const { stdout } = await run(process.execPath, ['dist/main.js', 'replay', '--dry-run', 's3://backup/metrics/'], { cwd: dir, env });
       expect(JSON.parse(stdout)).toMatchObject({ objects: 1, replayed: 1, items: 4, dryRun: true });
     } finally {

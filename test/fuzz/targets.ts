@@ -45,7 +45,12 @@ const METRIC_SEEDS = [
   lengthPrefixed(metricStreamRequest(id, sampleDatapoints(40))),
 ];
 const LOG_MESSAGES = [
-  logsMessage({ events: [{ timestamp: 1, message: 'START RequestId: 1\n' }, { timestamp: 2, message: '{"a":1}' }] }),
+  logsMessage({
+    events: [
+      { timestamp: 1, message: 'START RequestId: 1\n' },
+      { timestamp: 2, message: '{"a":1}' },
+    ],
+  }),
   logsMessage({ events: [{ timestamp: 3, message: 'x'.repeat(300), extractedFields: { '@aws.account': '1', '@aws.region': 'us-east-1' } }] }),
   CONTROL_MESSAGE,
 ];
@@ -60,14 +65,25 @@ const ENVELOPE_SEEDS = [
 const ANY_METRIC_SEEDS = [
   ...METRIC_SEEDS.slice(0, 2),
   lengthPrefixed(metricStreamRequestV07(id, sampleDatapoints(3))),
-  Buffer.from('{"metric_stream_name":"s","account_id":"1","region":"r","namespace":"AWS/EC2","metric_name":"CPU","dimensions":{"InstanceId":"i-1"},"timestamp":1,"value":{"count":1,"sum":2,"min":1,"max":1,"p99":1},"unit":"Percent"}\n'),
+  Buffer.from(
+    '{"metric_stream_name":"s","account_id":"1","region":"r","namespace":"AWS/EC2","metric_name":"CPU","dimensions":{"InstanceId":"i-1"},"timestamp":1,"value":{"count":1,"sum":2,"min":1,"max":1,"p99":1},"unit":"Percent"}\n',
+  ),
 ];
 const REPORT = 'REPORT RequestId: 1\tDuration: 5.5 ms\tBilled Duration: 6 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 99.1 ms\t\n';
 const EMF = '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["S"]],"Metrics":[{"Name":"v","Unit":"Count"}]}]},"S":"a","v":[1,2]}';
 const METER = 'meter_record_for_stream {"meterApiName":"a","customerId":"c","meterTimeInMillis":1,"meterValue":2,"uniqueId":"u","dimensions":{"d":"e"}}';
 const ANY_LOG_SEEDS = [
   ...LOG_SEEDS.slice(0, 2),
-  logsRecord(logsMessage({ logGroup: '/aws/lambda/f', events: [{ timestamp: 1, message: REPORT }, { timestamp: 2, message: EMF }, { timestamp: 3, message: METER }] })),
+  logsRecord(
+    logsMessage({
+      logGroup: '/aws/lambda/f',
+      events: [
+        { timestamp: 1, message: REPORT },
+        { timestamp: 2, message: EMF },
+        { timestamp: 3, message: METER },
+      ],
+    }),
+  ),
   logsRecord(logsMessage({ logGroup: 'trail', events: [{ timestamp: 1, message: JSON.stringify(cloudTrailRecord()) }] })),
   Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.noData}\n`),
   Buffer.from(JSON.stringify(wafLog()) + '\n'),
@@ -75,7 +91,9 @@ const ANY_LOG_SEEDS = [
 ];
 const OBJECT_SEEDS = [
   Buffer.concat(METRIC_SEEDS.slice(0, 2)),
-  Buffer.from(JSON.stringify({ attemptsMade: 1, rawData: LOG_SEEDS[0]!.toString('base64') }) + '\n' + JSON.stringify({ attemptsMade: 1, rawData: 'aGk=' }) + '\n'),
+  Buffer.from(
+    JSON.stringify({ attemptsMade: 1, rawData: LOG_SEEDS[0]!.toString('base64') }) + '\n' + JSON.stringify({ attemptsMade: 1, rawData: 'aGk=' }) + '\n',
+  ),
   Buffer.concat([Buffer.from(JSON.stringify(LOG_MESSAGES[0])), Buffer.from(JSON.stringify(LOG_MESSAGES[2]))]),
   gzipSync(Buffer.concat(METRIC_SEEDS.slice(0, 1))),
 ];
@@ -123,12 +141,27 @@ const mutated = (seeds: Uint8Array[]) =>
 
 export const arbitraries = {
   metricRecord: mutated(METRIC_SEEDS),
-  logsRecord: fc.oneof(mutated(LOG_SEEDS), mutated(LOG_SEEDS.slice(3)).map((b) => gzipSync(b))),
-  envelope: fc.oneof(mutated(ENVELOPE_SEEDS), fc.json().map((j) => Buffer.from(j))),
+  logsRecord: fc.oneof(
+    mutated(LOG_SEEDS),
+    mutated(LOG_SEEDS.slice(3)).map((b) => gzipSync(b)),
+  ),
+  envelope: fc.oneof(
+    mutated(ENVELOPE_SEEDS),
+    fc.json().map((j) => Buffer.from(j)),
+  ),
   anyMetricRecord: mutated(ANY_METRIC_SEEDS),
-  anyLogsRecord: fc.oneof(mutated(ANY_LOG_SEEDS), mutated(ANY_LOG_SEEDS).map((b) => gzipSync(b))),
-  backupObject: fc.oneof(mutated(OBJECT_SEEDS), mutated(OBJECT_SEEDS.slice(0, 3)).map((b) => gzipSync(b))),
-  event: fc.oneof(mutated(EVENT_SEEDS), fc.json().map((j) => Buffer.from(j))),
+  anyLogsRecord: fc.oneof(
+    mutated(ANY_LOG_SEEDS),
+    mutated(ANY_LOG_SEEDS).map((b) => gzipSync(b)),
+  ),
+  backupObject: fc.oneof(
+    mutated(OBJECT_SEEDS),
+    mutated(OBJECT_SEEDS.slice(0, 3)).map((b) => gzipSync(b)),
+  ),
+  event: fc.oneof(
+    mutated(EVENT_SEEDS),
+    fc.json().map((j) => Buffer.from(j)),
+  ),
 };
 
 const decodesAll = (signal: 'metrics' | 'logs', batch: OtlpBatch) => decodeToJson(signal, batch.take().payload);
@@ -192,16 +225,29 @@ export function eventTarget(body: Buffer): 'ok' | 'refused' {
     return 'refused';
   }
   const batch = new OtlpBatch();
-  appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes: [], enrichment: undefined, stats: new EnrichmentStats() })], batch, { observedAtMs: 1, maxBatchBytes: 1 << 20 });
+  appendLogGroups([eventLogGroup(text, parsed, { resourceAttributes: [], enrichment: undefined, stats: new EnrichmentStats() })], batch, {
+    observedAtMs: 1,
+    maxBatchBytes: 1 << 20,
+  });
   decodesAll('logs', batch);
   return 'ok';
 }
 
 /** The seeds' account and region, with resources their data points name: the enriched paths. */
-const SEED_SCOPE = buildScopeIndex(id.account, id.region, [
-  { arn: `arn:aws:ec2:${id.region}:${id.account}:instance/i-0abc1234def567890`, tags: { team: 'a' }, attributes: { 'host.type': 'm6i.large' }, sources: ['ec2'] },
-  { arn: `arn:aws:rds:${id.region}:${id.account}:db:orders`, tags: { team: 'b' }, attributes: {}, sources: ['tagging'] },
-], { include: [], exclude: [] });
+const SEED_SCOPE = buildScopeIndex(
+  id.account,
+  id.region,
+  [
+    {
+      arn: `arn:aws:ec2:${id.region}:${id.account}:instance/i-0abc1234def567890`,
+      tags: { team: 'a' },
+      attributes: { 'host.type': 'm6i.large' },
+      sources: ['ec2'],
+    },
+    { arn: `arn:aws:rds:${id.region}:${id.account}:db:orders`, tags: { team: 'b' }, attributes: {}, sources: ['tagging'] },
+  ],
+  { include: [], exclude: [] },
+);
 const GROUPED: MetricStreamContext = { resourceAttributes: [], enrichment: { scope: () => SEED_SCOPE }, attributesOn: 'resource' };
 const TAGGED: MetricStreamContext = { resourceAttributes: [], enrichment: { scope: () => SEED_SCOPE }, attributesOn: 'datapoint' };
 

@@ -27,7 +27,11 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Bu
   const firetap = await buildApp(config, { logStream, debugOutput, retry: { initialBackoffMs: 20, maxBackoffMs: 100 }, ...options });
   const accessKey = config.accessKeys[0];
   onTestFinished(() => firetap.app.close());
-  const parse = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  const parse = (text: string) =>
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
   return { ...firetap, accessKey, logs: () => parse(logText), debug: () => parse(debugText) };
 }
 
@@ -37,7 +41,12 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Bu
  */
 export async function untilDecodeThreadsRun(t: TestApp, count = 1): Promise<void> {
   // Threads start with the first metrics request they could take: one without records starts them.
-  const start = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: { 'x-amz-firehose-request-id': 'start-decode-threads', ...(t.accessKey ? { 'x-amz-firehose-access-key': t.accessKey } : {}) }, payload: { requestId: 'start-decode-threads', timestamp: 0, records: [] } });
+  const start = await t.app.inject({
+    method: 'POST',
+    url: '/firehose/metrics',
+    headers: { 'x-amz-firehose-request-id': 'start-decode-threads', ...(t.accessKey ? { 'x-amz-firehose-access-key': t.accessKey } : {}) },
+    payload: { requestId: 'start-decode-threads', timestamp: 0, records: [] },
+  });
   if (start.statusCode !== 200) throw new Error(`the request that starts the decode threads was answered ${start.statusCode}: ${start.body}`);
   for (let i = 0; i < 400; i++) {
     const text = (await t.app.inject({ url: '/metrics' })).body;

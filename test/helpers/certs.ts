@@ -8,7 +8,15 @@ export async function buildCertificate(): Promise<{ certFile: string; keyFile: s
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     curve: 'P-256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   const dir = mkdtempSync(join(tmpdir(), 'firetap-tls-'));
   const certFile = join(dir, 'cert.pem');

@@ -97,9 +97,19 @@ const V07 = protobuf.Root.fromJSON({
         StringKeyValue: { fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
         Resource: { fields: { attributes: { rule: 'repeated', type: 'KeyValue', id: 1 } } },
         ExportMetricsServiceRequest: { fields: { resourceMetrics: { rule: 'repeated', type: 'ResourceMetrics', id: 1 } } },
-        ResourceMetrics: { fields: { resource: { type: 'Resource', id: 1 }, instrumentationLibraryMetrics: { rule: 'repeated', type: 'InstrumentationLibraryMetrics', id: 2 } } },
+        ResourceMetrics: {
+          fields: { resource: { type: 'Resource', id: 1 }, instrumentationLibraryMetrics: { rule: 'repeated', type: 'InstrumentationLibraryMetrics', id: 2 } },
+        },
         InstrumentationLibraryMetrics: { fields: { metrics: { rule: 'repeated', type: 'Metric', id: 2 } } },
-        Metric: { fields: { name: { type: 'string', id: 1 }, description: { type: 'string', id: 2 }, unit: { type: 'string', id: 3 }, intGauge: { type: 'bytes', id: 4 }, doubleSummary: { type: 'DoubleSummary', id: 11 } } },
+        Metric: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            description: { type: 'string', id: 2 },
+            unit: { type: 'string', id: 3 },
+            intGauge: { type: 'bytes', id: 4 },
+            doubleSummary: { type: 'DoubleSummary', id: 11 },
+          },
+        },
         DoubleSummary: { fields: { dataPoints: { rule: 'repeated', type: 'DoubleSummaryDataPoint', id: 1 } } },
         DoubleSummaryDataPoint: {
           fields: {
@@ -218,14 +228,28 @@ export function sampleDatapoints(n: number, timeMs = 1_795_000_000_000): CloudWa
     { namespace: 'AWS/EC2', metricName: 'CPUUtilization', unit: 'Percent', dimensions: { InstanceId: 'i-0abc1234def567890' } },
     { namespace: 'AWS/RDS', metricName: 'DatabaseConnections', unit: 'Count', dimensions: { DBInstanceIdentifier: 'orders' } },
     { namespace: 'AWS/Lambda', metricName: 'Duration', unit: 'Milliseconds', dimensions: { FunctionName: 'checkout', Resource: 'checkout' } },
-    { namespace: 'AWS/ApplicationELB', metricName: 'RequestCount', unit: 'Count', dimensions: { LoadBalancer: 'app/web/50dc6c495c0c9188', TargetGroup: 'targetgroup/web/73e2d6bc24d8a067' } },
+    {
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'RequestCount',
+      unit: 'Count',
+      dimensions: { LoadBalancer: 'app/web/50dc6c495c0c9188', TargetGroup: 'targetgroup/web/73e2d6bc24d8a067' },
+    },
     { namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', unit: 'Count', dimensions: { QueueName: 'orders-dlq' } },
     { namespace: 'AWS/DynamoDB', metricName: 'ConsumedReadCapacityUnits', dimensions: { TableName: 'sessions' } },
   ];
   return Array.from({ length: n }, (_, i) => {
     const s = shapes[i % shapes.length]!;
     const v = (i % 97) + 0.5;
-    return { ...s, dimensions: { ...s.dimensions }, timeMs: timeMs + (i % 60) * 1000, count: 60, sum: v * 60, min: v / 2, max: v * 2, percentiles: { 0.99: v * 1.9 } };
+    return {
+      ...s,
+      dimensions: { ...s.dimensions },
+      timeMs: timeMs + (i % 60) * 1000,
+      count: 60,
+      sum: v * 60,
+      min: v / 2,
+      max: v * 2,
+      percentiles: { 0.99: v * 1.9 },
+    };
   });
 }
 
@@ -238,7 +262,8 @@ export const FLOW_LOG_LINES = {
 
 /** A custom flow log format (a subset of the fields a flow log can be created with) and a line in it. */
 export const CUSTOM_FLOW_LOG = {
-  format: '${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${account-id} ${type} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${packets} ${start} ${end} ${action} ${tcp-flags} ${log-status}',
+  format:
+    '${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${account-id} ${type} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${packets} ${start} ${end} ${action} ${tcp-flags} ${log-status}',
   line: '3 vpc-05417e6a2bf3e5a11 subnet-0a7a8a5e7a1c2d3e4 i-01234567890123456 eni-1111aaaa2222bbbb3 123456789010 IPv4 10.0.1.5 10.0.2.7 49761 3306 6 5228 20 1795000092 1795000149 ACCEPT 19 OK',
 };
 
@@ -286,7 +311,13 @@ export function cloudTrailRecord(overrides: Record<string, unknown> = {}): Recor
       accountId: '123456789012',
       accessKeyId: 'ASIAEXAMPLEKEY',
       sessionContext: {
-        sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEID', arn: 'arn:aws:iam::123456789012:role/deploy', accountId: '123456789012', userName: 'deploy' },
+        sessionIssuer: {
+          type: 'Role',
+          principalId: 'AROAEXAMPLEID',
+          arn: 'arn:aws:iam::123456789012:role/deploy',
+          accountId: '123456789012',
+          userName: 'deploy',
+        },
         attributes: { creationDate: '2026-11-22T08:00:00Z', mfaAuthenticated: 'false' },
       },
     },

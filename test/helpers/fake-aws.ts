@@ -24,7 +24,16 @@ export interface Call {
   region: string;
 }
 
-type Api = 'tagging.GetResources' | 'ec2.DescribeInstances' | 'rds.DescribeDBInstances' | 'rds.DescribeDBClusters' | 'ecs.ListClusters' | 'ecs.DescribeClusters' | 'lambda.ListFunctions' | 'sts.AssumeRole' | 'sts.GetCallerIdentity';
+type Api =
+  | 'tagging.GetResources'
+  | 'ec2.DescribeInstances'
+  | 'rds.DescribeDBInstances'
+  | 'rds.DescribeDBClusters'
+  | 'ecs.ListClusters'
+  | 'ecs.DescribeClusters'
+  | 'lambda.ListFunctions'
+  | 'sts.AssumeRole'
+  | 'sts.GetCallerIdentity';
 
 const xml = (s: string | number) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -118,7 +127,12 @@ export class FakeAws {
     const json = (String(req.headers['content-type']).includes('json') && body ? JSON.parse(body) : {}) as Record<string, any>;
     switch (api) {
       case 'sts.GetCallerIdentity':
-        return this.query(res, 'GetCallerIdentity', 'https://sts.amazonaws.com/doc/2011-06-15/', `<Arn>arn:aws:iam::${account}:user/firetap</Arn><UserId>AIDAFIRETAP</UserId><Account>${account}</Account>`);
+        return this.query(
+          res,
+          'GetCallerIdentity',
+          'https://sts.amazonaws.com/doc/2011-06-15/',
+          `<Arn>arn:aws:iam::${account}:user/firetap</Arn><UserId>AIDAFIRETAP</UserId><Account>${account}</Account>`,
+        );
       case 'sts.AssumeRole':
         return this.assumeRole(res, form);
       case 'tagging.GetResources': {
@@ -128,30 +142,53 @@ export class FakeAws {
         return this.json(res, { ResourceTagMappingList: list, PaginationToken: next ?? '' });
       }
       case 'ecs.ListClusters': {
-        const { page, next } = this.page(resources.filter((r) => r.arn.includes(':ecs:') && r.arn.includes(':cluster/')), json.nextToken);
+        const { page, next } = this.page(
+          resources.filter((r) => r.arn.includes(':ecs:') && r.arn.includes(':cluster/')),
+          json.nextToken,
+        );
         return this.json(res, { clusterArns: page.map((r) => r.arn), ...(next ? { nextToken: next } : {}) });
       }
       case 'ecs.DescribeClusters': {
         const wanted = new Set(json.clusters as string[]);
-        const clusters = resources.filter((r) => wanted.has(r.arn)).map((r) => ({
-          clusterArn: r.arn,
-          clusterName: r.arn.split('/').pop(),
-          status: 'ACTIVE',
-          tags: Object.entries(r.tags ?? {}).map(([key, value]) => ({ key, value })),
-        }));
+        const clusters = resources
+          .filter((r) => wanted.has(r.arn))
+          .map((r) => ({
+            clusterArn: r.arn,
+            clusterName: r.arn.split('/').pop(),
+            status: 'ACTIVE',
+            tags: Object.entries(r.tags ?? {}).map(([key, value]) => ({ key, value })),
+          }));
         return this.json(res, { clusters, failures: [] });
       }
       case 'lambda.ListFunctions': {
-        const { page, next } = this.page(resources.filter((r) => r.arn.includes(':lambda:')), url.searchParams.get('Marker') ?? undefined);
-        const functions = page.map((r) => ({ FunctionName: r.arn.split(':').pop(), FunctionArn: r.arn, Runtime: r.details?.Runtime, MemorySize: r.details?.MemorySize }));
+        const { page, next } = this.page(
+          resources.filter((r) => r.arn.includes(':lambda:')),
+          url.searchParams.get('Marker') ?? undefined,
+        );
+        const functions = page.map((r) => ({
+          FunctionName: r.arn.split(':').pop(),
+          FunctionArn: r.arn,
+          Runtime: r.details?.Runtime,
+          MemorySize: r.details?.MemorySize,
+        }));
         return this.json(res, { Functions: functions, ...(next ? { NextMarker: next } : {}) }, 'application/json');
       }
       case 'ec2.DescribeInstances':
         return this.describeInstances(res, account, resources, form.get('NextToken') ?? undefined);
       case 'rds.DescribeDBInstances':
-        return this.describeRds(res, 'DBInstance', resources.filter((r) => /:rds:[^:]+:\d+:db:/.test(r.arn)), form.get('Marker') ?? undefined);
+        return this.describeRds(
+          res,
+          'DBInstance',
+          resources.filter((r) => /:rds:[^:]+:\d+:db:/.test(r.arn)),
+          form.get('Marker') ?? undefined,
+        );
       case 'rds.DescribeDBClusters':
-        return this.describeRds(res, 'DBCluster', resources.filter((r) => /:rds:[^:]+:\d+:cluster:/.test(r.arn)), form.get('Marker') ?? undefined);
+        return this.describeRds(
+          res,
+          'DBCluster',
+          resources.filter((r) => /:rds:[^:]+:\d+:cluster:/.test(r.arn)),
+          form.get('Marker') ?? undefined,
+        );
       default:
         return this.error(service, res, 400, 'InvalidAction', `the fake does not know ${api}`);
     }
@@ -182,11 +219,16 @@ export class FakeAws {
   }
 
   private describeInstances(res: ServerResponse, account: string, resources: FakeResource[], token: string | undefined): void {
-    const { page, next } = this.page(resources.filter((r) => r.arn.includes(':ec2:') && r.arn.includes(':instance/')), token);
+    const { page, next } = this.page(
+      resources.filter((r) => r.arn.includes(':ec2:') && r.arn.includes(':instance/')),
+      token,
+    );
     const items = page
       .map((r) => {
         const d = r.details ?? {};
-        const tags = Object.entries(r.tags ?? {}).map(([k, v]) => `<item><key>${xml(k)}</key><value>${xml(v)}</value></item>`).join('');
+        const tags = Object.entries(r.tags ?? {})
+          .map(([k, v]) => `<item><key>${xml(k)}</key><value>${xml(v)}</value></item>`)
+          .join('');
         return (
           `<item><reservationId>r-${r.arn.slice(-8)}</reservationId><ownerId>${account}</ownerId><instancesSet><item>` +
           `<instanceId>${r.arn.split('/').pop()}</instanceId><imageId>${d.ImageId ?? 'ami-0123456789abcdef0'}</imageId>` +
@@ -208,7 +250,9 @@ export class FakeAws {
       .map((r) => {
         const d = r.details ?? {};
         const id = r.arn.split(':').pop()!;
-        const tags = Object.entries(r.tags ?? {}).map(([k, v]) => `<Tag><Key>${xml(k)}</Key><Value>${xml(v)}</Value></Tag>`).join('');
+        const tags = Object.entries(r.tags ?? {})
+          .map(([k, v]) => `<Tag><Key>${xml(k)}</Key><Value>${xml(v)}</Value></Tag>`)
+          .join('');
         const fields =
           kind === 'DBInstance'
             ? `<DBInstanceIdentifier>${id}</DBInstanceIdentifier><DBInstanceArn>${r.arn}</DBInstanceArn><DBInstanceClass>${d.DBInstanceClass ?? 'db.t4g.micro'}</DBInstanceClass><AvailabilityZone>${d.AvailabilityZone ?? 'eu-west-1b'}</AvailabilityZone>`
@@ -239,9 +283,17 @@ export class FakeAws {
 
   private error(service: string, res: ServerResponse, status: number, code: string, message: string): void {
     if (service === 'ec2') {
-      res.writeHead(status, { 'content-type': 'text/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${xml(message)}</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`);
+      res
+        .writeHead(status, { 'content-type': 'text/xml' })
+        .end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${xml(message)}</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`,
+        );
     } else if (service === 'rds' || service === 'sts') {
-      res.writeHead(status, { 'content-type': 'text/xml' }).end(`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+      res
+        .writeHead(status, { 'content-type': 'text/xml' })
+        .end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+        );
     } else if (service === 'lambda') {
       res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code }).end(JSON.stringify({ Type: 'User', message }));
     } else {

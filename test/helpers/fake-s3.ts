@@ -41,7 +41,10 @@ export class FakeS3 {
         if (req.method === 'GET' && key === '' && url.searchParams.get('list-type') === '2') {
           this.calls.push('ListObjectsV2');
           const prefix = url.searchParams.get('prefix') ?? '';
-          const keys = [...this.objects.keys()].filter((k) => k.startsWith(`${bucket}/${prefix}`)).map((k) => k.slice(bucket!.length + 1)).sort();
+          const keys = [...this.objects.keys()]
+            .filter((k) => k.startsWith(`${bucket}/${prefix}`))
+            .map((k) => k.slice(bucket!.length + 1))
+            .sort();
           const after = url.searchParams.get('continuation-token');
           const from = after ? keys.indexOf(Buffer.from(after, 'base64').toString()) + 1 : 0;
           const page = keys.slice(from, from + this.pageSize);
@@ -54,7 +57,9 @@ export class FakeS3 {
             .join('');
           const next = truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1]!).toString('base64')}</NextContinuationToken>` : '';
           res.writeHead(200, { 'content-type': 'application/xml' });
-          res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${xml(bucket!)}</Name><Prefix>${xml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>${contents}${next}</ListBucketResult>`);
+          res.end(
+            `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${xml(bucket!)}</Name><Prefix>${xml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>${contents}${next}</ListBucketResult>`,
+          );
           return;
         }
         if (req.method === 'GET') {
@@ -68,10 +73,16 @@ export class FakeS3 {
           const body = this.objects.get(`${bucket}/${key}`);
           if (!body) {
             res.writeHead(404, { 'content-type': 'application/xml' });
-            res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${xml(key)}</Key></Error>`);
+            res.end(
+              `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${xml(key)}</Key></Error>`,
+            );
             return;
           }
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, etag: `"${createHash('md5').update(body).digest('hex')}"` });
+          res.writeHead(200, {
+            'content-type': 'application/octet-stream',
+            'content-length': body.length,
+            etag: `"${createHash('md5').update(body).digest('hex')}"`,
+          });
           res.end(body);
           return;
         }
@@ -80,7 +91,9 @@ export class FakeS3 {
           if (this.putFailures > 0) {
             this.putFailures--;
             res.writeHead(this.putFailure.status, { 'content-type': 'application/xml' });
-            res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xml(this.putFailure.code)}</Code><Message>PutObject failed on purpose.</Message>${this.putFailure.extra ?? ''}</Error>`);
+            res.end(
+              `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xml(this.putFailure.code)}</Code><Message>PutObject failed on purpose.</Message>${this.putFailure.extra ?? ''}</Error>`,
+            );
             return;
           }
           const body = Buffer.concat(chunks);

@@ -111,9 +111,17 @@ export interface FakeKubernetes {
 }
 
 const DISCOVERY: Record<string, Array<[resource: string, kind: string]>> = {
-  v1: [['secrets', 'Secret'], ['configmaps', 'ConfigMap'], ['services', 'Service'], ['serviceaccounts', 'ServiceAccount']],
+  v1: [
+    ['secrets', 'Secret'],
+    ['configmaps', 'ConfigMap'],
+    ['services', 'Service'],
+    ['serviceaccounts', 'ServiceAccount'],
+  ],
   'apps/v1': [['deployments', 'Deployment']],
-  'networking.k8s.io/v1': [['ingresses', 'Ingress'], ['networkpolicies', 'NetworkPolicy']],
+  'networking.k8s.io/v1': [
+    ['ingresses', 'Ingress'],
+    ['networkpolicies', 'NetworkPolicy'],
+  ],
   'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget']],
   'autoscaling/v2': [['horizontalpodautoscalers', 'HorizontalPodAutoscaler']],
   'monitoring.coreos.com/v1': [['servicemonitors', 'ServiceMonitor']],
@@ -134,16 +142,24 @@ export async function fakeKubernetes(objects: Record<string, unknown>): Promise<
     if (path === '/version') return send(200, { major: '1', minor: '31', gitVersion: 'v1.31.0' });
     if (path === '/api') return send(200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
     if (path === '/apis') {
-      const groups = Object.keys(DISCOVERY).filter((gv) => gv.includes('/')).map((gv) => {
-        const [name, version] = gv.split('/') as [string, string];
-        return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
-      });
+      const groups = Object.keys(DISCOVERY)
+        .filter((gv) => gv.includes('/'))
+        .map((gv) => {
+          const [name, version] = gv.split('/') as [string, string];
+          return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+        });
       return send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
     const groupVersion = path === '/api/v1' ? 'v1' : path.replace(/^\/apis\//, '');
     const list = DISCOVERY[groupVersion];
     if (list) {
-      const resources = list.map(([name, kind]) => ({ name, singularName: '', namespaced: true, kind, verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'] }));
+      const resources = list.map(([name, kind]) => ({
+        name,
+        singularName: '',
+        namespaced: true,
+        kind,
+        verbs: ['get', 'list', 'create', 'update', 'patch', 'delete'],
+      }));
       return send(200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources });
     }
     gets.push(path);

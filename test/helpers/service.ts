@@ -15,7 +15,11 @@ export interface Service {
  * Starts the real service on a free loopback port — `node src/main.ts`, or the node arguments given (the
  * image's command, for the bench) — and resolves once `ready` shows in its log.
  */
-export async function startService(env: Record<string, string>, ready = /firetap ready/, nodeArgs: readonly string[] = [resolve(import.meta.dirname, '../../src/main.ts')]): Promise<Service> {
+export async function startService(
+  env: Record<string, string>,
+  ready = /firetap ready/,
+  nodeArgs: readonly string[] = [resolve(import.meta.dirname, '../../src/main.ts')],
+): Promise<Service> {
   const child = spawn(process.execPath, nodeArgs, {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

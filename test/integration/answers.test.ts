@@ -25,13 +25,16 @@ async function listening(env: Record<string, string>) {
   return { t, post };
 }
 
-const body = () => firehoseBody([lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(1)))], 'r-1');
+const body = () =>
+  firehoseBody([lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(1)))], 'r-1');
 
 describe('what an answer carries', () => {
   it('never echoes more than 256 characters of request id, even on a 401 before the body is read', async () => {
     const { post } = await listening({ FIRETAP_ACCESS_KEYS: 'k' });
     const long = 'x'.repeat(10_000);
-    for (const headers of [{ 'x-amz-firehose-request-id': long }, { 'x-amz-firehose-request-id': long, 'x-amz-firehose-access-key': 'wrong' }] as Array<Record<string, string>>) {
+    for (const headers of [{ 'x-amz-firehose-request-id': long }, { 'x-amz-firehose-request-id': long, 'x-amz-firehose-access-key': 'wrong' }] as Array<
+      Record<string, string>
+    >) {
       const res = await post(headers, body());
       expect(res.status).toBe(401);
       expect(res.text.length).toBeLessThan(600);
@@ -42,7 +45,7 @@ describe('what an answer carries', () => {
     expect(JSON.parse(ok.text).requestId).toBe('r'.repeat(256));
   });
 
-  it('names the signal and the backend\'s status, never its URL or words; the log has both, without userinfo', async () => {
+  it("names the signal and the backend's status, never its URL or words; the log has both, without userinfo", async () => {
     const { t, post } = await listening({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url.replace('http://', 'http://svc:pa55@'), FIRETAP_REQUEST_TIMEOUT_MS: '1000' });
     for (const status of [500, 503]) {
       sink.always({ status, body: `backend internals ${status}` });
@@ -54,8 +57,16 @@ describe('what an answer carries', () => {
       expect(res.text).not.toContain('127.0.0.1');
       expect(res.text).not.toContain('pa55');
     }
-    const logged = t.logs().filter((l) => l.msg === 'export failed').map((l) => l.backend);
-    expect(logged).toEqual(expect.arrayContaining([`OTLP metrics backend ${sink.url}/v1/metrics answered 500: backend internals 500`, `OTLP metrics backend ${sink.url}/v1/metrics answered 503: backend internals 503`]));
+    const logged = t
+      .logs()
+      .filter((l) => l.msg === 'export failed')
+      .map((l) => l.backend);
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        `OTLP metrics backend ${sink.url}/v1/metrics answered 500: backend internals 500`,
+        `OTLP metrics backend ${sink.url}/v1/metrics answered 503: backend internals 503`,
+      ]),
+    );
     expect(JSON.stringify(t.logs())).not.toContain('pa55');
   });
 });

@@ -88,9 +88,16 @@ describe('Grafana Alloy loki.source.awsfirehose payloads', () => {
     });
 
     it.each([
-      ['direct_put.json', ['{"CHANGE":-0.23,"PRICE":4.8,"TICKER_SYMBOL":"NGC","SECTOR":"HEALTHCARE"}', '{"CHANGE":6.76,"PRICE":82.56,"TICKER_SYMBOL":"SLW","SECTOR":"ENERGY"}', '{"CHANGE":-5.92,"PRICE":199.08,"TICKER_SYMBOL":"HJV","SECTOR":"ENERGY"}']],
+      [
+        'direct_put.json',
+        [
+          '{"CHANGE":-0.23,"PRICE":4.8,"TICKER_SYMBOL":"NGC","SECTOR":"HEALTHCARE"}',
+          '{"CHANGE":6.76,"PRICE":82.56,"TICKER_SYMBOL":"SLW","SECTOR":"ENERGY"}',
+          '{"CHANGE":-5.92,"PRICE":199.08,"TICKER_SYMBOL":"HJV","SECTOR":"ENERGY"}',
+        ],
+      ],
       ['direct_put_with_non_json_message.json', ['hola esto es una prueba']],
-    ])('%s (Direct PUT) yields one log record per record, its text verbatim, on the delivery stream\'s resource', async (file, lines) => {
+    ])("%s (Direct PUT) yields one log record per record, its text verbatim, on the delivery stream's resource", async (file, lines) => {
       const { res, logs } = await post(file);
       expect(res.statusCode).toBe(200);
       expect(res.json().requestId).toBe(headers['x-amz-firehose-request-id']);
@@ -154,14 +161,21 @@ describe('Vector aws_kinesis_firehose payloads', () => {
 
 describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
   const headers = { 'x-amz-firehose-request-id': 'otel-conformance', 'x-amz-firehose-protocol-version': '1.0' };
-  const cwlog = (file: string, url = '/firehose/logs') => send(url, firehoseBody([gzipSync(read(join(OTEL, 'cwlog/testdata', file)))], 'otel-conformance'), headers);
-  const resources = (logs: Array<Record<string, any>>) => [...new Set(logs.map((l) => JSON.stringify([l.resource['cloud.account.id'], l.resource['cloud.region'] ?? null])))].map((s) => JSON.parse(s));
+  const cwlog = (file: string, url = '/firehose/logs') =>
+    send(url, firehoseBody([gzipSync(read(join(OTEL, 'cwlog/testdata', file)))], 'otel-conformance'), headers);
+  const resources = (logs: Array<Record<string, any>>) =>
+    [...new Set(logs.map((l) => JSON.stringify([l.resource['cloud.account.id'], l.resource['cloud.region'] ?? null])))].map((s) => JSON.parse(s));
 
   it('cwlog single_record yields 2 log records with the semantic-convention attributes', async () => {
     const { res, logs } = await cwlog('single_record');
     expect(res.statusCode).toBe(200);
     expect(logs).toHaveLength(2);
-    expect(logs[0]!.resource).toMatchObject({ 'cloud.provider': 'aws', 'cloud.account.id': '123', 'aws.log.group.names': ['test'], 'aws.log.stream.names': ['test'] });
+    expect(logs[0]!.resource).toMatchObject({
+      'cloud.provider': 'aws',
+      'cloud.account.id': '123',
+      'aws.log.group.names': ['test'],
+      'aws.log.stream.names': ['test'],
+    });
     expect(new Date(Number(BigInt(logs[0]!.timeUnixNano) / 1_000_000n)).toISOString()).toBe('2024-09-05T13:47:15.523Z');
   });
 
@@ -171,7 +185,7 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
     expect(logs).toHaveLength(0);
   });
 
-  it('cwlog invalid_records is refused with 400 where the route is told ?format=cloudwatch-logs (the receiver\'s cwlogs encoding)', async () => {
+  it("cwlog invalid_records is refused with 400 where the route is told ?format=cloudwatch-logs (the receiver's cwlogs encoding)", async () => {
     const { res } = await cwlog('invalid_records', '/firehose/logs?format=cloudwatch-logs');
     expect(res.statusCode).toBe(400);
     expect(res.json().errorMessage).toContain('no messageType');
@@ -189,8 +203,20 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
     ['extracted_fields_region', [['123', 'us-west-2']]],
     ['extracted_fields_both', [['999888777666', 'us-west-2']]],
     ['two_records_same_extracted_fields', [['999888777666', 'us-west-2']]],
-    ['two_records_different_extracted_fields', [['111111111111', 'us-east-1'], ['222222222222', 'us-west-2']]],
-    ['two_records_one_with_extracted_fields', [['999888777666', 'us-east-1'], ['123', null]]],
+    [
+      'two_records_different_extracted_fields',
+      [
+        ['111111111111', 'us-east-1'],
+        ['222222222222', 'us-west-2'],
+      ],
+    ],
+    [
+      'two_records_one_with_extracted_fields',
+      [
+        ['999888777666', 'us-east-1'],
+        ['123', null],
+      ],
+    ],
     ['two_records_none_with_extracted_fields', [['123', null]]],
   ])('cwlog %s groups log records under the right account and region', async (file, expected) => {
     const { res, logs } = await cwlog(file);
@@ -260,17 +286,30 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
       sum: 20,
       timeUnixNano: '1611929698000000000',
       attributes: { Namespace: 'AWS/EC2', MetricName: 'DiskWriteOps', InstanceId: 'i-123456789012' },
-      resource: { 'cloud.provider': 'aws', 'cloud.account.id': '1234567890', 'cloud.region': 'us-east-1', 'aws.cloudwatch.metric_stream_name': 'MyMetricStream' },
+      resource: {
+        'cloud.provider': 'aws',
+        'cloud.account.id': '1234567890',
+        'cloud.region': 'us-east-1',
+        'aws.cloudwatch.metric_stream_name': 'MyMetricStream',
+      },
     });
     expect(point!.quantileValues.map((q: { quantile?: number }) => q.quantile ?? 0)).toEqual(quantiles);
   });
 
-  it('firehoselog firehose_log.json (a Route 53 resolver record, Direct PUT) yields one log record on the source ARN\'s account and region', async () => {
+  it("firehoselog firehose_log.json (a Route 53 resolver record, Direct PUT) yields one log record on the source ARN's account and region", async () => {
     const source = 'arn:aws:firehose:us-east-1:123456789:deliverystream/testStream';
-    const { res, logs } = await send('/firehose/logs', read(join(OTEL, 'firehoselog/testdata/firehose_log.json')), { ...headers, 'x-amz-firehose-source-arn': source });
+    const { res, logs } = await send('/firehose/logs', read(join(OTEL, 'firehoselog/testdata/firehose_log.json')), {
+      ...headers,
+      'x-amz-firehose-source-arn': source,
+    });
     expect(res.statusCode).toBe(200);
     expect(logs).toHaveLength(1);
-    expect(JSON.parse(logs[0]!.body)).toMatchObject({ account_id: '428152502467', region: 'us-east-1', query_name: '172.144.52.116.in-addr.arpa.', query_type: 'PTR' });
+    expect(JSON.parse(logs[0]!.body)).toMatchObject({
+      account_id: '428152502467',
+      region: 'us-east-1',
+      query_name: '172.144.52.116.in-addr.arpa.',
+      query_type: 'PTR',
+    });
     expect(logs[0]!.resource).toEqual({ 'cloud.provider': 'aws', 'cloud.account.id': '123456789', 'cloud.region': 'us-east-1' });
   });
 
@@ -281,9 +320,21 @@ describe('OpenTelemetry Collector awsfirehosereceiver payloads', () => {
   });
 
   it.each([
-    ['a body requestId different from the header', { 'x-amz-firehose-request-id': 'header-id' }, JSON.stringify({ requestId: 'body-id', records: [] }), 200, 'header-id'],
+    [
+      'a body requestId different from the header',
+      { 'x-amz-firehose-request-id': 'header-id' },
+      JSON.stringify({ requestId: 'body-id', records: [] }),
+      200,
+      'header-id',
+    ],
     ['no header request id but one in the body', {}, JSON.stringify({ requestId: 'body-id', records: [] }), 200, 'body-id'],
-    ['bad base64 XXXXXaGVsbG8= as the only record', { 'x-amz-firehose-request-id': 'b64' }, JSON.stringify({ requestId: 'b64', records: [{ data: 'XXXXXaGVsbG8=' }] }), 400, 'b64'],
+    [
+      'bad base64 XXXXXaGVsbG8= as the only record',
+      { 'x-amz-firehose-request-id': 'b64' },
+      JSON.stringify({ requestId: 'b64', records: [{ data: 'XXXXXaGVsbG8=' }] }),
+      400,
+      'b64',
+    ],
   ])('HTTP case: %s', async (_name, h, body, status, echoed) => {
     // The collector refuses a mismatched or header-less request id (400); Firehose always sends both,
     // equal, so firetap accepts either and echoes the header's (the body's when there is no header),

@@ -18,7 +18,11 @@ afterEach(async () => {
   service = undefined;
 });
 
-function send(base: string, path: string, opts: { agent?: Agent | false; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+function send(
+  base: string,
+  path: string,
+  opts: { agent?: Agent | false; method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: opts.headers ?? {}, timeout: 5000 }, (res) => {
       let body = '';
@@ -32,7 +36,12 @@ function send(base: string, path: string, opts: { agent?: Agent | false; method?
 }
 
 const postFirehose = (base: string, id: string, agent: Agent | false = false) =>
-  send(base, '/firehose/metrics', { method: 'POST', agent, headers: firehoseHeaders(id, { 'x-amz-firehose-access-key': KEY }), body: firehoseBody([record], id) });
+  send(base, '/firehose/metrics', {
+    method: 'POST',
+    agent,
+    headers: firehoseHeaders(id, { 'x-amz-firehose-access-key': KEY }),
+    body: firehoseBody([record], id),
+  });
 
 const metricValue = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 
@@ -64,7 +73,8 @@ describe('a flood of slow connections', () => {
 
     const metrics = (await send(service.base, '/metrics')).body;
     // Of the ~2,100 flood connections, all but the 256 let in were closed at once or once they had waited longest.
-    const refused = metricValue(metrics, 'firetap_connections_refused_total{closed="waiting"}') + metricValue(metrics, 'firetap_connections_refused_total{closed="new"}');
+    const refused =
+      metricValue(metrics, 'firetap_connections_refused_total{closed="waiting"}') + metricValue(metrics, 'firetap_connections_refused_total{closed="new"}');
     expect(refused).toBeGreaterThan(flood.opened() - 256 - 50);
     expect(metricValue(metrics, 'firetap_connections_refused_total{closed="waiting"}')).toBeGreaterThan(500);
     expect(metricValue(metrics, 'firetap_connections_open')).toBeLessThanOrEqual(256);

@@ -20,7 +20,13 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   sink = await new OtlpSink().start();
   s3 = await new FakeS3().start();
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET, AWS_EC2_METADATA_DISABLED: 'true' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
 });
 afterAll(async () => {
   process.env = savedEnv;
@@ -43,7 +49,15 @@ const truncated = good.subarray(0, good.length - 10);
 const cut = good.subarray(0, 20);
 const post = (t: TestApp, requestId: string, records: Uint8Array[] = [good, truncated, cut]) =>
   t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders(requestId), payload: firehoseBody(records, requestId) });
-const objects = () => [...s3.objects].map(([key, body]) => ({ key, lines: body.toString('utf8').trim().split('\n').map((l) => JSON.parse(l)) }));
+const objects = () =>
+  [...s3.objects].map(([key, body]) => ({
+    key,
+    lines: body
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+  }));
 const app = (env: Record<string, string> = {}) => buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DEAD_LETTER_URL: URL, ...env });
 
 describe('dead letters in S3 (FIRETAP_DEAD_LETTER_URL)', () => {
@@ -60,8 +74,24 @@ describe('dead letters in S3 (FIRETAP_DEAD_LETTER_URL)', () => {
     const [object, ...others] = objects();
     expect(others).toEqual([]);
     expect(object!.lines).toEqual([
-      { time: expect.any(String), requestId: 'partly bad/1', signal: 'logs', index: 1, reason: 'gzip', message: expect.any(String), data: truncated.toString('base64') },
-      { time: expect.any(String), requestId: 'partly bad/1', signal: 'logs', index: 2, reason: 'gzip', message: expect.any(String), data: cut.toString('base64') },
+      {
+        time: expect.any(String),
+        requestId: 'partly bad/1',
+        signal: 'logs',
+        index: 1,
+        reason: 'gzip',
+        message: expect.any(String),
+        data: truncated.toString('base64'),
+      },
+      {
+        time: expect.any(String),
+        requestId: 'partly bad/1',
+        signal: 'logs',
+        index: 2,
+        reason: 'gzip',
+        message: expect.any(String),
+        data: cut.toString('base64'),
+      },
     ]);
     const hour = object!.lines[0].time.slice(0, 13).replace(/[-T]/g, '/'); // 2026-12-04T20 → 2026/12/04/20
     expect(object!.key).toMatch(new RegExp(`^dlq-bucket/firetap/dead/${hour}/partly_bad_1-[0-9a-f]{12}\\.jsonl$`));
@@ -111,7 +141,11 @@ describe('dead letters in S3 (FIRETAP_DEAD_LETTER_URL)', () => {
   it('names only the S3 error code when S3 refuses the signature, never the key or what was signed', async () => {
     const t = await app();
     s3.putFailures = 1_000;
-    s3.putFailure = { status: 403, code: 'SignatureDoesNotMatch', extra: `<AWSAccessKeyId>${ACCESS_KEY_ID}</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 signed-text</StringToSign><SignatureProvided>f00d</SignatureProvided>` };
+    s3.putFailure = {
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+      extra: `<AWSAccessKeyId>${ACCESS_KEY_ID}</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256 signed-text</StringToSign><SignatureProvided>f00d</SignatureProvided>`,
+    };
     const res = await post(t, 'bad-signature');
     expect(res.statusCode).toBe(503);
     expect(res.json().errorMessage).toContain(': S3 answered 403 SignatureDoesNotMatch;');
@@ -121,7 +155,8 @@ describe('dead letters in S3 (FIRETAP_DEAD_LETTER_URL)', () => {
 
   it('keeps a malformed EventBridge event in S3 and answers 400, or 503 (which EventBridge retries) while S3 fails', async () => {
     const t = await app({ FIRETAP_EVENTBRIDGE_API_KEYS: 'eb-key' });
-    const post = (body: string) => t.app.inject({ method: 'POST', url: '/eventbridge/events', headers: { 'content-type': 'application/json', 'x-api-key': 'eb-key' }, payload: body });
+    const post = (body: string) =>
+      t.app.inject({ method: 'POST', url: '/eventbridge/events', headers: { 'content-type': 'application/json', 'x-api-key': 'eb-key' }, payload: body });
     const bad = JSON.stringify({ ...eventBridgeEvent(), region: undefined });
     s3.putFailures = 1_000;
     const failing = await post(bad);
@@ -132,13 +167,20 @@ describe('dead letters in S3 (FIRETAP_DEAD_LETTER_URL)', () => {
     s3.putFailures = 0;
     const kept = await post(bad);
     expect(kept.statusCode).toBe(400);
-    expect(objects()).toEqual([{ key: expect.stringMatching(/^dlq-bucket\/firetap\/dead\/\d{4}\/\d\d\/\d\d\/\d\d\/eventbridge-\d+-[0-9a-f]{12}\.jsonl$/), lines: [expect.objectContaining({ reason: 'format', data: Buffer.from(bad).toString('base64') })] }]);
+    expect(objects()).toEqual([
+      {
+        key: expect.stringMatching(/^dlq-bucket\/firetap\/dead\/\d{4}\/\d\d\/\d\d\/\d\d\/eventbridge-\d+-[0-9a-f]{12}\.jsonl$/),
+        lines: [expect.objectContaining({ reason: 'format', data: Buffer.from(bad).toString('base64') })],
+      },
+    ]);
   });
 
   it('refuses to start with FIRETAP_DEAD_LETTER_DIR set too, or without a region', async () => {
     await expect(app({ FIRETAP_DEAD_LETTER_DIR: tmpdir() })).rejects.toThrow('FIRETAP_DEAD_LETTER_DIR and FIRETAP_DEAD_LETTER_URL are both set: set only one');
     delete process.env.AWS_REGION;
-    await expect(app().finally(() => (process.env.AWS_REGION = 'eu-west-1'))).rejects.toThrow('FIRETAP_DEAD_LETTER_URL: no AWS region for s3://dlq-bucket: set AWS_REGION (or AWS_DEFAULT_REGION)');
+    await expect(app().finally(() => (process.env.AWS_REGION = 'eu-west-1'))).rejects.toThrow(
+      'FIRETAP_DEAD_LETTER_URL: no AWS region for s3://dlq-bucket: set AWS_REGION (or AWS_DEFAULT_REGION)',
+    );
   });
 });
 
@@ -153,12 +195,17 @@ describe('dead letters in a directory (FIRETAP_DEAD_LETTER_DIR)', () => {
 
     const failing = await send();
     expect(failing.statusCode).toBe(503);
-    expect(failing.json().errorMessage).toMatch(new RegExp(`^could not keep 1 rejected record\\(s\\) in the dead-letter store ${dir}/firetap-dead-letter.jsonl: E(EXIST|NOTDIR)`));
+    expect(failing.json().errorMessage).toMatch(
+      new RegExp(`^could not keep 1 rejected record\\(s\\) in the dead-letter store ${dir}/firetap-dead-letter.jsonl: E(EXIST|NOTDIR)`),
+    );
 
     rmSync(dir);
     const retried = await send();
     expect(retried.statusCode).toBe(200);
-    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ requestId: 'dir-retry', index: 1, reason: 'gzip', data: truncated.toString('base64') })]);
     expect(sink.lines('logs').map((l) => l.body)).toEqual(['kept']);
   });

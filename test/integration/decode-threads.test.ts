@@ -11,7 +11,14 @@ import { decodeToJson, otlpTypes } from '../../src/otlp/schema.ts';
 import { buildScopeIndex, scopeKey, type ScopeIndex, type TagFilter } from '../../src/enrich/snapshot.ts';
 import { buildTestApp, untilDecodeThreadsRun } from '../helpers/build-test-app.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, metricStreamRequestV07, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
+import {
+  firehoseBody,
+  firehoseHeaders,
+  lengthPrefixed,
+  metricStreamRequest,
+  metricStreamRequestV07,
+  sampleDatapoints,
+} from '../helpers/cloudwatch-fixtures.ts';
 import pino from 'pino';
 
 /**
@@ -22,13 +29,41 @@ import pino from 'pino';
 const OTEL = resolve(import.meta.dirname, '../fixtures/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler');
 const id = { account: '123456789012', region: 'eu-west-1', streamName: 's' };
 const frame = (n: number, t = 0) => metricStreamRequest(id, sampleDatapoints(n, 1_795_000_000_000 + t * 60_000));
-const pdata = (file: string) => otlpTypes.ExportMetricsServiceRequest.encode(otlpTypes.ExportMetricsServiceRequest.fromObject(parseYaml(readFileSync(join(OTEL, 'otlpmetricstream/testdata', file), 'utf8')))).finish();
+const pdata = (file: string) =>
+  otlpTypes.ExportMetricsServiceRequest.encode(
+    otlpTypes.ExportMetricsServiceRequest.fromObject(parseYaml(readFileSync(join(OTEL, 'otlpmetricstream/testdata', file), 'utf8'))),
+  ).finish();
 
 /** Requests as bodies: each case a list of records, some bad on purpose. */
 const CASES: Array<[string, string]> = [
-  ['the OpenTelemetry Collector conformance frames, one record each', firehoseBody([lengthPrefixed(pdata('single_record.yaml')), lengthPrefixed(pdata('multiple_records.yaml'))], 'conformance')],
-  ['records of several frames, mixed with 0.7.0 and JSON records', firehoseBody([lengthPrefixed(frame(40), frame(25, 1), frame(60, 2)), lengthPrefixed(metricStreamRequestV07(id, sampleDatapoints(3))), readFileSync(join(OTEL, 'cwmetricstream/testdata/single_record'))], 'mixed')],
-  ['bad records between good ones (bad base64, a truncated frame, not protobuf)', firehoseBody([lengthPrefixed(frame(5)), Buffer.from('not base64 at all'), lengthPrefixed(frame(5, 1)).subarray(0, 50), Buffer.from([0xff, 0xff, 0xff]), lengthPrefixed(frame(5, 2))], 'bad')],
+  [
+    'the OpenTelemetry Collector conformance frames, one record each',
+    firehoseBody([lengthPrefixed(pdata('single_record.yaml')), lengthPrefixed(pdata('multiple_records.yaml'))], 'conformance'),
+  ],
+  [
+    'records of several frames, mixed with 0.7.0 and JSON records',
+    firehoseBody(
+      [
+        lengthPrefixed(frame(40), frame(25, 1), frame(60, 2)),
+        lengthPrefixed(metricStreamRequestV07(id, sampleDatapoints(3))),
+        readFileSync(join(OTEL, 'cwmetricstream/testdata/single_record')),
+      ],
+      'mixed',
+    ),
+  ],
+  [
+    'bad records between good ones (bad base64, a truncated frame, not protobuf)',
+    firehoseBody(
+      [
+        lengthPrefixed(frame(5)),
+        Buffer.from('not base64 at all'),
+        lengthPrefixed(frame(5, 1)).subarray(0, 50),
+        Buffer.from([0xff, 0xff, 0xff]),
+        lengthPrefixed(frame(5, 2)),
+      ],
+      'bad',
+    ),
+  ],
   // JSON allows '\/' in a string; the envelope unescapes such a record before the thread sees it.
   ['a record whose base64 text has JSON escapes', firehoseBody([lengthPrefixed(frame(3)), lengthPrefixed(frame(4))], 'escaped').replaceAll('/', '\\/')],
 ];
@@ -44,7 +79,10 @@ async function deliver(threads: string, body: string, env: Record<string, string
   const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: threads, ...env });
   if (threads !== '0') await untilDecodeThreadsRun(t, Number(threads));
   const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('r'), payload: body });
-  const rejected = t.logs().filter((l) => l.msg === 'records rejected').map((l) => [l.rejected, l.reasons, l.first]);
+  const rejected = t
+    .logs()
+    .filter((l) => l.msg === 'records rejected')
+    .map((l) => [l.rejected, l.reasons, l.first]);
   const where = /firetap_metric_requests_decoded_total\{thread="decode"\} 1/.test((await t.app.inject({ url: '/metrics' })).body) ? 'decode' : 'main';
   return { status: res.statusCode, answer: res.json().errorMessage, exports: sink.received.map((r) => r.body), rejected, where };
 }
@@ -53,8 +91,15 @@ async function deliver(threads: string, body: string, env: Record<string, string
  * A pool of one thread, once it runs, for the tests that drive it directly: `job(points, deadline?)` posts a request of one record
  * of that many data points, its body and output in shared memory; the pool is closed when the test ends.
  */
-async function onePool(opts: { onRestart?: () => void; log?: pino.Logger; enrichment?: { snapshot(): ReadonlyMap<string, ScopeIndex> }; filter?: TagFilter } = {}) {
-  const pool = new DecodePool(1, { log: opts.log ?? pino({ level: 'silent' }), enrichment: opts.enrichment, ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.onRestart ? { onRestart: opts.onRestart } : {}) });
+async function onePool(
+  opts: { onRestart?: () => void; log?: pino.Logger; enrichment?: { snapshot(): ReadonlyMap<string, ScopeIndex> }; filter?: TagFilter } = {},
+) {
+  const pool = new DecodePool(1, {
+    log: opts.log ?? pino({ level: 'silent' }),
+    enrichment: opts.enrichment,
+    ...(opts.filter ? { filter: opts.filter } : {}),
+    ...(opts.onRestart ? { onRestart: opts.onRestart } : {}),
+  });
   onTestFinished(() => pool.close());
   pool.start();
   for (let i = 0; i < 400 && pool.running < 1; i++) await new Promise((r) => setTimeout(r, 10));
@@ -77,17 +122,20 @@ describe('decode threads', () => {
     ['one batch per request', {}],
     ['batches cut at 2 KiB', { FIRETAP_EXPORT_MAX_BATCH_BYTES: '2048' }],
   ])('%s', (_name, env) => {
-    it.each(CASES)('%s: the backend gets the same bytes, and the request the same answer, from a decode thread as from the main thread', async (_case, body) => {
-      if (_case.includes('escapes')) expect(body).toContain('\\/');
-      const main = await deliver('0', body, env);
-      const threaded = await deliver('1', body, env);
-      expect(main.exports.length).toBeGreaterThan(0);
-      expect([main.where, threaded.where]).toEqual(['main', 'decode']);
-      expect(threaded.status).toBe(main.status);
-      expect(threaded.answer).toBe(main.answer);
-      expect(threaded.rejected).toEqual(main.rejected);
-      expect(threaded.exports.map((b) => b.toString('base64'))).toEqual(main.exports.map((b) => b.toString('base64')));
-    });
+    it.each(CASES)(
+      '%s: the backend gets the same bytes, and the request the same answer, from a decode thread as from the main thread',
+      async (_case, body) => {
+        if (_case.includes('escapes')) expect(body).toContain('\\/');
+        const main = await deliver('0', body, env);
+        const threaded = await deliver('1', body, env);
+        expect(main.exports.length).toBeGreaterThan(0);
+        expect([main.where, threaded.where]).toEqual(['main', 'decode']);
+        expect(threaded.status).toBe(main.status);
+        expect(threaded.answer).toBe(main.answer);
+        expect(threaded.rejected).toEqual(main.rejected);
+        expect(threaded.exports.map((b) => b.toString('base64'))).toEqual(main.exports.map((b) => b.toString('base64')));
+      },
+    );
   });
 
   it('a request whose every record is bad is refused alike on either thread', async () => {
@@ -124,7 +172,10 @@ describe('decode threads', () => {
   it('retires a thread that keeps stopping right after it starts, and then says it is busy so that the main thread decodes', async () => {
     const errors: string[] = [];
     let restarts = 0;
-    const { pool, job, threads } = await onePool({ log: pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) }), onRestart: () => restarts++ });
+    const { pool, job, threads } = await onePool({
+      log: pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line).msg) }),
+      onRestart: () => restarts++,
+    });
     for (let i = 0; i < 3; i++) await threads()[0]!.worker.terminate();
     expect(restarts).toBe(2);
     expect(errors).toEqual([expect.stringContaining('not starting it again')]);
@@ -135,13 +186,27 @@ describe('decode threads', () => {
   it('gives a thread the whole of a large snapshot, in parts, with the tag filter applied, a refresh from the next request on, and counts it busy meanwhile', async () => {
     const instance = (k: number) => `i-0${k.toString(16).padStart(16, '0')}`;
     const snapshotOf = (team: string) => {
-      const resources = Array.from({ length: 2500 }, (_, k) => ({ arn: `arn:aws:ec2:eu-west-1:${id.account}:instance/${instance(k)}`, tags: { team, secret: 'x' }, attributes: {}, sources: ['ec2'] }));
+      const resources = Array.from({ length: 2500 }, (_, k) => ({
+        arn: `arn:aws:ec2:eu-west-1:${id.account}:instance/${instance(k)}`,
+        tags: { team, secret: 'x' },
+        attributes: {},
+        sources: ['ec2'],
+      }));
       return new Map([[scopeKey(id.account, id.region), buildScopeIndex(id.account, id.region, resources, { include: [], exclude: ['secret'] })]]);
     };
     let snapshot = snapshotOf('a');
     const { pool, request } = await onePool({ enrichment: { snapshot: () => snapshot }, filter: { include: [], exclude: ['secret'] } });
     const tagsOfLast = async () => {
-      const point = { namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { InstanceId: instance(2499) }, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 };
+      const point = {
+        namespace: 'AWS/EC2',
+        metricName: 'CPUUtilization',
+        dimensions: { InstanceId: instance(2499) },
+        timeMs: 1_795_000_000_000,
+        count: 1,
+        sum: 1,
+        min: 1,
+        max: 1,
+      };
       const { envelope, out } = request(Buffer.from(firehoseBody([lengthPrefixed(metricStreamRequest(id, [point]))], 'tags')));
       const result = await pool.decode(envelope, out, { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: true });
       expect(result.hits).toEqual([['AWS/EC2', 1]]);
@@ -170,11 +235,21 @@ describe('decode threads', () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_DECODE_THREADS: '1' });
     const running = async () => /^firetap_decode_threads_running (\d+)$/m.exec((await t.app.inject({ url: '/metrics' })).body)?.[1] ?? '0';
     // A service that only gets logs never pays for a thread.
-    const logs = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders('logs'), payload: firehoseBody([Buffer.from('a raw log line')], 'logs') });
+    const logs = await t.app.inject({
+      method: 'POST',
+      url: '/firehose/logs',
+      headers: firehoseHeaders('logs'),
+      payload: firehoseBody([Buffer.from('a raw log line')], 'logs'),
+    });
     expect(logs.statusCode).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect(await running()).toBe('0');
-    const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('early'), payload: firehoseBody([lengthPrefixed(frame(5))], 'early') });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/firehose/metrics',
+      headers: firehoseHeaders('early'),
+      payload: firehoseBody([lengthPrefixed(frame(5))], 'early'),
+    });
     expect(res.statusCode).toBe(200);
     expect((await t.app.inject({ url: '/metrics' })).body).toContain('firetap_metric_requests_decoded_total{thread="main"} 1');
     for (let i = 0; i < 400 && (await running()) !== '1'; i++) await new Promise((r) => setTimeout(r, 10));
@@ -185,7 +260,12 @@ describe('decode threads', () => {
     const { pool, request } = await onePool();
     const record = lengthPrefixed(frame(50));
     const { envelope } = request(Buffer.from(firehoseBody([record], 'spill')));
-    const result = await pool.decode(envelope, Buffer.from(new SharedArrayBuffer(64)), { resourceAttributes: [], metricFormat: 'auto', attributesOn: 'datapoint', enrich: false });
+    const result = await pool.decode(envelope, Buffer.from(new SharedArrayBuffer(64)), {
+      resourceAttributes: [],
+      metricFormat: 'auto',
+      attributesOn: 'datapoint',
+      enrich: false,
+    });
     expect(result.spilled?.length).toBe(result.length);
     const batch = new OtlpBatch();
     appendMetricStreamRecord(record, batch, { resourceAttributes: [] });

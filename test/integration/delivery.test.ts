@@ -67,7 +67,11 @@ describe('delivery to the OTLP backend', () => {
   it('delivers 10,000 records of one request in bounded batches', async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_EXPORT_MAX_BATCH_BYTES: '262144' });
     const record = lengthPrefixed(metricStreamRequest(id, sampleDatapoints(3)));
-    const res = await post(t, '/firehose/metrics', Array.from({ length: 10_000 }, () => record));
+    const res = await post(
+      t,
+      '/firehose/metrics',
+      Array.from({ length: 10_000 }, () => record),
+    );
     expect(res.statusCode).toBe(200);
     expect(sink.lines('metrics')).toHaveLength(30_000);
     expect(sink.received.length).toBeGreaterThan(5);
@@ -85,9 +89,13 @@ describe('delivery to the OTLP backend', () => {
     const answers = await Promise.all(requests.map((records, r) => post(t, '/firehose/metrics', records, `concurrent-${r}`)));
     expect(answers.map((a: { statusCode: number }) => a.statusCode)).toEqual(requests.map(() => 200));
     const key = (l: Record<string, any>) => `${l.timeUnixNano} ${l.metric} ${l.sum}`;
-    const expected = requests.flat().flatMap((_, i) =>
-      sampleDatapoints(150, 1_795_000_000_000 + i * 60_000).map((d) => `${BigInt(d.timeMs) * 1_000_000n} amazonaws.com/${d.namespace}/${d.metricName} ${d.sum}`),
-    );
+    const expected = requests
+      .flat()
+      .flatMap((_, i) =>
+        sampleDatapoints(150, 1_795_000_000_000 + i * 60_000).map(
+          (d) => `${BigInt(d.timeMs) * 1_000_000n} amazonaws.com/${d.namespace}/${d.metricName} ${d.sum}`,
+        ),
+      );
     const got = sink.lines('metrics').map(key);
     expect(got).toHaveLength(12 * 8 * 150);
     expect(new Set(got).size).toBe(got.length);
@@ -106,9 +114,21 @@ describe('delivery to the OTLP backend', () => {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('firetap_records_rejected_total{signal="logs",reason="gzip"} 1');
     expect(metrics).toContain('firetap_dead_letter_records_total{signal="logs"} 1');
-    expect(t.logs().filter((l) => l.msg === 'records rejected')).toEqual([expect.objectContaining({ requestId: 'partly-bad', level: 40, rejected: 1, records: 3, reasons: { gzip: 1 }, first: expect.objectContaining({ recordIndex: 1, reason: 'gzip' }) })]);
+    expect(t.logs().filter((l) => l.msg === 'records rejected')).toEqual([
+      expect.objectContaining({
+        requestId: 'partly-bad',
+        level: 40,
+        rejected: 1,
+        records: 3,
+        reasons: { gzip: 1 },
+        first: expect.objectContaining({ recordIndex: 1, reason: 'gzip' }),
+      }),
+    ]);
 
-    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ requestId: 'partly-bad', signal: 'logs', index: 1, reason: 'gzip', data: truncated.toString('base64') })]);
   });
 
@@ -119,8 +139,16 @@ describe('delivery to the OTLP backend', () => {
     const records = ['a', 'b', 'POISON', 'c'].map((m) => logsRecord(logsMessage({ events: [{ timestamp: 1, message: m }] })));
     const res = await post(t, '/firehose/logs', records, 'poison');
     expect(res.statusCode).toBe(200);
-    expect(sink.lines('logs').map((l) => l.body).sort()).toEqual(['a', 'b', 'c']);
-    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(
+      sink
+        .lines('logs')
+        .map((l) => l.body)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
+    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ index: 2, reason: 'rejected_by_backend', message: expect.stringContaining('answered 400') })]);
     expect((await t.app.inject({ url: '/metrics' })).body).toContain('firetap_records_rejected_total{signal="logs",reason="rejected_by_backend"} 1');
   });
@@ -135,11 +163,16 @@ describe('delivery to the OTLP backend', () => {
   });
 
   it('adds configured resource attributes, then common attributes under other keys, without overwriting the data', async () => {
-    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_RESOURCE_ATTRIBUTES: 'service.name=cloudwatch,env=from-config,cloud.region=nope' });
+    const t = await buildTestApp({
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      FIRETAP_RESOURCE_ATTRIBUTES: 'service.name=cloudwatch,env=from-config,cloud.region=nope',
+    });
     // Whoever sends the request may not rename the operator's service or environment.
     const common = JSON.stringify({ commonAttributes: { env: 'from-firehose', team: 'payments', 'service.name': 'forged' } });
     await post(t, '/firehose/metrics', [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(1)))], 'c1', { 'x-amz-firehose-common-attributes': common });
-    await post(t, '/firehose/logs', [logsRecord(logsMessage({ events: [{ timestamp: 1, message: 'x' }] }))], 'c2', { 'x-amz-firehose-common-attributes': common });
+    await post(t, '/firehose/logs', [logsRecord(logsMessage({ events: [{ timestamp: 1, message: 'x' }] }))], 'c2', {
+      'x-amz-firehose-common-attributes': common,
+    });
     for (const line of [...sink.lines('metrics'), ...sink.lines('logs')]) {
       expect(line.resource).toMatchObject({ 'cloud.region': 'eu-west-1', env: 'from-config', team: 'payments', 'service.name': 'cloudwatch' });
     }
@@ -147,14 +180,18 @@ describe('delivery to the OTLP backend', () => {
 
   it('keeps serving when the common attributes header is broken, and counts it', async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
-    const res = await post(t, '/firehose/metrics', [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(1)))], 'c3', { 'x-amz-firehose-common-attributes': '{broken' });
+    const res = await post(t, '/firehose/metrics', [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(1)))], 'c3', {
+      'x-amz-firehose-common-attributes': '{broken',
+    });
     expect(res.statusCode).toBe(200);
     expect((await t.app.inject({ url: '/metrics' })).body).toContain('firetap_common_attributes_invalid_total 1');
   });
 
   it('writes one log line per request with counts, and never the access key', async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'super-secret-key' });
-    await post(t, '/firehose/metrics', [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(4)))], 'log-1', { 'x-amz-firehose-access-key': 'super-secret-key' });
+    await post(t, '/firehose/metrics', [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(4)))], 'log-1', {
+      'x-amz-firehose-access-key': 'super-secret-key',
+    });
     await post(t, '/firehose/metrics', [], 'log-2', { 'x-amz-firehose-access-key': 'super-secret-kez' });
     const lines = t.logs().filter((l) => l.requestId);
     expect(lines).toEqual([
@@ -190,7 +227,10 @@ describe('delivery to the OTLP backend', () => {
     const event = { timestamp: 1, message: 'x'.repeat(900) };
     // ~1 MB of log events per record, compressible; 64 records ≈ 64 MiB of log text.
     const record = logsRecord(logsMessage({ events: Array.from({ length: 1100 }, () => event) }));
-    const payload = firehoseBody(Array.from({ length: 64 }, () => record), 'big');
+    const payload = firehoseBody(
+      Array.from({ length: 64 }, () => record),
+      'big',
+    );
     const order: string[] = [];
     const big = fetch(`${base}/firehose/logs`, { method: 'POST', headers: firehoseHeaders('big'), body: payload }).then(async (r) => {
       order.push(`big:${r.status}`);

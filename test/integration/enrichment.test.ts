@@ -2,7 +2,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { untilDecodeThreadsRun, buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
 import { FakeAws, type FakeResource } from '../helpers/fake-aws.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
-import { eventBridgeEvent, firehoseBody, firehoseHeaders, lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, type CloudWatchDatapoint } from '../helpers/cloudwatch-fixtures.ts';
+import {
+  eventBridgeEvent,
+  firehoseBody,
+  firehoseHeaders,
+  lengthPrefixed,
+  logsMessage,
+  logsRecord,
+  metricStreamRequest,
+  type CloudWatchDatapoint,
+} from '../helpers/cloudwatch-fixtures.ts';
 
 /**
  * Enrichment end to end: the real AWS SDK clients (through AWS_ENDPOINT_URL) against a loopback AWS
@@ -38,7 +47,12 @@ function inventory(account: string, region: string, team: string): FakeResource[
 beforeAll(async () => {
   await aws.start();
   aws.addAccount(A, 'AKIDDEFAULTACCOUNT').addRole(ROLE_B, 'firetap-external-id');
-  for (const [account, region, team] of [[A, R1, 'a-eu'], [A, R2, 'a-us'], [B, R1, 'b-eu'], [B, R2, 'b-us']] as const) {
+  for (const [account, region, team] of [
+    [A, R1, 'a-eu'],
+    [A, R2, 'a-us'],
+    [B, R1, 'b-eu'],
+    [B, R2, 'b-us'],
+  ] as const) {
     aws.setResources(account, region, inventory(account, region, team));
   }
   Object.assign(process.env, {
@@ -75,11 +89,25 @@ async function startAppWith(extra: Record<string, string> = {}): Promise<TestApp
 }
 afterEach(() => aws.fail('ec2.DescribeInstances', undefined));
 
-const point = (namespace: string, metricName: string, dimensions: Record<string, string>): CloudWatchDatapoint => ({ namespace, metricName, dimensions, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 });
+const point = (namespace: string, metricName: string, dimensions: Record<string, string>): CloudWatchDatapoint => ({
+  namespace,
+  metricName,
+  dimensions,
+  timeMs: 1_795_000_000_000,
+  count: 1,
+  sum: 1,
+  min: 1,
+  max: 1,
+});
 
 async function postMetrics(t: TestApp, account: string, region: string, points: CloudWatchDatapoint[]) {
   const record = lengthPrefixed(metricStreamRequest({ account, region, streamName: 's' }, points));
-  const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('m', { 'x-amz-firehose-access-key': 'k' }), payload: firehoseBody([record], 'm') });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/firehose/metrics',
+    headers: firehoseHeaders('m', { 'x-amz-firehose-access-key': 'k' }),
+    payload: firehoseBody([record], 'm'),
+  });
   expect(res.statusCode).toBe(200);
   return sink.lines('metrics');
 }
@@ -114,7 +142,12 @@ describe.each([
     });
     // Untagged: the Tagging API does not see it, DescribeInstances does.
     expect(byName(1)).toMatchObject({ 'host.type': 'c7g.xlarge', 'cloud.resource_id': expect.stringContaining('i-0untagged00000003') });
-    expect(byName(2)).toMatchObject({ 'aws.tag.team': 'b-us', 'aws.tag.tier': 'database', 'aws.rds.instance_class': 'db.r6g.large', 'aws.rds.engine': 'postgres' });
+    expect(byName(2)).toMatchObject({
+      'aws.tag.team': 'b-us',
+      'aws.tag.tier': 'database',
+      'aws.rds.instance_class': 'db.r6g.large',
+      'aws.rds.engine': 'postgres',
+    });
     expect(byName(3)).toMatchObject({ 'aws.tag.app': 'shop', 'aws.lambda.runtime': 'nodejs22.x', 'faas.max_memory': String(512 * 1024 * 1024) });
     expect(byName(4)).toMatchObject({ 'aws.tag.edge': 'yes' });
     expect(byName(5)).toMatchObject({ 'aws.tag.team': 'b-us' });
@@ -148,8 +181,23 @@ describe.each([
 
   it('tags data points of metric streams in the JSON output format too', async () => {
     const t = await startApp();
-    const json = JSON.stringify({ metric_stream_name: 's', account_id: B, region: R1, namespace: 'AWS/EC2', metric_name: 'CPUUtilization', dimensions: { InstanceId: 'i-0aaaaaaaaaaaaaaa1' }, timestamp: 1_795_000_000_000, value: { count: 1, sum: 2, min: 2, max: 2 }, unit: 'Percent' });
-    const res = await t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders('j', { 'x-amz-firehose-access-key': 'k' }), payload: firehoseBody([Buffer.from(json)], 'j') });
+    const json = JSON.stringify({
+      metric_stream_name: 's',
+      account_id: B,
+      region: R1,
+      namespace: 'AWS/EC2',
+      metric_name: 'CPUUtilization',
+      dimensions: { InstanceId: 'i-0aaaaaaaaaaaaaaa1' },
+      timestamp: 1_795_000_000_000,
+      value: { count: 1, sum: 2, min: 2, max: 2 },
+      unit: 'Percent',
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/firehose/metrics',
+      headers: firehoseHeaders('j', { 'x-amz-firehose-access-key': 'k' }),
+      payload: firehoseBody([Buffer.from(json)], 'j'),
+    });
     expect(res.statusCode).toBe(200);
     expect(sink.lines('metrics')[0]!.attributes).toMatchObject({ InstanceId: 'i-0aaaaaaaaaaaaaaa1', 'aws.tag.team': 'b-eu', 'host.type': 'm6i.large' });
   });
@@ -165,7 +213,16 @@ describe.each([
     expect(aws.calls.filter((c) => c.service === 'sts' && c.action === 'AssumeRole')).toHaveLength(1);
     // Each scope: DescribeInstances pages through 2 per page → 2 pages for 3 instances.
     const ec2 = aws.calls.filter((c) => c.action === 'DescribeInstances');
-    expect(ec2.map((c) => `${c.account}/${c.region}`).sort()).toEqual([`${A}/${R1}`, `${A}/${R1}`, `${A}/${R2}`, `${A}/${R2}`, `${B}/${R1}`, `${B}/${R1}`, `${B}/${R2}`, `${B}/${R2}`]);
+    expect(ec2.map((c) => `${c.account}/${c.region}`).sort()).toEqual([
+      `${A}/${R1}`,
+      `${A}/${R1}`,
+      `${A}/${R2}`,
+      `${A}/${R2}`,
+      `${B}/${R1}`,
+      `${B}/${R1}`,
+      `${B}/${R2}`,
+      `${B}/${R2}`,
+    ]);
   });
 
   it('retries throttled calls and still builds the snapshot', async () => {
@@ -207,20 +264,31 @@ describe.each([
     const res = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers, payload: firehoseBody(records, 'l') });
     expect(res.statusCode).toBe(200);
     const [lambda, vm, other] = sink.lines('logs');
-    expect(lambda!.resource).toMatchObject({ 'cloud.resource_id': `arn:aws:lambda:${R1}:${B}:function:checkout`, 'aws.tag.team': 'b-eu', 'aws.tag.retention': '30d', 'faas.name': 'checkout' });
+    expect(lambda!.resource).toMatchObject({
+      'cloud.resource_id': `arn:aws:lambda:${R1}:${B}:function:checkout`,
+      'aws.tag.team': 'b-eu',
+      'aws.tag.retention': '30d',
+      'faas.name': 'checkout',
+    });
     expect(vm!.resource).toMatchObject({ 'cloud.resource_id': `arn:aws:ec2:${R1}:${B}:instance/i-0aaaaaaaaaaaaaaa2`, 'aws.tag.team': 'b-eu' });
     expect(other!.resource['cloud.resource_id']).toBeUndefined();
   });
 
-  it('puts the function\'s tags on the metrics read from its REPORT lines', async () => {
+  it("puts the function's tags on the metrics read from its REPORT lines", async () => {
     const t = await startApp();
-    const report = 'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n';
+    const report =
+      'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n';
     const record = logsRecord(logsMessage({ owner: B, logGroup: '/aws/lambda/checkout', events: [{ timestamp: 1_795_000_000_000, message: report }] }));
     const headers = firehoseHeaders('r', { 'x-amz-firehose-access-key': 'k', 'x-amz-firehose-source-arn': `arn:aws:firehose:${R2}:${B}:deliverystream/logs` });
     const res = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers, payload: firehoseBody([record], 'r') });
     expect(res.statusCode).toBe(200);
     const duration = sink.lines('metrics').find((m) => m.metric === 'aws.lambda.duration');
-    expect(duration!.attributes).toMatchObject({ FunctionName: 'checkout', 'cloud.resource_id': `arn:aws:lambda:${R2}:${B}:function:checkout`, 'aws.tag.team': 'b-us', 'aws.tag.app': 'shop' });
+    expect(duration!.attributes).toMatchObject({
+      FunctionName: 'checkout',
+      'cloud.resource_id': `arn:aws:lambda:${R2}:${B}:function:checkout`,
+      'aws.tag.team': 'b-us',
+      'aws.tag.app': 'shop',
+    });
     expect(duration!.resource).toMatchObject({ 'cloud.account.id': B, 'cloud.region': R2 });
   });
 
@@ -232,7 +300,12 @@ describe.each([
       'detail-type': 'EC2 Instance State-change Notification',
       resources: [`arn:aws:ec2:${R2}:${A}:instance/i-0unknown00000000`, `arn:aws:ec2:${R2}:${A}:instance/i-0aaaaaaaaaaaaaaa1`],
     });
-    const res = await t.app.inject({ method: 'POST', url: '/eventbridge/events', headers: { 'content-type': 'application/json', 'x-api-key': 'eb' }, payload: JSON.stringify(event) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/eventbridge/events',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'eb' },
+      payload: JSON.stringify(event),
+    });
     expect(res.statusCode).toBe(200);
     expect(sink.lines('logs')[0]!.resource).toMatchObject({
       'cloud.account.id': A,
@@ -247,9 +320,15 @@ describe.each([
     const t = await startApp();
     expect((await t.app.inject({ url: '/enrichment/resources?namespace=AWS/EC2&dimension.InstanceId=i-0aaaaaaaaaaaaaaa1' })).statusCode).toBe(401);
     const headers = { 'x-amz-firehose-access-key': 'k' };
-    const byDims = (await t.app.inject({ url: `/enrichment/resources?namespace=AWS/EC2&dimension.InstanceId=i-0aaaaaaaaaaaaaaa1&account=${B}&region=${R1}`, headers })).json();
+    const byDims = (
+      await t.app.inject({ url: `/enrichment/resources?namespace=AWS/EC2&dimension.InstanceId=i-0aaaaaaaaaaaaaaa1&account=${B}&region=${R1}`, headers })
+    ).json();
     expect(byDims.resources).toEqual([
-      expect.objectContaining({ arn: `arn:aws:ec2:${R1}:${B}:instance/i-0aaaaaaaaaaaaaaa1`, tags: { team: 'b-eu', env: 'prod' }, discoveredBy: ['tag:GetResources', 'ec2:DescribeInstances'] }),
+      expect.objectContaining({
+        arn: `arn:aws:ec2:${R1}:${B}:instance/i-0aaaaaaaaaaaaaaa1`,
+        tags: { team: 'b-eu', env: 'prod' },
+        discoveredBy: ['tag:GetResources', 'ec2:DescribeInstances'],
+      }),
     ]);
     const arn = `arn:aws:sqs:${R2}:${A}:orders-dlq`;
     const byArn = (await t.app.inject({ url: `/enrichment/resources?arn=${encodeURIComponent(arn)}`, headers })).json();

@@ -76,7 +76,9 @@ describe('POST /eventbridge/events (API destination)', () => {
     for (const headers of [{}, { 'x-api-key': 'anything' }, { 'x-amz-firehose-access-key': 'firehose-key' }] as Array<Record<string, string>>) {
       const res = await post(t, JSON.stringify(eventBridgeEvent()), headers);
       expect(res.statusCode).toBe(401);
-      expect(res.json().error).toMatch(/set FIRETAP_EVENTBRIDGE_API_KEYS \(or FIRETAP_EVENTBRIDGE_BASIC_AUTH\).*FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true/);
+      expect(res.json().error).toMatch(
+        /set FIRETAP_EVENTBRIDGE_API_KEYS \(or FIRETAP_EVENTBRIDGE_BASIC_AUTH\).*FIRETAP_EVENTBRIDGE_ALLOW_UNAUTHENTICATED=true/,
+      );
     }
     expect(sink.received).toHaveLength(0);
   });
@@ -121,11 +123,14 @@ describe('POST /eventbridge/events (API destination)', () => {
     const res = await post(t, body);
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toContain(error);
-    const kept = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kept = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(kept).toEqual([expect.objectContaining({ reason: 'format', data: Buffer.from(body).toString('base64') })]);
   });
 
-  it('answers 503 with Retry-After before EventBridge\'s 5-second timeout when the backend cannot take the event', async () => {
+  it("answers 503 with Retry-After before EventBridge's 5-second timeout when the backend cannot take the event", async () => {
     const t = await app({ FIRETAP_EVENTBRIDGE_TIMEOUT_MS: '400' });
     sink.always({ status: 503, headers: { 'retry-after': '2' } });
     const started = Date.now();

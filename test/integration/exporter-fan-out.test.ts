@@ -11,7 +11,12 @@ afterEach(() => sink.stop());
 
 const events = [1, 2, 3].map((i) => ({ timestamp: i, message: `line ${i}` }));
 const post = (t: { app: { inject: Function } }, requestId: string) =>
-  (t.app.inject as any)({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders(requestId), payload: firehoseBody([logsRecord(logsMessage({ events }))], requestId) });
+  (t.app.inject as any)({
+    method: 'POST',
+    url: '/firehose/logs',
+    headers: firehoseHeaders(requestId),
+    payload: firehoseBody([logsRecord(logsMessage({ events }))], requestId),
+  });
 
 describe('a signal exported to several exporter types', () => {
   it('acknowledges a Firehose request only once every exporter accepted it, retrying only the one that failed', async () => {
@@ -33,7 +38,7 @@ describe('a signal exported to several exporter types', () => {
     expect(t.debug()).toHaveLength(3);
   });
 
-  it('sends Firehose\'s retry of that request only to the exporter that had not accepted: nothing twice, nothing lost', async () => {
+  it("sends Firehose's retry of that request only to the exporter that had not accepted: nothing twice, nothing lost", async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_LOGS_EXPORTERS: 'debug,otlp-http', FIRETAP_REQUEST_TIMEOUT_MS: '500' });
     // Firehose sends the same body again under the same request id.
     const payload = firehoseBody([logsRecord(logsMessage({ events }))], 'retried');

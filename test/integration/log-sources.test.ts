@@ -20,16 +20,27 @@ async function post(env: Record<string, string>, url: string, records: Buffer[])
   return { res, logs: sink.lines('logs'), metrics: sink.lines('metrics'), send };
 }
 
-const REPORT = (ms: number, init = '') => `REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: ${ms} ms\tBilled Duration: ${Math.ceil(ms)} ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t${init}\n`;
+const REPORT = (ms: number, init = '') =>
+  `REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: ${ms} ms\tBilled Duration: ${Math.ceil(ms)} ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t${init}\n`;
 const lambdaRecord = () =>
-  logsRecord(logsMessage({ logGroup: '/aws/lambda/checkout', events: [
-    { id: '1', timestamp: 1_795_000_000_000, message: REPORT(50.5, 'Init Duration: 180.25 ms\t') },
-    { id: '2', timestamp: 1_795_000_001_000, message: '{"_aws":{"Timestamp":1795000001000,"CloudWatchMetrics":[{"Namespace":"shop","Dimensions":[["Service"]],"Metrics":[{"Name":"Orders","Unit":"Count"}]}]},"Service":"checkout","Orders":3}\n' },
-    { id: '3', timestamp: 1_795_000_002_000, message: REPORT(10.5) },
-  ] }));
+  logsRecord(
+    logsMessage({
+      logGroup: '/aws/lambda/checkout',
+      events: [
+        { id: '1', timestamp: 1_795_000_000_000, message: REPORT(50.5, 'Init Duration: 180.25 ms\t') },
+        {
+          id: '2',
+          timestamp: 1_795_000_001_000,
+          message:
+            '{"_aws":{"Timestamp":1795000001000,"CloudWatchMetrics":[{"Namespace":"shop","Dimensions":[["Service"]],"Metrics":[{"Name":"Orders","Unit":"Count"}]}]},"Service":"checkout","Orders":3}\n',
+        },
+        { id: '3', timestamp: 1_795_000_002_000, message: REPORT(10.5) },
+      ],
+    }),
+  );
 
 describe('log sources end to end', () => {
-  it('a Lambda log group\'s REPORT and EMF lines also reach the metrics backend, the log lines unchanged', async () => {
+  it("a Lambda log group's REPORT and EMF lines also reach the metrics backend, the log lines unchanged", async () => {
     const { res, logs, metrics } = await post({}, '/firehose/logs', [lambdaRecord()]);
     expect(res.statusCode).toBe(200);
     expect(logs).toHaveLength(3);
@@ -59,7 +70,7 @@ describe('log sources end to end', () => {
     expect([logs.length, metrics.length]).toEqual([3, 0]);
   });
 
-  it('a WAF stream\'s records reach the backend as structured log records beside a plain Direct PUT line', async () => {
+  it("a WAF stream's records reach the backend as structured log records beside a plain Direct PUT line", async () => {
     const { res, logs } = await post({}, '/firehose/logs', [Buffer.from(JSON.stringify(wafLog()) + '\n'), Buffer.from('deploy finished\n')]);
     expect(res.statusCode).toBe(200);
     expect(logs.map((l) => [l.attributes['aws.waf.action'], l.body])).toEqual([
@@ -70,19 +81,43 @@ describe('log sources end to end', () => {
   });
 
   it('a route told ?format=vpc-flow-logs parses every line of every record', async () => {
-    const { res, logs } = await post({}, '/firehose/logs?format=vpc-flow-logs', [Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`), Buffer.from(FLOW_LOG_LINES.noData)]);
+    const { res, logs } = await post({}, '/firehose/logs?format=vpc-flow-logs', [
+      Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`),
+      Buffer.from(FLOW_LOG_LINES.noData),
+    ]);
     expect(res.statusCode).toBe(200);
     expect(logs.map((l) => l.attributes['aws.vpc.flow_log.log_status'])).toEqual(['OK', 'OK', 'NODATA']);
     expect(logs.map((l) => l.attributes['destination.port'])).toEqual([22, 3389, undefined]);
   });
 
   it('configured name patterns and CloudTrail log groups apply to CloudWatch Logs records', async () => {
-    const env = { FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster} {namespace}.{pod}.{container}', FIRETAP_CLOUDTRAIL_LOG_GROUPS: '/org/trail', FIRETAP_DETECT_CLOUDTRAIL: 'false' };
-    const app = logsRecord(logsMessage({ logGroup: '/logs/kyma-prod', logStream: 'shop.cart-7d9f8b6c5d-x2kq9.cart', events: [{ timestamp: 1_795_000_000_000, message: 'added item' }] }));
-    const trail = logsRecord(logsMessage({ logGroup: '/org/trail', logStream: '123456789012_CloudTrail_eu-west-1', events: [{ timestamp: 1_795_000_000_000, message: JSON.stringify(cloudTrailRecord()) }] }));
+    const env = {
+      FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster} {namespace}.{pod}.{container}',
+      FIRETAP_CLOUDTRAIL_LOG_GROUPS: '/org/trail',
+      FIRETAP_DETECT_CLOUDTRAIL: 'false',
+    };
+    const app = logsRecord(
+      logsMessage({
+        logGroup: '/logs/kyma-prod',
+        logStream: 'shop.cart-7d9f8b6c5d-x2kq9.cart',
+        events: [{ timestamp: 1_795_000_000_000, message: 'added item' }],
+      }),
+    );
+    const trail = logsRecord(
+      logsMessage({
+        logGroup: '/org/trail',
+        logStream: '123456789012_CloudTrail_eu-west-1',
+        events: [{ timestamp: 1_795_000_000_000, message: JSON.stringify(cloudTrailRecord()) }],
+      }),
+    );
     const { res, logs } = await post(env, '/firehose/logs', [app, trail]);
     expect(res.statusCode).toBe(200);
-    expect(logs[0]!.resource).toMatchObject({ 'k8s.cluster.name': 'kyma-prod', 'k8s.namespace.name': 'shop', 'k8s.pod.name': 'cart-7d9f8b6c5d-x2kq9', 'k8s.container.name': 'cart' });
+    expect(logs[0]!.resource).toMatchObject({
+      'k8s.cluster.name': 'kyma-prod',
+      'k8s.namespace.name': 'shop',
+      'k8s.pod.name': 'cart-7d9f8b6c5d-x2kq9',
+      'k8s.container.name': 'cart',
+    });
     expect(logs[1]!.attributes).toMatchObject({ 'aws.cloudtrail.event_name': 'TerminateInstances', 'error.type': 'Client.UnauthorizedOperation' });
   });
 });

@@ -24,7 +24,10 @@ function bodyBomb(inflated: number): Buffer {
 /** A logs request of `records` records whose base64 data is gzip that inflates to `inflated` bytes each. */
 function recordBombs(records: number, inflated: number, id: string): string {
   const bomb = gzipSync(Buffer.alloc(inflated, 0x20), { level: 9 });
-  return firehoseBody(Array.from({ length: records }, () => bomb), id);
+  return firehoseBody(
+    Array.from({ length: records }, () => bomb),
+    id,
+  );
 }
 
 let sink: OtlpSink;
@@ -36,7 +39,14 @@ beforeAll(async () => {
   // memory budget is the default derived from it. Concurrency above the bombs' number, so that none is shed at admission.
   const flags = imageNodeFlags().filter((f) => f !== '--enable-source-maps');
   service = await startService(
-    { ...imageEnv(), NODE_ENV: 'test', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_MAX_RSS_BYTES: String(CHART_MAX_RSS), FIRETAP_MAX_CONCURRENT_REQUESTS: '32', FIRETAP_DECODE_THREADS: '0' },
+    {
+      ...imageEnv(),
+      NODE_ENV: 'test',
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      FIRETAP_MAX_RSS_BYTES: String(CHART_MAX_RSS),
+      FIRETAP_MAX_CONCURRENT_REQUESTS: '32',
+      FIRETAP_DECODE_THREADS: '0',
+    },
     undefined,
     [...flags, resolve(import.meta.dirname, '../../src/main.ts')],
   );
@@ -48,9 +58,14 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: Buffer | string, headers: Record<string, string> = {}) =>
-  fetch(`${service.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), json: (await res.json()) as { errorMessage?: string } }));
+  fetch(`${service.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(async (res) => ({
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    json: (await res.json()) as { errorMessage?: string },
+  }));
 
-const budgetInUse = async (): Promise<number> => Number(/^firetap_memory_budget_bytes\{state="in_use"\} (\d+)$/m.exec(await (await fetch(`${service.base}/metrics`)).text())![1]);
+const budgetInUse = async (): Promise<number> =>
+  Number(/^firetap_memory_budget_bytes\{state="in_use"\} (\d+)$/m.exec(await (await fetch(`${service.base}/metrics`)).text())![1]);
 /** What the budget holds once every exchange has closed (a share is given back on the server's 'close', just after the answer). */
 async function settledBudget(): Promise<number> {
   for (let i = 0; i < 40; i++) {
@@ -74,14 +89,19 @@ describe('the memory budget, against the real service', () => {
     // Refused as too large or bad, or (no share of the budget within a second) 503 with Retry-After: Firehose retries.
     for (const a of answers.slice(0, 16)) expect([413, 503], JSON.stringify(a)).toContain(a.status);
     for (const a of answers.slice(16)) expect([400, 503], JSON.stringify(a)).toContain(a.status);
-    for (const a of answers.filter((x) => x.status === 503)) expect([a.retryAfter, a.json.errorMessage]).toEqual(['1', expect.stringContaining('FIRETAP_MEMORY_BUDGET_BYTES')]);
+    for (const a of answers.filter((x) => x.status === 503))
+      expect([a.retryAfter, a.json.errorMessage]).toEqual(['1', expect.stringContaining('FIRETAP_MEMORY_BUDGET_BYTES')]);
     expect(answers.filter((a) => a.status === 413).length).toBeGreaterThan(0);
-    console.log(`memory budget storm: peak RSS ${Math.round(before / MiB)} → ${Math.round(peak / MiB)} MiB; answers ${JSON.stringify(answers.map((a) => a.status))}`);
+    console.log(
+      `memory budget storm: peak RSS ${Math.round(before / MiB)} → ${Math.round(peak / MiB)} MiB; answers ${JSON.stringify(answers.map((a) => a.status))}`,
+    );
     expect(peak).toBeLessThan(POD_LIMIT);
 
     // Every share went back, and the very next request is served, not shed.
     expect(await settledBudget()).toBe(0);
-    const normal = await post('/firehose/logs', firehoseBody([logsRecord(logsMessage({ events: [{ timestamp: 1, message: 'after the storm' }] }))], 'after'), { 'x-amz-firehose-request-id': 'after' });
+    const normal = await post('/firehose/logs', firehoseBody([logsRecord(logsMessage({ events: [{ timestamp: 1, message: 'after the storm' }] }))], 'after'), {
+      'x-amz-firehose-request-id': 'after',
+    });
     expect(normal.status, JSON.stringify(normal.json)).toBe(200);
   }, 60_000);
 });

@@ -24,12 +24,25 @@ beforeEach(() => {
 });
 
 const meter = (uniqueId: string, value: number, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ meterApiName: 'ApiCalls', customerId: 'acme', meterTimeInMillis: 1_795_000_000_000, meterValue: value, uniqueId, dimensions: { region: 'eu-west-1' }, ...extra });
+  JSON.stringify({
+    meterApiName: 'ApiCalls',
+    customerId: 'acme',
+    meterTimeInMillis: 1_795_000_000_000,
+    meterValue: value,
+    uniqueId,
+    dimensions: { region: 'eu-west-1' },
+    ...extra,
+  });
 const record = (...lines: string[]) =>
   logsRecord(logsMessage({ logGroup: '/aws/lambda/api', events: lines.map((message, i) => ({ id: String(i), timestamp: 1_795_000_000_000 + i, message })) }));
 
 async function app(env: Record<string, string> = {}) {
-  return buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: backend.url, FIRETAP_METER_ENDPOINT: `${billing.url}/ingest`, FIRETAP_METER_HEADERS: 'X-API-KEY=billing-key', ...env });
+  return buildTestApp({
+    OTEL_EXPORTER_OTLP_ENDPOINT: backend.url,
+    FIRETAP_METER_ENDPOINT: `${billing.url}/ingest`,
+    FIRETAP_METER_HEADERS: 'X-API-KEY=billing-key',
+    ...env,
+  });
 }
 function post(t: Awaited<ReturnType<typeof app>>, requestId: string, body: string) {
   return t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders(requestId), payload: body });
@@ -61,7 +74,10 @@ describe('meter records in log lines', () => {
     const body = firehoseBody([record(`meter_record_for_stream ${meter('u-1', 2)}`, `meter_record_for_stream ${meter('u-1', 2)}`)], 'm2');
     expect((await post(t, 'm2', body)).statusCode).toBe(200);
     expect((await post(t, 'm2', body)).statusCode).toBe(200);
-    expect((await post(t, 'm3', firehoseBody([record(`meter_record_for_stream ${meter('u-1', 2)}`, `meter_record_for_stream ${meter('u-9', 1)}`)], 'm3'))).statusCode).toBe(200);
+    expect(
+      (await post(t, 'm3', firehoseBody([record(`meter_record_for_stream ${meter('u-1', 2)}`, `meter_record_for_stream ${meter('u-9', 1)}`)], 'm3')))
+        .statusCode,
+    ).toBe(200);
     const sent = billing.received.flatMap((r) => (r.json as Array<{ uniqueId: string }>).map((m) => m.uniqueId));
     expect(sent).toEqual(['u-1', 'u-9']);
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
@@ -87,7 +103,10 @@ describe('meter records in log lines', () => {
     const res = await post(t, 'm7', firehoseBody([record(...lines)], 'm7'));
     expect(res.statusCode).toBe(200);
     expect(backend.lines('logs')).toHaveLength(3);
-    const kept = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kept = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(kept.map((k) => [k.reason, k.message])).toEqual([
       ['invalid_meter_record', expect.stringContaining('no uniqueId')],
       ['invalid_meter_record', expect.stringContaining('is not JSON')],

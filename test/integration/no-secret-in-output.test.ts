@@ -11,7 +11,10 @@ const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
 
 /** Runs `node src/main.ts` with these settings until it exits (a bad setting ends it at once); everything it printed. */
 async function refusedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'trace', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'trace', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -32,7 +35,10 @@ const MALFORMED: Array<[string, Record<string, string>]> = [
   ['FIRETAP_ACCESS_KEYS too long', { FIRETAP_ACCESS_KEYS: MARKER.repeat(300) }],
   ['FIRETAP_EVENTBRIDGE_API_KEYS too long', { FIRETAP_EVENTBRIDGE_API_KEYS: MARKER.repeat(300) }],
   ['FIRETAP_EVENTBRIDGE_BASIC_AUTH without a colon', { FIRETAP_EVENTBRIDGE_BASIC_AUTH: `user${MARKER}` }],
-  ['an external id too short beside a bad role ARN', { FIRETAP_ENRICHMENT_REGIONS: 'eu-west-1', FIRETAP_ENRICHMENT_ROLE_ARNS: `arn:aws:iam::123456789012:role/r|${MARKER.slice(0, 1)},nope|${MARKER}` }],
+  [
+    'an external id too short beside a bad role ARN',
+    { FIRETAP_ENRICHMENT_REGIONS: 'eu-west-1', FIRETAP_ENRICHMENT_ROLE_ARNS: `arn:aws:iam::123456789012:role/r|${MARKER.slice(0, 1)},nope|${MARKER}` },
+  ],
   ['userinfo in an invalid OTLP endpoint', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://user:${MARKER}@bad host:4318` }],
   ['userinfo in an invalid signal endpoint', { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `ftp://user:${MARKER}@collector/v1/logs` }],
   ['userinfo in an invalid meter endpoint', { FIRETAP_METER_ENDPOINT: `http://u:${MARKER}@ bad` }],
@@ -65,14 +71,27 @@ describe('no secret in any output', () => {
     });
     try {
       const record = lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(2)));
-      const post = (id: string) => fetch(`${service.base}/firehose/metrics`, { method: 'POST', headers: { ...firehoseHeaders(id), 'x-amz-firehose-access-key': `${MARKER}-key` }, body: firehoseBody([record], id) });
+      const post = (id: string) =>
+        fetch(`${service.base}/firehose/metrics`, {
+          method: 'POST',
+          headers: { ...firehoseHeaders(id), 'x-amz-firehose-access-key': `${MARKER}-key` },
+          body: firehoseBody([record], id),
+        });
       sink.always({ status: 200 });
       expect((await post('ok')).status).toBe(200);
       sink.always({ status: 401 });
       const refused = await post('refused');
       expect(refused.status).toBeGreaterThanOrEqual(400);
       expect(await refused.text()).not.toContain(MARKER);
-      expect((await fetch(`${service.base}/firehose/metrics`, { method: 'POST', headers: { ...firehoseHeaders('wrong'), 'x-amz-firehose-access-key': `${MARKER}-guess` }, body: '{}' })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${service.base}/firehose/metrics`, {
+            method: 'POST',
+            headers: { ...firehoseHeaders('wrong'), 'x-amz-firehose-access-key': `${MARKER}-guess` },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(401);
       sink.always({ status: 200 });
     } finally {
       service.child.kill('SIGTERM');

@@ -47,7 +47,12 @@ describe('backend outage', () => {
 
   it('does not deliver twice the batches a failed attempt had already delivered, when Firehose retries the request', async () => {
     // Small batches: each request is several exports, some of which fail.
-    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_EXPORT_MAX_BATCH_BYTES: '2000', FIRETAP_EXPORT_CONCURRENCY: '1', FIRETAP_REQUEST_TIMEOUT_MS: '200' });
+    const t = await buildTestApp({
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+      FIRETAP_EXPORT_MAX_BATCH_BYTES: '2000',
+      FIRETAP_EXPORT_CONCURRENCY: '1',
+      FIRETAP_REQUEST_TIMEOUT_MS: '200',
+    });
     const post = (id: string, body: string) => t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders(id), payload: body });
     // The export holding record 3 of each request fails 12 times: longer than one attempt's retries, so the
     // request fails after records 0-2 went out, and Firehose's retry must not send those again.

@@ -64,10 +64,18 @@ describe('overload', () => {
 describe('security', () => {
   it('never reads or decodes the body of a request without a valid access key', async () => {
     const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ACCESS_KEYS: 'right-key', FIRETAP_MAX_CONCURRENT_REQUESTS: '1' });
-    const big = firehoseBody(Array.from({ length: 200 }, () => record), 'flood');
+    const big = firehoseBody(
+      Array.from({ length: 200 }, () => record),
+      'flood',
+    );
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders(`f${i}`, i % 2 ? { 'x-amz-firehose-access-key': 'wrong' } : {}), payload: big }),
+        t.app.inject({
+          method: 'POST',
+          url: '/firehose/metrics',
+          headers: firehoseHeaders(`f${i}`, i % 2 ? { 'x-amz-firehose-access-key': 'wrong' } : {}),
+          payload: big,
+        }),
       ),
     );
     expect(answers.every((a) => a.statusCode === 401)).toBe(true);

@@ -48,7 +48,8 @@ describe('the README examples', () => {
     expect(logs.filter((l) => l.attributes['event.name'] === 'aws.ec2:EC2 Instance State-change Notification')).toHaveLength(1);
     expect(logs.filter((l) => l.attributes['aws.cloudtrail.event_name'] === 'TerminateInstances')).toHaveLength(1);
     const metricNames = new Set(lines.filter((l) => l.signal === 'metrics').map((l) => l.metric));
-    for (const name of ['aws.lambda.duration', 'aws.lambda.init_duration', 'amazonaws.com/shop/OrderValue', 'meter.Checkouts']) expect(metricNames).toContain(name);
+    for (const name of ['aws.lambda.duration', 'aws.lambda.init_duration', 'amazonaws.com/shop/OrderValue', 'meter.Checkouts'])
+      expect(metricNames).toContain(name);
     // Metric-stream points: 6 plain, 6 gzipped, and the 0.7.0 request's 3, each with its dimensions as attributes.
     const streamed = lines.filter((l) => l.signal === 'metrics' && l.resource['aws.exporter.arn']);
     expect(streamed).toHaveLength(15);

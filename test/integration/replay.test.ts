@@ -32,11 +32,20 @@ function failedDataObject(records: Buffer[]): Buffer {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-const logRecord = (n: number) => logsRecord(logsMessage({ logGroup: '/aws/lambda/replayed', events: Array.from({ length: n }, (_, i) => ({ id: String(i), timestamp: 1_795_000_000_000 + i, message: `line ${i}` })) }));
+const logRecord = (n: number) =>
+  logsRecord(
+    logsMessage({
+      logGroup: '/aws/lambda/replayed',
+      events: Array.from({ length: n }, (_, i) => ({ id: String(i), timestamp: 1_795_000_000_000 + i, message: `line ${i}` })),
+    }),
+  );
 /** What the three sample objects hold: 5 + 4 data points, 3 + 2 + 1 log records. */
 function writeObjects(put: (name: string, body: Buffer) => void) {
   // A metric stream delivered to S3 by Firehose with GZIP compression: frames back to back, the object gzipped.
-  put('metrics/2026/11/22/08/stream-1-2026-11-22-08-00-00-a.gz', gzipSync(Buffer.concat([lengthPrefixed(metricStreamRequest(id, sampleDatapoints(5))), lengthPrefixed(metricStreamRequest(id, sampleDatapoints(4)))])));
+  put(
+    'metrics/2026/11/22/08/stream-1-2026-11-22-08-00-00-a.gz',
+    gzipSync(Buffer.concat([lengthPrefixed(metricStreamRequest(id, sampleDatapoints(5))), lengthPrefixed(metricStreamRequest(id, sampleDatapoints(4)))])),
+  );
   // An HTTP endpoint's failed-data backup of two CloudWatch Logs records and one metric-stream record.
   put('failed/http-endpoint-failed/2026/11/22/08/stream-1-2026-11-22-08-05-00-b', failedDataObject([logRecord(3), logRecord(2)]));
   // An all-data backup of a logs stream: each record gzipped by CloudWatch Logs, back to back.
@@ -48,7 +57,13 @@ let s3: FakeS3;
 beforeAll(async () => {
   sink = await new OtlpSink().start();
   s3 = await new FakeS3().start();
-  Object.assign(process.env, { AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDREPLAY', AWS_SECRET_ACCESS_KEY: 'secret', AWS_EC2_METADATA_DISABLED: 'true' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDREPLAY',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
   writeObjects((name, body) => s3.put('firehose-backup', name, body));
 });
 afterAll(async () => {
@@ -86,7 +101,12 @@ describe('firetap replay', () => {
     expect(summary).toMatchObject({ objects: 3, replayed: 3, skipped: 0, records: 4, items: 15, badRecords: 0 });
     expect(sink.lines('metrics')).toHaveLength(9);
     expect(sink.lines('metrics')[0]!.attributes).toHaveProperty('InstanceId');
-    expect(sink.lines('logs').map((l) => l.body).sort()).toEqual(['line 0', 'line 0', 'line 0', 'line 1', 'line 1', 'line 2']);
+    expect(
+      sink
+        .lines('logs')
+        .map((l) => l.body)
+        .sort(),
+    ).toEqual(['line 0', 'line 0', 'line 0', 'line 1', 'line 1', 'line 2']);
     expect(sink.lines('logs')[0]!.resource['aws.log.group.names']).toEqual(['/aws/lambda/replayed']);
   });
 
@@ -155,7 +175,10 @@ describe('firetap replay', () => {
   });
 
   it('runs as `firetap replay` from the service entry point and prints a JSON summary', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/main.ts', 'replay', '--dry-run', localDir()], { cwd: ROOT, env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/main.ts', 'replay', '--dry-run', localDir()], {
+      cwd: ROOT,
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+    });
     expect(JSON.parse(stdout)).toMatchObject({ objects: 3, replayed: 3, items: 15, dryRun: true });
     expect(stderr).toContain('3 of 3 object(s) replayed');
   });

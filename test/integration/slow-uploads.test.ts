@@ -19,11 +19,18 @@ afterEach(async () => {
 });
 
 const post = (base: string, id: string) =>
-  fetch(`${base}/firehose/metrics`, { method: 'POST', headers: firehoseHeaders(id, { 'x-amz-firehose-access-key': KEY }), body: firehoseBody([record], id), signal: AbortSignal.timeout(5000) });
+  fetch(`${base}/firehose/metrics`, {
+    method: 'POST',
+    headers: firehoseHeaders(id, { 'x-amz-firehose-access-key': KEY }),
+    body: firehoseBody([record], id),
+    signal: AbortSignal.timeout(5000),
+  });
 
 /** Uploads that promise a megabyte and send a byte every `everyMs`, with a valid key. */
 function slowUploads(port: number, count: number, everyMs: number): SlowClient[] {
-  const started = Array.from({ length: count }, (_, i) => slowClient(port, uploadHead('/firehose/metrics', 1_000_000, { 'x-amz-firehose-request-id': `slow-${i}`, 'x-amz-firehose-access-key': KEY }), everyMs));
+  const started = Array.from({ length: count }, (_, i) =>
+    slowClient(port, uploadHead('/firehose/metrics', 1_000_000, { 'x-amz-firehose-request-id': `slow-${i}`, 'x-amz-firehose-access-key': KEY }), everyMs),
+  );
   clients.push(...started);
   return started;
 }
@@ -44,7 +51,13 @@ describe('slow uploads', () => {
   }, 10_000);
 
   it('answers a body that has not arrived within FIRETAP_BODY_TIMEOUT_MS with 408 and gives back what it held', async () => {
-    service = await startService({ FIRETAP_ACCESS_KEYS: KEY, FIRETAP_MAX_CONCURRENT_REQUESTS: '2', FIRETAP_MAX_RECEIVING_REQUESTS: '3', FIRETAP_HEADERS_TIMEOUT_MS: '1000', FIRETAP_BODY_TIMEOUT_MS: '2000' });
+    service = await startService({
+      FIRETAP_ACCESS_KEYS: KEY,
+      FIRETAP_MAX_CONCURRENT_REQUESTS: '2',
+      FIRETAP_MAX_RECEIVING_REQUESTS: '3',
+      FIRETAP_HEADERS_TIMEOUT_MS: '1000',
+      FIRETAP_BODY_TIMEOUT_MS: '2000',
+    });
     const uploads = slowUploads(Number(new URL(service.base).port), 3, 300);
     await new Promise((r) => setTimeout(r, 300));
     // Every receiving slot is held: the next request is shed before its body is read.

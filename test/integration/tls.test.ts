@@ -12,11 +12,14 @@ import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sam
 
 function post(port: number, ca: string, body: string): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/firehose/metrics', method: 'POST', ca, servername: 'localhost', headers: firehoseHeaders('tls-1') }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: '/firehose/metrics', method: 'POST', ca, servername: 'localhost', headers: firehoseHeaders('tls-1') },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -53,10 +56,17 @@ describe('TLS', () => {
     });
     backend.listen(0, '127.0.0.1');
     await once(backend, 'listening');
-    const svc = await startService({ OTEL_EXPORTER_OTLP_ENDPOINT: `https://localhost:${(backend.address() as AddressInfo).port}`, NODE_EXTRA_CA_CERTS: certFile });
+    const svc = await startService({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `https://localhost:${(backend.address() as AddressInfo).port}`,
+      NODE_EXTRA_CA_CERTS: certFile,
+    });
     try {
       const record = lengthPrefixed(metricStreamRequest({ account: '1', region: 'r', streamName: 's' }, sampleDatapoints(2)));
-      const res = await fetch(`${svc.base}/firehose/metrics`, { method: 'POST', headers: firehoseHeaders('tls-export'), body: firehoseBody([record], 'tls-export') });
+      const res = await fetch(`${svc.base}/firehose/metrics`, {
+        method: 'POST',
+        headers: firehoseHeaders('tls-export'),
+        body: firehoseBody([record], 'tls-export'),
+      });
       expect(res.status).toBe(200);
       expect(received).toHaveLength(1);
     } finally {

@@ -11,7 +11,8 @@ export const OPENTELEMETRY_1: MetricRecordFormat<'opentelemetry1.0'> = {
   description: 'CloudWatch Metric Streams OpenTelemetry 1.0',
   screen(bytes) {
     if (isJsonMetricRecord(bytes)) throw new RecordError('format', 'record is metric-stream JSON, but this route was told ?format=opentelemetry1.0');
-    if (isOpenTelemetry07Record(bytes)) throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
+    if (isOpenTelemetry07Record(bytes))
+      throw new RecordError('format', 'record is OpenTelemetry 0.7.0 (data point labels), but this route was told ?format=opentelemetry1.0');
   },
   decode: appendMetricStreamRecord,
 };

@@ -61,7 +61,8 @@ export function rewriteDataPoint(r: Reader, end: number, w: Writer, attributesTa
           dimsFieldStart = fieldStart;
           dimsFieldEnd = stop;
         } else {
-          if (keyCount === 2 * MAX_ATTRIBUTES_PER_POINT) throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
+          if (keyCount === 2 * MAX_ATTRIBUTES_PER_POINT)
+            throw new RecordError('too_large', `a data point has more than ${MAX_ATTRIBUTES_PER_POINT} attributes`);
           keys[keyCount++] = keyStart;
           keys[keyCount++] = keyEnd;
           if (point.scope) {

@@ -54,7 +54,16 @@ export function readDimensions(r: Reader, start: number, end: number, c: WireCur
 }
 
 /** KeyValueList { values = 1 (KeyValue) }: each KeyValue becomes a data point attribute of its own. */
-export function writeDimensions(r: Reader, start: number, end: number, w: Writer, attributesTag: number, keys: Int32Array, keyCount: number, c: WireCursor): void {
+export function writeDimensions(
+  r: Reader,
+  start: number,
+  end: number,
+  w: Writer,
+  attributesTag: number,
+  keys: Int32Array,
+  keyCount: number,
+  c: WireCursor,
+): void {
   const buf = r.buf;
   let p = start;
   let count = keyCount / 2;

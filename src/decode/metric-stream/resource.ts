@@ -12,7 +12,13 @@ const REGION = Buffer.from('cloud.region');
  * Resource { attributes = 1; dropped_attributes_count = 2 }: copied, then extra attributes it lacks.
  * Returns the account and region CloudWatch put on it (the key of the tag cache).
  */
-export function rewriteResource(r: Reader, end: number, w: Writer, extra: readonly EncodedAttribute[], c: WireCursor): { account: string | undefined; region: string | undefined; keys: Array<[number, number]> } {
+export function rewriteResource(
+  r: Reader,
+  end: number,
+  w: Writer,
+  extra: readonly EncodedAttribute[],
+  c: WireCursor,
+): { account: string | undefined; region: string | undefined; keys: Array<[number, number]> } {
   const keys: Array<[number, number]> = [];
   let account: string | undefined;
   let region: string | undefined;

@@ -45,7 +45,8 @@ function checkScope(r: Reader, start: number, end: number, c: WireCursor): void 
     const fieldStart = r.pos;
     const t = r.uint32();
     const field = t >>> 3;
-    if (field >= 1 && field <= 3 && (t & 7) !== WIRE_LEN) throw new WireError(`InstrumentationScope field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
+    if (field >= 1 && field <= 3 && (t & 7) !== WIRE_LEN)
+      throw new WireError(`InstrumentationScope field ${field} has wire type ${t & 7} at byte ${fieldStart}`);
     if (field === 1 || field === 2) {
       const stop = readLenBounds(r, end);
       checkUtf8(r.buf, r.pos, stop);

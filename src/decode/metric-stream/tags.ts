@@ -12,7 +12,16 @@ import { readDimensions } from './dimensions.ts';
  * (no string per data point). Returns the lookup cache's entry. Dimensions not checked yet are checked before
  * a lookup that found nothing is added; a lookup found again was added only after its bytes were checked.
  */
-export function lookup(r: Reader, point: PointContext, nsStart: number, nsEnd: number, dimsStart: number, dimsEnd: number, dimsUnchecked: number, c: WireCursor): number {
+export function lookup(
+  r: Reader,
+  point: PointContext,
+  nsStart: number,
+  nsEnd: number,
+  dimsStart: number,
+  dimsEnd: number,
+  dimsUnchecked: number,
+  c: WireCursor,
+): number {
   const buf = r.buf;
   const dStart = dimsStart >= 0 ? dimsStart : 0;
   const dEnd = dimsStart >= 0 ? dimsEnd : 0;

@@ -15,7 +15,11 @@ const LEN2 = tag(2, WIRE_LEN);
 
 /** Metric.data oneof: field number → the field number of `attributes` in that type's data points (0: not a data field). */
 const ATTRIBUTES_FIELD_BY_DATA: readonly number[] = [
-  0, 0, 0, 0, 0,
+  0,
+  0,
+  0,
+  0,
+  0,
   7, // 5 gauge → NumberDataPoint.attributes
   0,
   7, // 7 sum → NumberDataPoint.attributes

@@ -53,7 +53,12 @@ describe('loadConfig', () => {
       OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
       OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '2000',
     });
-    expect(c.otlp.metrics).toMatchObject({ headers: { Authorization: 'Bearer abc', 'X-Scope-OrgID': 'team-m' }, compression: 'gzip', protocol: 'http/json', timeoutMs: 2000 });
+    expect(c.otlp.metrics).toMatchObject({
+      headers: { Authorization: 'Bearer abc', 'X-Scope-OrgID': 'team-m' },
+      compression: 'gzip',
+      protocol: 'http/json',
+      timeoutMs: 2000,
+    });
     expect(c.otlp.logs).toMatchObject({ headers: { Authorization: 'Bearer abc', 'X-Scope-OrgID': 'team-a' }, compression: 'none', timeoutMs: 5000 });
   });
 
@@ -70,7 +75,10 @@ describe('loadConfig', () => {
   });
 
   it('reads a YAML config file, and the environment wins over it', () => {
-    const path = file('c.yaml', 'port: 9000\naccessKeys: [from-file]\nresourceAttributes:\n  service.name: cloudwatch\notlp:\n  endpoint: http://file:4318\n  logs:\n    protocol: http/json\n');
+    const path = file(
+      'c.yaml',
+      'port: 9000\naccessKeys: [from-file]\nresourceAttributes:\n  service.name: cloudwatch\notlp:\n  endpoint: http://file:4318\n  logs:\n    protocol: http/json\n',
+    );
     const c = loadConfig({ FIRETAP_CONFIG: path, PORT: '9100' });
     expect(c.port).toBe(9100);
     expect(c.accessKeys).toEqual(['from-file']);
@@ -99,7 +107,10 @@ describe('loadConfig', () => {
 
   it.each([
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: expected a URL with its scheme: add http:// or https://'],
-    [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'otel-collector:4318/v1/logs' }, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: expected a URL with its scheme: add http:// or https://'],
+    [
+      { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'otel-collector:4318/v1/logs' },
+      'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: expected a URL with its scheme: add http:// or https://',
+    ],
     [{ FIRETAP_METER_ENDPOINT: 'ftp://billing/ingest' }, 'FIRETAP_METER_ENDPOINT: expected an http:// or https:// URL'],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     [{ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS: entry 2 of 2 is not key=value'],
@@ -128,7 +139,12 @@ describe('loadConfig', () => {
       FIRETAP_DETECT_CLOUDTRAIL: 'false',
       FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster} {namespace}.{pod}.{container}',
     });
-    expect(c.logs).toMatchObject({ format: 'vpc-flow-logs', cloudTrailLogGroups: ['aws-cloudtrail-logs-*', '/org/trail'], detectCloudTrail: false, namePatterns: ['/logs/{cluster} {namespace}.{pod}.{container}'] });
+    expect(c.logs).toMatchObject({
+      format: 'vpc-flow-logs',
+      cloudTrailLogGroups: ['aws-cloudtrail-logs-*', '/org/trail'],
+      detectCloudTrail: false,
+      namePatterns: ['/logs/{cluster} {namespace}.{pod}.{container}'],
+    });
     expect(c.logs.vpcFlowLogFormat).toMatch(/^\$\{version\} \$\{account-id\}/);
     expect(c.metrics.format).toBe('json');
   });
@@ -142,11 +158,20 @@ describe('loadConfig', () => {
 
 describe('unknownSettings', () => {
   it('names each FIRETAP_ variable firetap does not read, with the setting it most likely meant', () => {
-    expect(unknownSettings({ FIRETAP_PORT: '9000', FIRETAP_ACCESS_KEY: 'k', FIRETAP_ZZZ: '1', FIRETAP_ACCESS_KEYS: 'k', FIRETAP_CONFIG: '/c.yaml', PORT: '1', HOME: '/root' })).toEqual([
+    expect(
+      unknownSettings({
+        FIRETAP_PORT: '9000',
+        FIRETAP_ACCESS_KEY: 'k',
+        FIRETAP_ZZZ: '1',
+        FIRETAP_ACCESS_KEYS: 'k',
+        FIRETAP_CONFIG: '/c.yaml',
+        PORT: '1',
+        HOME: '/root',
+      }),
+    ).toEqual([
       { name: 'FIRETAP_ACCESS_KEY', didYouMean: 'FIRETAP_ACCESS_KEYS' },
       { name: 'FIRETAP_PORT', didYouMean: 'PORT' },
       { name: 'FIRETAP_ZZZ', didYouMean: undefined },
     ]);
   });
 });
-

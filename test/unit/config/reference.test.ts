@@ -13,7 +13,11 @@ describe('the configuration reference (docs/configuration.md)', () => {
   });
 
   it('describes every setting, from the schema', () => {
-    expect(settings().filter((s) => !s.description).map((s) => s.path)).toEqual([]);
+    expect(
+      settings()
+        .filter((s) => !s.description)
+        .map((s) => s.path),
+    ).toEqual([]);
   });
 
   it('lists every environment variable firetap reads, each with its file key and default', () => {

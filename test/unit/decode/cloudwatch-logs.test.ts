@@ -10,7 +10,13 @@ import { encodedAttribute } from '../../../src/otlp/wire.ts';
 import { CONTROL_MESSAGE, logsMessage, logsRecord } from '../../helpers/cloudwatch-fixtures.ts';
 
 const MiB = 1024 * 1024;
-const ctx: CloudWatchLogsContext = { resourceAttributes: [], region: 'eu-west-1', observedAtMs: 1_795_000_999_000, maxBatchBytes: 4 * MiB, maxRecordBytes: 32 * MiB };
+const ctx: CloudWatchLogsContext = {
+  resourceAttributes: [],
+  region: 'eu-west-1',
+  observedAtMs: 1_795_000_999_000,
+  maxBatchBytes: 4 * MiB,
+  maxRecordBytes: 32 * MiB,
+};
 
 async function decode(record: Buffer, c = ctx) {
   const batch = new OtlpBatch();
@@ -26,7 +32,16 @@ async function decode(record: Buffer, c = ctx) {
 
 describe('CloudWatch Logs records', () => {
   it('turns each log event into a log record with the semantic-convention resource attributes', async () => {
-    const { lines } = await decode(logsRecord(logsMessage({ events: [{ id: 'e1', timestamp: 1_795_000_000_123, message: 'START RequestId: 1\n' }, { id: 'e2', timestamp: 1_795_000_000_124, message: 'END' }] })));
+    const { lines } = await decode(
+      logsRecord(
+        logsMessage({
+          events: [
+            { id: 'e1', timestamp: 1_795_000_000_123, message: 'START RequestId: 1\n' },
+            { id: 'e2', timestamp: 1_795_000_000_124, message: 'END' },
+          ],
+        }),
+      ),
+    );
     expect(lines).toEqual([
       {
         signal: 'logs',
@@ -102,7 +117,10 @@ describe('CloudWatch Logs records', () => {
     const a = logsMessage({ logStream: 's1', events: [{ timestamp: 1, message: 'a' }] });
     const b = logsMessage({ logStream: 's2', events: [{ timestamp: 2, message: 'b' }] });
     const { lines } = await decode(Buffer.from(`${JSON.stringify(a)}\n${JSON.stringify(b)}\n`));
-    expect(lines.map((l) => [l.body, l.resource['aws.log.stream.names'][0]])).toEqual([['a', 's1'], ['b', 's2']]);
+    expect(lines.map((l) => [l.body, l.resource['aws.log.stream.names'][0]])).toEqual([
+      ['a', 's1'],
+      ['b', 's2'],
+    ]);
   });
 
   it.each([
@@ -110,8 +128,18 @@ describe('CloudWatch Logs records', () => {
     ['broken gzip', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(20, 7)]), 'gzip', 'record is not valid gzip'],
     ['a JSON array', Buffer.from('[1]'), 'format', 'expected a JSON object'],
     ['JSON without messageType', Buffer.from('{"TICKER_SYMBOL":"NGC"}'), 'format', 'no messageType'],
-    ['an event without message', Buffer.from(JSON.stringify({ ...logsMessage({ events: [] }), logEvents: [{ id: '1', timestamp: 1 }] })), 'format', 'logEvents[0].message is not a string'],
-    ['an event with a text timestamp', Buffer.from(JSON.stringify({ ...logsMessage({ events: [] }), logEvents: [{ id: '1', timestamp: 'now', message: '' }] })), 'format', 'logEvents[0].timestamp'],
+    [
+      'an event without message',
+      Buffer.from(JSON.stringify({ ...logsMessage({ events: [] }), logEvents: [{ id: '1', timestamp: 1 }] })),
+      'format',
+      'logEvents[0].message is not a string',
+    ],
+    [
+      'an event with a text timestamp',
+      Buffer.from(JSON.stringify({ ...logsMessage({ events: [] }), logEvents: [{ id: '1', timestamp: 'now', message: '' }] })),
+      'format',
+      'logEvents[0].timestamp',
+    ],
     ['no logGroup', Buffer.from(JSON.stringify({ messageType: 'DATA_MESSAGE', owner: '1', logStream: 's', logEvents: [] })), 'format', 'no string "logGroup"'],
   ])('refuses %s with a reason', async (_name, record, reason, message) => {
     let error: RecordError | undefined;
@@ -133,7 +161,7 @@ describe('CloudWatch Logs records', () => {
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * MiB);
   });
 
-  it('keeps memory bounded through a stream of corrupt gzip records (Node\'s sync zlib leaked on each; found by fuzzing)', async () => {
+  it("keeps memory bounded through a stream of corrupt gzip records (Node's sync zlib leaked on each; found by fuzzing)", async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const corrupt = logsRecord(logsMessage({ events: [{ timestamp: 1, message: 'x'.repeat(200) }] })).subarray(0, 30);

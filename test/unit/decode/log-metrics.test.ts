@@ -8,12 +8,18 @@ import { decodeToJson } from '../../../src/otlp/schema.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { logsMessage } from '../../helpers/cloudwatch-fixtures.ts';
 
-const REPORT_COLD = 'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\tInit Duration: 180.25 ms\t\n';
-const REPORT_WARM = 'REPORT RequestId: 7a2d3e4f-1c2e-4f60-9bac-1d2e3f4a5b6c\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 91 MB\t\n';
+const REPORT_COLD =
+  'REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: 50.12 ms\tBilled Duration: 51 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\tInit Duration: 180.25 ms\t\n';
+const REPORT_WARM =
+  'REPORT RequestId: 7a2d3e4f-1c2e-4f60-9bac-1d2e3f4a5b6c\tDuration: 12.50 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 91 MB\t\n';
 const REPORT_JSON = JSON.stringify({
   time: '2026-11-22T08:00:00.000Z',
   type: 'platform.report',
-  record: { requestId: '8b3e4f50-2d3f-4071-8cbd-2e3f4a5b6c7d', metrics: { durationMs: 30, billedDurationMs: 30, memorySizeMB: 512, maxMemoryUsedMB: 95, initDurationMs: 210.5 }, status: 'success' },
+  record: {
+    requestId: '8b3e4f50-2d3f-4071-8cbd-2e3f4a5b6c7d',
+    metrics: { durationMs: 30, billedDurationMs: 30, memorySizeMB: 512, maxMemoryUsedMB: 95, initDurationMs: 210.5 },
+    status: 'success',
+  },
 });
 /** As the CloudWatch documentation's Embedded Metric Format example lays it out: two dimension sets, one array value. */
 const EMF = JSON.stringify({
@@ -47,12 +53,27 @@ function metricsOf(messages: CloudWatchLogsMessage[], kinds: Array<'lambda-repor
 }
 
 const lambda = (...messages: string[]) =>
-  logsMessage({ logGroup: '/aws/lambda/checkout', events: messages.map((message, i) => ({ id: String(i), timestamp: 1_795_000_000_000 + i * 1000, message })) }) as unknown as CloudWatchLogsMessage;
+  logsMessage({
+    logGroup: '/aws/lambda/checkout',
+    events: messages.map((message, i) => ({ id: String(i), timestamp: 1_795_000_000_000 + i * 1000, message })),
+  }) as unknown as CloudWatchLogsMessage;
 
 describe('Lambda REPORT lines', () => {
   it('are read in the text format and in the JSON log format', () => {
-    expect(Object.fromEntries(parseLambdaReport(REPORT_COLD)!)).toEqual({ Duration: 50.12, 'Billed Duration': 51, 'Memory Size': 512, 'Max Memory Used': 87, 'Init Duration': 180.25 });
-    expect(Object.fromEntries(parseLambdaReport(REPORT_JSON)!)).toEqual({ Duration: 30, 'Billed Duration': 30, 'Memory Size': 512, 'Max Memory Used': 95, 'Init Duration': 210.5 });
+    expect(Object.fromEntries(parseLambdaReport(REPORT_COLD)!)).toEqual({
+      Duration: 50.12,
+      'Billed Duration': 51,
+      'Memory Size': 512,
+      'Max Memory Used': 87,
+      'Init Duration': 180.25,
+    });
+    expect(Object.fromEntries(parseLambdaReport(REPORT_JSON)!)).toEqual({
+      Duration: 30,
+      'Billed Duration': 30,
+      'Memory Size': 512,
+      'Max Memory Used': 95,
+      'Init Duration': 210.5,
+    });
     expect(parseLambdaReport('START RequestId: 1 Version: $LATEST')).toBeUndefined();
     expect(parseLambdaReport('{"type":"platform.report","record":{}}')).toBeUndefined();
   });
@@ -70,7 +91,12 @@ describe('Lambda REPORT lines', () => {
       'aws.lambda.memory_size',
     ]);
     expect(byName['aws.lambda.invocations']).toMatchObject({ type: 'sum', asDouble: 2, attributes: { FunctionName: 'checkout' } });
-    expect(byName['aws.lambda.cold_starts']).toMatchObject({ type: 'sum', asDouble: 1, startTimeUnixNano: '1795000001000000000', timeUnixNano: '1795000003000000000' });
+    expect(byName['aws.lambda.cold_starts']).toMatchObject({
+      type: 'sum',
+      asDouble: 1,
+      startTimeUnixNano: '1795000001000000000',
+      timeUnixNano: '1795000003000000000',
+    });
     expect(byName['aws.lambda.duration']).toMatchObject({
       type: 'summary',
       unit: 'ms',
@@ -89,7 +115,9 @@ describe('Lambda REPORT lines', () => {
   it('count invocations and cold starts as delta monotonic sums', () => {
     const aggregator = new LogMetricAggregator();
     collectLogMetrics([lambda(REPORT_COLD, REPORT_WARM)], 'eu-west-1', new Set(['lambda-report']), aggregator);
-    const decoded = aggregator.frames().flatMap((f) => (decodeToJson('metrics', f) as any).resourceMetrics[0].scopeMetrics[0].metrics) as Array<Record<string, any>>;
+    const decoded = aggregator.frames().flatMap((f) => (decodeToJson('metrics', f) as any).resourceMetrics[0].scopeMetrics[0].metrics) as Array<
+      Record<string, any>
+    >;
     const coldStarts = decoded.find((m) => m.name === 'aws.lambda.cold_starts')!;
     expect(coldStarts.sum).toMatchObject({ aggregationTemporality: 1, isMonotonic: true });
   });
@@ -107,9 +135,23 @@ describe('Embedded Metric Format lines', () => {
     expect(parsed.timeMs).toBe(1_795_000_000_500);
     expect(parsed.metrics.map((m) => [m.name, m.values, m.dimensions])).toEqual([
       ['Latency', [12, 30, 18], [['Service', 'checkout']]],
-      ['Latency', [12, 30, 18], [['Service', 'checkout'], ['Operation', 'PlaceOrder']]],
+      [
+        'Latency',
+        [12, 30, 18],
+        [
+          ['Service', 'checkout'],
+          ['Operation', 'PlaceOrder'],
+        ],
+      ],
       ['Orders', [1], [['Service', 'checkout']]],
-      ['Orders', [1], [['Service', 'checkout'], ['Operation', 'PlaceOrder']]],
+      [
+        'Orders',
+        [1],
+        [
+          ['Service', 'checkout'],
+          ['Operation', 'PlaceOrder'],
+        ],
+      ],
     ]);
     const points = metricsOf([lambda(EMF + '\n')], ['emf']);
     expect(points).toHaveLength(4);

@@ -25,7 +25,7 @@ async function decode(record: Buffer, logFormat: LogFormat = 'auto', options: Pa
 const text = (s: string) => Buffer.from(s, 'utf8');
 
 describe('raw records on the logs route (Direct PUT, services writing to Firehose)', () => {
-  it('turns each line of a raw record into a log record on the delivery stream\'s account and region', async () => {
+  it("turns each line of a raw record into a log record on the delivery stream's account and region", async () => {
     const lines = await decode(text('first line\r\nsecond line\n\nthird line\n'));
     expect(lines.map((l) => l.body)).toEqual(['first line', 'second line', 'third line']);
     expect(lines[0]).toMatchObject({
@@ -132,9 +132,21 @@ describe('VPC flow logs sent to Firehose directly', () => {
   });
 
   it('are parsed the same when published to CloudWatch Logs (a log stream per network interface), the event time kept', async () => {
-    const record = logsRecord(logsMessage({ logGroup: '/vpc/flow-logs', logStream: 'eni-1235b8ca123456789-all', events: [{ id: 'f1', timestamp: 1_795_000_080_000, message: FLOW_LOG_LINES.rejected }, { id: 'f2', timestamp: 1_795_000_081_000, message: 'not a flow log line' }] }));
+    const record = logsRecord(
+      logsMessage({
+        logGroup: '/vpc/flow-logs',
+        logStream: 'eni-1235b8ca123456789-all',
+        events: [
+          { id: 'f1', timestamp: 1_795_000_080_000, message: FLOW_LOG_LINES.rejected },
+          { id: 'f2', timestamp: 1_795_000_081_000, message: 'not a flow log line' },
+        ],
+      }),
+    );
     const [flow, other] = await decode(record);
-    expect(flow).toMatchObject({ timeUnixNano: '1795000080000000000', attributes: { 'log.record.uid': 'f1', 'aws.vpc.flow_log.action': 'REJECT', 'destination.port': 3389 } });
+    expect(flow).toMatchObject({
+      timeUnixNano: '1795000080000000000',
+      attributes: { 'log.record.uid': 'f1', 'aws.vpc.flow_log.action': 'REJECT', 'destination.port': 3389 },
+    });
     expect(other!.attributes).toEqual({ 'log.record.uid': 'f2' });
     const elsewhere = logsRecord(logsMessage({ logGroup: '/app', logStream: 'web-1', events: [{ timestamp: 1, message: FLOW_LOG_LINES.rejected }] }));
     expect(Object.keys((await decode(elsewhere))[0]!.attributes)).toEqual(['log.record.uid']);
@@ -227,7 +239,9 @@ describe('Kubernetes names from log group and log stream names', () => {
   const kyma = ['/logs/{cluster} {namespace}.{pod}.{container}'];
 
   it('reads cluster, namespace, pod and container from Fluent Bit-style names, splitting at the right dots', async () => {
-    const record = logsRecord(logsMessage({ logGroup: '/logs/prod-eu', logStream: 'kube-system.coredns-5d78c9869d.x2kq.coredns', events: [{ timestamp: 1, message: 'ready' }] }));
+    const record = logsRecord(
+      logsMessage({ logGroup: '/logs/prod-eu', logStream: 'kube-system.coredns-5d78c9869d.x2kq.coredns', events: [{ timestamp: 1, message: 'ready' }] }),
+    );
     const [line] = await decode(record, 'auto', { namePatterns: kyma });
     expect(line!.resource).toMatchObject({
       'k8s.cluster.name': 'prod-eu',

@@ -42,7 +42,13 @@ describe('resource attributes on an OTLP Resource of their own (FIRETAP_ENRICHME
     const ec2 = lines.filter((l) => l.attributes.InstanceId);
     expect(ec2).toHaveLength(2);
     for (const l of ec2) {
-      expect(l.resource).toMatchObject({ 'cloud.account.id': A, 'cloud.region': 'eu-west-1', 'deployment.environment': 'prod', 'aws.tag.team': 'payments', 'host.type': 'm6i.large' });
+      expect(l.resource).toMatchObject({
+        'cloud.account.id': A,
+        'cloud.region': 'eu-west-1',
+        'deployment.environment': 'prod',
+        'aws.tag.team': 'payments',
+        'host.type': 'm6i.large',
+      });
       expect(Object.keys(l.attributes).filter((k) => k.startsWith('aws.tag.') || k === 'cloud.resource_id')).toEqual([]);
     }
     const unknown = lines.filter((l) => !l.resource['cloud.resource_id']);
@@ -63,7 +69,11 @@ describe('resource attributes on an OTLP Resource of their own (FIRETAP_ENRICHME
       timeUnixNano: '1795000000000000000',
       count: '1',
       sum: 1,
-      attributes: [str('Namespace', ns), str('MetricName', 'M'), { key: 'Dimensions', value: { kvlistValue: { values: Object.entries(dims).map(([k, v]) => str(k, v)) } } }],
+      attributes: [
+        str('Namespace', ns),
+        str('MetricName', 'M'),
+        { key: 'Dimensions', value: { kvlistValue: { values: Object.entries(dims).map(([k, v]) => str(k, v)) } } },
+      ],
     });
     const T = otlpTypes.ExportMetricsServiceRequest;
     const frame = T.encode(
@@ -71,7 +81,16 @@ describe('resource attributes on an OTLP Resource of their own (FIRETAP_ENRICHME
         resourceMetrics: [
           {
             resource: { attributes: [str('cloud.account.id', A), str('cloud.region', 'eu-west-1')] },
-            scopeMetrics: [{ metrics: [{ name: 'mixed', summary: { dataPoints: [dp({ InstanceId: 'i-0abc1234def567890' }, 'AWS/EC2'), dp({ DBInstanceIdentifier: 'orders' }, 'AWS/RDS')] } }] }],
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'mixed',
+                    summary: { dataPoints: [dp({ InstanceId: 'i-0abc1234def567890' }, 'AWS/EC2'), dp({ DBInstanceIdentifier: 'orders' }, 'AWS/RDS')] },
+                  },
+                ],
+              },
+            ],
           },
         ],
       }),

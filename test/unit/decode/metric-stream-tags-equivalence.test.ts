@@ -43,7 +43,9 @@ type KV = { key: string; value: Record<string, unknown> };
 
 /** The simple path, on decoded objects. */
 function expected(frames: Uint8Array[]): unknown {
-  const resourceMetrics = frames.flatMap((f) => (decodeToJson('metrics', f) as { resourceMetrics: unknown[] }).resourceMetrics) as Array<{ scopeMetrics: Array<{ metrics: Array<Record<string, { dataPoints: Array<{ attributes?: KV[] }> }>> }> }>;
+  const resourceMetrics = frames.flatMap((f) => (decodeToJson('metrics', f) as { resourceMetrics: unknown[] }).resourceMetrics) as Array<{
+    scopeMetrics: Array<{ metrics: Array<Record<string, { dataPoints: Array<{ attributes?: KV[] }> }>> }>;
+  }>;
   for (const rm of resourceMetrics) {
     for (const sm of rm.scopeMetrics) {
       for (const m of sm.metrics) {
@@ -55,7 +57,8 @@ function expected(frames: Uint8Array[]): unknown {
           const dims = dimsAt < 0 ? [] : ((attributes[dimsAt]!.value.kvlistValue as { values?: KV[] }).values ?? []);
           const renamed = dims.map((d) => (others.some((o) => o.key === d.key) ? { ...d, key: `Dimensions.${d.key}` } : d));
           const namespace = others.find((a) => a.key === 'Namespace')?.value.stringValue as string | undefined;
-          const resource = namespace === undefined ? undefined : lookupMetric(scope, namespace, new Map(dims.map((d) => [d.key, String(d.value.stringValue ?? '')])));
+          const resource =
+            namespace === undefined ? undefined : lookupMetric(scope, namespace, new Map(dims.map((d) => [d.key, String(d.value.stringValue ?? '')])));
           const added = resource ? Object.entries(resource.added).map(([key, value]) => ({ key, value: { stringValue: value } })) : [];
           const all = [...others, ...renamed, ...added];
           if (all.length > 0) dp.attributes = all;
@@ -66,7 +69,15 @@ function expected(frames: Uint8Array[]): unknown {
   return { resourceMetrics };
 }
 
-const point = (p: Partial<CloudWatchDatapoint> & Pick<CloudWatchDatapoint, 'namespace' | 'dimensions'>): CloudWatchDatapoint => ({ metricName: 'M', timeMs: 1_795_000_000_000, count: 1, sum: 2, min: 0.5, max: 1.5, ...p });
+const point = (p: Partial<CloudWatchDatapoint> & Pick<CloudWatchDatapoint, 'namespace' | 'dimensions'>): CloudWatchDatapoint => ({
+  metricName: 'M',
+  timeMs: 1_795_000_000_000,
+  count: 1,
+  sum: 2,
+  min: 0.5,
+  max: 1.5,
+  ...p,
+});
 
 describe('the wire rewrite with tags', () => {
   it('gives what decoding, spreading the dimensions and appending the resource attributes gives, on first sight and from the caches', () => {
@@ -95,7 +106,10 @@ describe('the wire rewrite with tags', () => {
   });
 
   it('gives the same on the OpenTelemetry Collector conformance frames (of an account without a snapshot: untagged)', () => {
-    const OTEL = resolve(import.meta.dirname, '../../fixtures/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler/otlpmetricstream/testdata');
+    const OTEL = resolve(
+      import.meta.dirname,
+      '../../fixtures/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler/otlpmetricstream/testdata',
+    );
     for (const file of ['single_record.yaml', 'multiple_records.yaml']) {
       const object = parseYaml(readFileSync(join(OTEL, file), 'utf8'));
       const frame = otlpTypes.ExportMetricsServiceRequest.encode(otlpTypes.ExportMetricsServiceRequest.fromObject(object)).finish();

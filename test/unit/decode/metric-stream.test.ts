@@ -76,7 +76,9 @@ describe('appendMetricStreamRecord', () => {
   });
 
   it('adds extra resource attributes without overwriting those CloudWatch sent', () => {
-    const ctx = { resourceAttributes: [encodedAttribute('cloud.region', 'WRONG'), encodedAttribute('service.name', 'cloudwatch'), encodedAttribute('env', 'prod')] };
+    const ctx = {
+      resourceAttributes: [encodedAttribute('cloud.region', 'WRONG'), encodedAttribute('service.name', 'cloudwatch'), encodedAttribute('env', 'prod')],
+    };
     const { json } = rewrite(lengthPrefixed(metricStreamRequest(id, sampleDatapoints(1))), ctx);
     expect(json.resourceMetrics[0].resource.attributes).toEqual([
       { key: 'cloud.provider', value: { stringValue: 'aws' } },
@@ -100,7 +102,10 @@ describe('appendMetricStreamRecord', () => {
                 metrics: [
                   { name: 'g', gauge: { dataPoints: [{ asDouble: 1.5, attributes: [dims] }] } },
                   { name: 's', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asInt: '7', attributes: [dims] }] } },
-                  { name: 'h', histogram: { aggregationTemporality: 1, dataPoints: [{ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5], attributes: [dims] }] } },
+                  {
+                    name: 'h',
+                    histogram: { aggregationTemporality: 1, dataPoints: [{ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5], attributes: [dims] }] },
+                  },
                 ],
               },
             ],
@@ -139,7 +144,11 @@ describe('appendMetricStreamRecord', () => {
                           count: '2',
                           sum: 3,
                           flags: 1,
-                          attributes: [{ key: 'Dimensions', value: { kvlistValue: { values: [str('QueueName', 'q'), str('Region', 'x')] } } }, str('Namespace', 'AWS/SQS'), str('MetricName', 'NumberOfMessagesSent')],
+                          attributes: [
+                            { key: 'Dimensions', value: { kvlistValue: { values: [str('QueueName', 'q'), str('Region', 'x')] } } },
+                            str('Namespace', 'AWS/SQS'),
+                            str('MetricName', 'NumberOfMessagesSent'),
+                          ],
                         },
                       ],
                     },

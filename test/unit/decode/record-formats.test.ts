@@ -3,7 +3,15 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { LOG_FORMATS, METRIC_FORMATS, RECORD_FORMATS, detectLogFormat, detectMetricFormat, formatDescription, formatsTable } from '../../../src/decode/formats.ts';
+import {
+  LOG_FORMATS,
+  METRIC_FORMATS,
+  RECORD_FORMATS,
+  detectLogFormat,
+  detectMetricFormat,
+  formatDescription,
+  formatsTable,
+} from '../../../src/decode/formats.ts';
 import { RecordError } from '../../../src/decode/record-error.ts';
 import { debugLines } from '../../../src/export/debug.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
@@ -14,7 +22,11 @@ import { FLOW_LOG_LINES, lengthPrefixed, metricStreamRequestV07, sampleDatapoint
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const OTEL = join(ROOT, 'test/fixtures/conformance/otelcol-awsfirehose/receiver/awsfirehosereceiver/internal/unmarshaler');
-const otel10 = lengthPrefixed(otlpTypes.ExportMetricsServiceRequest.encode(otlpTypes.ExportMetricsServiceRequest.fromObject(parseYaml(readFileSync(join(OTEL, 'otlpmetricstream/testdata/single_record.yaml'), 'utf8')))).finish());
+const otel10 = lengthPrefixed(
+  otlpTypes.ExportMetricsServiceRequest.encode(
+    otlpTypes.ExportMetricsServiceRequest.fromObject(parseYaml(readFileSync(join(OTEL, 'otlpmetricstream/testdata/single_record.yaml'), 'utf8'))),
+  ).finish(),
+);
 const points = sampleDatapoints(3);
 
 /** A real record of every registered format, with what it decodes to: a format added without one fails here. */
@@ -31,7 +43,11 @@ const FIXTURES: Record<string, { record: Buffer; items: number; check: (line: Re
     items: 3,
     check: (p) => expect(p.attributes).toMatchObject({ Namespace: 'AWS/EC2' }),
   },
-  'logs/auto': { record: Buffer.from(`${FLOW_LOG_LINES.accepted}\nplain line\n`), items: 2, check: (l) => expect(l).toMatchObject({ body: FLOW_LOG_LINES.accepted }) },
+  'logs/auto': {
+    record: Buffer.from(`${FLOW_LOG_LINES.accepted}\nplain line\n`),
+    items: 2,
+    check: (l) => expect(l).toMatchObject({ body: FLOW_LOG_LINES.accepted }),
+  },
   'logs/cloudwatch-logs': {
     record: gzipSync(readFileSync(join(OTEL, 'cwlog/testdata/single_record'))),
     items: 2,
@@ -39,8 +55,16 @@ const FIXTURES: Record<string, { record: Buffer; items: number; check: (line: Re
   },
   'logs/lines': { record: Buffer.from('first\nsecond\n'), items: 2, check: (l) => expect(l).toMatchObject({ body: 'first' }) },
   'logs/record': { record: Buffer.from('first\nsecond\n'), items: 1, check: (l) => expect(l).toMatchObject({ body: 'first\nsecond' }) },
-  'logs/vpc-flow-logs': { record: Buffer.from(`${FLOW_LOG_LINES.rejected}\n`), items: 1, check: (l) => expect(l.attributes).toMatchObject({ 'aws.vpc.flow_log.action': 'REJECT' }) },
-  'logs/waf': { record: Buffer.from(`${JSON.stringify(wafLog())}\n`), items: 1, check: (l) => expect(l.attributes).toMatchObject({ 'aws.waf.action': 'BLOCK' }) },
+  'logs/vpc-flow-logs': {
+    record: Buffer.from(`${FLOW_LOG_LINES.rejected}\n`),
+    items: 1,
+    check: (l) => expect(l.attributes).toMatchObject({ 'aws.vpc.flow_log.action': 'REJECT' }),
+  },
+  'logs/waf': {
+    record: Buffer.from(`${JSON.stringify(wafLog())}\n`),
+    items: 1,
+    check: (l) => expect(l.attributes).toMatchObject({ 'aws.waf.action': 'BLOCK' }),
+  },
 };
 
 async function decode(signal: 'metrics' | 'logs', format: string, record: Buffer) {
@@ -59,7 +83,7 @@ describe('the record format registry', () => {
     fixture!.check(lines[0]!);
   });
 
-  it('has auto read each detecting format\'s record as that format, in the registry\'s order, and the rest as the signal\'s fallback', () => {
+  it("has auto read each detecting format's record as that format, in the registry's order, and the rest as the signal's fallback", () => {
     const detected = (key: string) => (key.startsWith('metrics/') ? detectMetricFormat : detectLogFormat)(Buffer.from(FIXTURES[key]!.record)).name;
     expect(detected('metrics/json')).toBe('json');
     expect(detected('metrics/opentelemetry0.7')).toBe('opentelemetry0.7');
@@ -67,7 +91,11 @@ describe('the record format registry', () => {
     expect(detected('logs/waf')).toBe('auto');
     expect(detectLogFormat(readFileSync(join(OTEL, 'cwlog/testdata/single_record'))).name).toBe('cloudwatch-logs');
     // Detection order: metric-stream JSON is tried before 0.7.0, whose check walks the record as protobuf.
-    expect(RECORD_FORMATS.filter((f) => f.detect).map((f) => `${f.signal}/${f.name}`)).toEqual(['metrics/json', 'metrics/opentelemetry0.7', 'logs/cloudwatch-logs']);
+    expect(RECORD_FORMATS.filter((f) => f.detect).map((f) => `${f.signal}/${f.name}`)).toEqual([
+      'metrics/json',
+      'metrics/opentelemetry0.7',
+      'logs/cloudwatch-logs',
+    ]);
   });
 
   it('gives the same data points for a record detected as for a record named', async () => {
@@ -89,7 +117,7 @@ describe('the record format registry', () => {
     expect(formatDescription('metrics', 'auto')).toBe('CloudWatch Metric Streams (OpenTelemetry 1.0, 0.7.0 or JSON)');
   });
 
-  it('is what the chart\'s values.schema.json accepts as metricsFormat and logsFormat', () => {
+  it("is what the chart's values.schema.json accepts as metricsFormat and logsFormat", () => {
     const found: Record<string, unknown> = {};
     const walk = (node: unknown): void => {
       if (node === null || typeof node !== 'object') return;
@@ -99,7 +127,10 @@ describe('the record format registry', () => {
       }
     };
     walk(JSON.parse(readFileSync(join(ROOT, 'helm/firetap/values.schema.json'), 'utf8')));
-    expect(found, 'helm/firetap/values.schema.json: set the enums to the registry\'s names (src/decode/formats.ts)').toEqual({ metricsFormat: [...METRIC_FORMATS], logsFormat: [...LOG_FORMATS] });
+    expect(found, "helm/firetap/values.schema.json: set the enums to the registry's names (src/decode/formats.ts)").toEqual({
+      metricsFormat: [...METRIC_FORMATS],
+      logsFormat: [...LOG_FORMATS],
+    });
   });
 
   it('is the table docs/formats.md shows between its formats markers', () => {
@@ -107,6 +138,8 @@ describe('the record format registry', () => {
     expect(existsSync(path), 'create docs/formats.md holding <!-- formats:begin -->, formatsTable() and <!-- formats:end -->').toBe(true);
     const text = readFileSync(path, 'utf8');
     const between = /<!-- formats:begin -->\n([\s\S]*?)\n<!-- formats:end -->/.exec(text)?.[1];
-    expect(between, 'docs/formats.md: paste formatsTable() (src/decode/formats.ts) between <!-- formats:begin --> and <!-- formats:end -->').toBe(formatsTable());
+    expect(between, 'docs/formats.md: paste formatsTable() (src/decode/formats.ts) between <!-- formats:begin --> and <!-- formats:end -->').toBe(
+      formatsTable(),
+    );
   });
 });

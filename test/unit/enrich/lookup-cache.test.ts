@@ -20,17 +20,35 @@ const arn = (rest: string) => `arn:aws:ec2:${REGION}:${A}:${rest}`;
 const instance = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
 
 function scopeOf(team: string, count = 3): ScopeIndex {
-  const resources: DiscoveredResource[] = Array.from({ length: count }, (_, n) => ({ arn: arn(`instance/${instance(n)}`), tags: { team }, attributes: {}, sources: ['ec2'] }));
+  const resources: DiscoveredResource[] = Array.from({ length: count }, (_, n) => ({
+    arn: arn(`instance/${instance(n)}`),
+    tags: { team },
+    attributes: {},
+    sources: ['ec2'],
+  }));
   return buildScopeIndex(A, REGION, resources, { include: [], exclude: [] });
 }
 
-const point = (id: string, metricName = 'CPUUtilization'): CloudWatchDatapoint => ({ namespace: 'AWS/EC2', metricName, dimensions: { InstanceId: id }, timeMs: 1_795_000_000_000, count: 1, sum: 1, min: 1, max: 1 });
+const point = (id: string, metricName = 'CPUUtilization'): CloudWatchDatapoint => ({
+  namespace: 'AWS/EC2',
+  metricName,
+  dimensions: { InstanceId: id },
+  timeMs: 1_795_000_000_000,
+  count: 1,
+  sum: 1,
+  min: 1,
+  max: 1,
+});
 
 /** One request's worth of data points through the rewrite: the team tag of each, and the request's settled counts. */
 function request(scope: ScopeIndex, points: CloudWatchDatapoint[], stats = new EnrichmentStats()) {
   const batch = new OtlpBatch();
   const enrichment = { scope: (account: string, region: string) => (account === A && region === REGION ? scope : undefined) };
-  appendMetricStreamRecord(lengthPrefixed(metricStreamRequest({ account: A, region: REGION, streamName: 's' }, points)), batch, { resourceAttributes: [], enrichment, stats });
+  appendMetricStreamRecord(lengthPrefixed(metricStreamRequest({ account: A, region: REGION, streamName: 's' }, points)), batch, {
+    resourceAttributes: [],
+    enrichment,
+    stats,
+  });
   const teams = [...debugLines({ signal: 'metrics', payload: batch.take().payload })].map((l) => l.attributes['aws.tag.team'] ?? null);
   return { teams, stats };
 }
@@ -98,7 +116,10 @@ describe('the lookup cache of a snapshot', () => {
             scopeMetrics: [
               {
                 metrics: [
-                  { name: 'h', histogram: { aggregationTemporality: 1, dataPoints: [{ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5], attributes }] } },
+                  {
+                    name: 'h',
+                    histogram: { aggregationTemporality: 1, dataPoints: [{ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5], attributes }] },
+                  },
                   { name: 'e', exponentialHistogram: { aggregationTemporality: 1, dataPoints: [{ count: '2', scale: 1, attributes }] } },
                   { name: 'g', gauge: { dataPoints: [{ asDouble: 1.5, attributes }] } },
                   { name: 'h2', histogram: { aggregationTemporality: 1, dataPoints: [{ count: '1', bucketCounts: ['1'], attributes }] } },
@@ -116,7 +137,11 @@ describe('the lookup cache of a snapshot', () => {
     expect(metrics.map((m) => m.name)).toEqual(['h', 'e', 'g', 'h2']);
     for (const m of metrics) {
       const point = (m.histogram ?? m.exponentialHistogram ?? m.gauge).dataPoints[0];
-      expect(Object.fromEntries(point.attributes.map((a: any) => [a.key, a.value.stringValue]))).toMatchObject({ InstanceId: instance(0), 'aws.tag.team': 'payments', 'cloud.resource_id': arn(`instance/${instance(0)}`) });
+      expect(Object.fromEntries(point.attributes.map((a: any) => [a.key, a.value.stringValue]))).toMatchObject({
+        InstanceId: instance(0),
+        'aws.tag.team': 'payments',
+        'cloud.resource_id': arn(`instance/${instance(0)}`),
+      });
     }
     expect(metrics[0]!.histogram.dataPoints[0]).toMatchObject({ count: '3', bucketCounts: ['1', '2'], explicitBounds: [5] });
     expect(metrics[1]!.exponentialHistogram.dataPoints[0]).toMatchObject({ count: '2', scale: 1 });
@@ -252,14 +277,23 @@ describe('the lookup cache of a snapshot', () => {
       return w.finish();
     }
     const str = (key: string | Uint8Array, value: string | Uint8Array) =>
-      new Writer().uint32(0x0a).bytes(typeof key === 'string' ? Buffer.from(key) : key).uint32(0x12).fork().uint32(0x0a).bytes(typeof value === 'string' ? Buffer.from(value) : value).ldelim().finish();
+      new Writer()
+        .uint32(0x0a)
+        .bytes(typeof key === 'string' ? Buffer.from(key) : key)
+        .uint32(0x12)
+        .fork()
+        .uint32(0x0a)
+        .bytes(typeof value === 'string' ? Buffer.from(value) : value)
+        .ldelim()
+        .finish();
     const list = (entries: Uint8Array[]) => {
       const w = new Writer();
       for (const e of entries) w.uint32(0x0a).bytes(e);
       return w.finish();
     };
     /** Dimensions as CloudWatch writes it: the key, then a value holding only the kvlist. */
-    const dimensions = (entries: Uint8Array[]) => new Writer().uint32(0x0a).string('Dimensions').uint32(0x12).fork().uint32(0x32).bytes(list(entries)).ldelim().finish();
+    const dimensions = (entries: Uint8Array[]) =>
+      new Writer().uint32(0x0a).string('Dimensions').uint32(0x12).fork().uint32(0x32).bytes(list(entries)).ldelim().finish();
     const namespace = str('Namespace', 'AWS/EC2');
 
     function rewriteOne(scope: ScopeIndex, attributes: Uint8Array[]) {
@@ -282,7 +316,7 @@ describe('the lookup cache of a snapshot', () => {
       expect(() => rewriteOne(scope, [namespace, dimensions([Buffer.from([0x08, 0x01])])])).toThrow(/wire type 0/);
     });
 
-    it('does not let a Namespace that swallows the start of the Dimensions find another data point\'s lookup and skip their check', () => {
+    it("does not let a Namespace that swallows the start of the Dimensions find another data point's lookup and skip their check", () => {
       const scope = scopeOf('payments');
       const entries = list([str('InstanceId', instance(1))]);
       expect(rewriteOne(scope, [namespace, dimensions([str('InstanceId', instance(1))])])).toMatchObject({ 'aws.tag.team': 'payments' });
@@ -312,17 +346,51 @@ describe('the lookup cache of a snapshot', () => {
       const ns2 = str('Namespace', 'Other');
       // Dimensions with one named like an attribute: renamed Dimensions.MetricName wherever MetricName is an attribute too.
       const dims = dimensions([str('InstanceId', instance(1)), str('MetricName', 'x')]);
-      const tags = [['cloud.resource_id', arn(`instance/${instance(1)}`)], ['aws.tag.team', 'payments']];
+      const tags = [
+        ['cloud.resource_id', arn(`instance/${instance(1)}`)],
+        ['aws.tag.team', 'payments'],
+      ];
       const cases: Array<[Uint8Array[], string[][]]> = [
-        [[namespace, metricName, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
-        [[namespace, metricName, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
-        [[dims, metricName, namespace], [['MetricName', 'CPUUtilization'], ['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        [
+          [namespace, metricName, dims],
+          [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags],
+        ],
+        [
+          [namespace, metricName, dims],
+          [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags],
+        ],
+        [
+          [dims, metricName, namespace],
+          [['MetricName', 'CPUUtilization'], ['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags],
+        ],
         // Other attributes than those two: the dimensions are written for these.
-        [[namespace, metricName, host, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['Host', 'a'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
-        [[namespace, metricName, str('InstanceId', 'as an attribute'), dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', 'as an attribute'], ['Dimensions.InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
-        [[ns2, namespace, dims], [['Namespace', 'Other'], ['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['MetricName', 'x'], ...tags]],
-        [[namespace, dims], [['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['MetricName', 'x'], ...tags]],
-        [[namespace, metricName, dims], [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags]],
+        [
+          [namespace, metricName, host, dims],
+          [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['Host', 'a'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags],
+        ],
+        [
+          [namespace, metricName, str('InstanceId', 'as an attribute'), dims],
+          [
+            ['Namespace', 'AWS/EC2'],
+            ['MetricName', 'CPUUtilization'],
+            ['InstanceId', 'as an attribute'],
+            ['Dimensions.InstanceId', instance(1)],
+            ['Dimensions.MetricName', 'x'],
+            ...tags,
+          ],
+        ],
+        [
+          [ns2, namespace, dims],
+          [['Namespace', 'Other'], ['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['MetricName', 'x'], ...tags],
+        ],
+        [
+          [namespace, dims],
+          [['Namespace', 'AWS/EC2'], ['InstanceId', instance(1)], ['MetricName', 'x'], ...tags],
+        ],
+        [
+          [namespace, metricName, dims],
+          [['Namespace', 'AWS/EC2'], ['MetricName', 'CPUUtilization'], ['InstanceId', instance(1)], ['Dimensions.MetricName', 'x'], ...tags],
+        ],
       ];
       for (const [attributes, expected] of cases) expect(attributesOf(attributes)).toEqual(expected);
     });
@@ -331,7 +399,17 @@ describe('the lookup cache of a snapshot', () => {
       const scope = scopeOf('payments');
       const entries = list([str('InstanceId', instance(2))]);
       const valueFirst = new Writer().uint32(0x12).fork().uint32(0x32).bytes(entries).ldelim().uint32(0x0a).string('Dimensions').finish();
-      const withMore = new Writer().uint32(0x0a).string('Dimensions').uint32(0x12).fork().uint32(0x32).bytes(entries).uint32(0x0a).string('ignored').ldelim().finish();
+      const withMore = new Writer()
+        .uint32(0x0a)
+        .string('Dimensions')
+        .uint32(0x12)
+        .fork()
+        .uint32(0x32)
+        .bytes(entries)
+        .uint32(0x0a)
+        .string('ignored')
+        .ldelim()
+        .finish();
       for (const dims of [valueFirst, withMore]) {
         expect(rewriteOne(scope, [namespace, dims])).toMatchObject({ Namespace: 'AWS/EC2', InstanceId: instance(2), 'aws.tag.team': 'payments' });
       }

@@ -30,7 +30,11 @@ const CASES: Array<[string, string, Record<string, string>]> = [
   ['AWS/DynamoDB', `arn:aws:dynamodb:${R}:${A}:table/sessions`, { TableName: 'sessions', Operation: 'GetItem' }],
   ['AWS/ECS', `arn:aws:ecs:${R}:${A}:cluster/prod`, { ClusterName: 'prod' }],
   ['AWS/ECS', `arn:aws:ecs:${R}:${A}:service/prod/checkout-api`, { ClusterName: 'prod', ServiceName: 'checkout-api' }],
-  ['ECS/ContainerInsights', `arn:aws:ecs:${R}:${A}:service/prod/checkout-api`, { ClusterName: 'prod', ServiceName: 'checkout-api', TaskDefinitionFamily: 'checkout' }],
+  [
+    'ECS/ContainerInsights',
+    `arn:aws:ecs:${R}:${A}:service/prod/checkout-api`,
+    { ClusterName: 'prod', ServiceName: 'checkout-api', TaskDefinitionFamily: 'checkout' },
+  ],
   ['AWS/EKS', `arn:aws:eks:${R}:${A}:cluster/platform`, { ClusterName: 'platform' }],
   ['ContainerInsights', `arn:aws:eks:${R}:${A}:cluster/platform`, { ClusterName: 'platform', Namespace: 'default', PodName: 'api' }],
   ['AWS/S3', 'arn:aws:s3:::acme-invoices', { BucketName: 'acme-invoices', StorageType: 'StandardStorage' }],
@@ -77,9 +81,17 @@ const CASES: Array<[string, string, Record<string, string>]> = [
   ['AWS/Cognito', `arn:aws:cognito-idp:${R}:${A}:userpool/eu-west-1_aBcDeFgHi`, { UserPool: 'eu-west-1_aBcDeFgHi' }],
   ['AWS/VPN', `arn:aws:ec2:${R}:${A}:vpn-connection/vpn-0f1e2d3c4b5a69788`, { VpnId: 'vpn-0f1e2d3c4b5a69788' }],
   ['AWS/DX', `arn:aws:directconnect:${R}:${A}:dxcon/dxcon-fg5678gh`, { ConnectionId: 'dxcon-fg5678gh' }],
-  ['AWS/PrivateLinkEndpoints', `arn:aws:ec2:${R}:${A}:vpc-endpoint/vpce-0a1b2c3d4e5f60718`, { 'VPC Endpoint Id': 'vpce-0a1b2c3d4e5f60718', 'Service Name': 'com.amazonaws.eu-west-1.s3' }],
+  [
+    'AWS/PrivateLinkEndpoints',
+    `arn:aws:ec2:${R}:${A}:vpc-endpoint/vpce-0a1b2c3d4e5f60718`,
+    { 'VPC Endpoint Id': 'vpce-0a1b2c3d4e5f60718', 'Service Name': 'com.amazonaws.eu-west-1.s3' },
+  ],
   ['AWS/NetworkFirewall', `arn:aws:network-firewall:${R}:${A}:firewall/egress`, { FirewallName: 'egress', AvailabilityZone: 'eu-west-1a' }],
-  ['AWS/GlobalAccelerator', `arn:aws:globalaccelerator::${A}:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh`, { Accelerator: '1234abcd-abcd-1234-abcd-1234abcdefgh' }],
+  [
+    'AWS/GlobalAccelerator',
+    `arn:aws:globalaccelerator::${A}:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh`,
+    { Accelerator: '1234abcd-abcd-1234-abcd-1234abcdefgh' },
+  ],
   ['AWS/AppSync', `arn:aws:appsync:${R}:${A}:apis/abcdefghijklmnopqrstuvwxyz`, { GraphQLAPIId: 'abcdefghijklmnopqrstuvwxyz' }],
   ['AWS/Athena', `arn:aws:athena:${R}:${A}:workgroup/analysts`, { WorkGroup: 'analysts' }],
   ['AWS/Backup', `arn:aws:backup:${R}:${A}:backup-vault:prod-vault`, { BackupVaultName: 'prod-vault' }],
@@ -94,7 +106,10 @@ describe('the namespace table', () => {
   });
 
   it.each(CASES)('matches %s from %s', (namespace, resourceArn, dimensions) => {
-    const decoy = resource(resourceArn.replace(/[a-z0-9]$/, (c) => (c === 'x' ? 'y' : 'x')), { team: 'decoy' });
+    const decoy = resource(
+      resourceArn.replace(/[a-z0-9]$/, (c) => (c === 'x' ? 'y' : 'x')),
+      { team: 'decoy' },
+    );
     const scope = buildScopeIndex(A, R, [decoy, resource(resourceArn)], all);
     const hit = lookupMetric(scope, namespace, new Map(Object.entries(dimensions)));
     expect(hit?.arn).toBe(resourceArn);
@@ -104,8 +119,22 @@ describe('the namespace table', () => {
 
 describe('lookup', () => {
   it('prefers the most specific dimension set: an ECS service over its cluster', () => {
-    const scope = buildScopeIndex(A, R, [resource(`arn:aws:ecs:${R}:${A}:cluster/prod`, { level: 'cluster' }), resource(`arn:aws:ecs:${R}:${A}:service/prod/api`, { level: 'service' })], all);
-    expect(lookupMetric(scope, 'AWS/ECS', new Map([['ClusterName', 'prod'], ['ServiceName', 'api']]))?.tags.level).toBe('service');
+    const scope = buildScopeIndex(
+      A,
+      R,
+      [resource(`arn:aws:ecs:${R}:${A}:cluster/prod`, { level: 'cluster' }), resource(`arn:aws:ecs:${R}:${A}:service/prod/api`, { level: 'service' })],
+      all,
+    );
+    expect(
+      lookupMetric(
+        scope,
+        'AWS/ECS',
+        new Map([
+          ['ClusterName', 'prod'],
+          ['ServiceName', 'api'],
+        ]),
+      )?.tags.level,
+    ).toBe('service');
     expect(lookupMetric(scope, 'AWS/ECS', new Map([['ClusterName', 'prod']]))?.tags.level).toBe('cluster');
   });
 
@@ -147,7 +176,11 @@ describe('log groups and streams', () => {
   });
 
   it("adds the log group's own tags for keys the owning resource does not set", () => {
-    expect(logResourceAttributes(scope, '/aws/lambda/checkout', 's')?.attributes).toMatchObject({ 'aws.tag.team': 'payments', 'aws.tag.env': 'prod', 'aws.tag.retention': 'short' });
+    expect(logResourceAttributes(scope, '/aws/lambda/checkout', 's')?.attributes).toMatchObject({
+      'aws.tag.team': 'payments',
+      'aws.tag.env': 'prod',
+      'aws.tag.retention': 'short',
+    });
   });
 
   it('finds nothing for a log group that names nothing known', () => {

@@ -28,7 +28,14 @@ function handSchedule() {
 }
 
 function scraper(discover: (region: string) => Promise<DiscoveredResource[]>, schedule?: Schedule) {
-  return new TagScraper({ config, metrics: createMetrics(), log: pino({ level: 'silent' }), accounts, discover: (t) => discover(t.region), ...(schedule ? { schedule } : {}) });
+  return new TagScraper({
+    config,
+    metrics: createMetrics(),
+    log: pino({ level: 'silent' }),
+    accounts,
+    discover: (t) => discover(t.region),
+    ...(schedule ? { schedule } : {}),
+  });
 }
 
 /** Resolves once every promise chain that can settle now has (the fake discoveries do no I/O): no timer waited on. */
@@ -73,7 +80,12 @@ describe('TagScraper', () => {
     expect(s.scope('123456789012', 'eu-west-1')).toBeUndefined(); // not half a snapshot
     g.release();
     await refreshing;
-    expect(s.allScopes().map((x) => x.region).sort()).toEqual(['eu-west-1', 'us-east-1']);
+    expect(
+      s
+        .allScopes()
+        .map((x) => x.region)
+        .sort(),
+    ).toEqual(['eu-west-1', 'us-east-1']);
     await s.stop();
   });
 

@@ -16,7 +16,9 @@ describe('exporters chosen by type', () => {
 
   it('refuses an unknown type, listing the known ones', () => {
     expect(() => loadConfig({ FIRETAP_METRICS_EXPORTERS: 'otlp-http,prometheus' })).toThrow(ConfigError);
-    expect(() => loadConfig({ FIRETAP_METRICS_EXPORTERS: 'otlp-http,prometheus' })).toThrow('FIRETAP_METRICS_EXPORTERS [1]: unknown exporter type "prometheus"; known types: otlp-http, debug');
+    expect(() => loadConfig({ FIRETAP_METRICS_EXPORTERS: 'otlp-http,prometheus' })).toThrow(
+      'FIRETAP_METRICS_EXPORTERS [1]: unknown exporter type "prometheus"; known types: otlp-http, debug',
+    );
   });
 
   it('refuses a type listed twice, and a list of none', () => {
@@ -27,7 +29,9 @@ describe('exporters chosen by type', () => {
   it('names the missing endpoint when otlp-http is listed for a signal without one', () => {
     const config = loadConfig({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://127.0.0.1:4318/v1/metrics', FIRETAP_LOGS_EXPORTERS: 'otlp-http' });
     expect(() => createExporters(config, createMetrics())).toThrow(ConfigError);
-    expect(() => createExporters(config, createMetrics())).toThrow('FIRETAP_LOGS_EXPORTERS (logs.exporters) lists otlp-http, but no OTLP endpoint is set for logs: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
+    expect(() => createExporters(config, createMetrics())).toThrow(
+      'FIRETAP_LOGS_EXPORTERS (logs.exporters) lists otlp-http, but no OTLP endpoint is set for logs: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+    );
   });
 
   describe('with a backend', () => {
@@ -41,7 +45,9 @@ describe('exporters chosen by type', () => {
       const debugOutput = new PassThrough();
       let printed = '';
       debugOutput.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
-      const exporters = createExporters(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_METRICS_EXPORTERS: 'debug' }), createMetrics(), { debugOutput });
+      const exporters = createExporters(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_METRICS_EXPORTERS: 'debug' }), createMetrics(), {
+        debugOutput,
+      });
       const payload = metricStreamRequest({ account: '1', region: 'r', streamName: 's' }, sampleDatapoints(3));
       expect(await exporters.metrics.export({ signal: 'metrics', payload, items: 3, deadline: Date.now() + 5000 })).toEqual({ status: 'success' });
       expect(printed.trim().split('\n')).toHaveLength(3);

@@ -22,8 +22,18 @@ function member(...script: ExportResult[]): Exporter & { calls: number; shutdown
     },
   };
 }
-const request = (batchKey?: string): ExportRequest => ({ signal: 'logs', payload: new Uint8Array(), items: 10, deadline: Date.now() + 5000, ...(batchKey === undefined ? {} : { batchKey }) });
-const busy = (message: string, retryAfterMs?: number): ExportResult => ({ status: 'retryable', message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+const request = (batchKey?: string): ExportRequest => ({
+  signal: 'logs',
+  payload: new Uint8Array(),
+  items: 10,
+  deadline: Date.now() + 5000,
+  ...(batchKey === undefined ? {} : { batchKey }),
+});
+const busy = (message: string, retryAfterMs?: number): ExportResult => ({
+  status: 'retryable',
+  message,
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+});
 const refused = (message: string): ExportResult => ({ status: 'permanent', message, httpStatus: 400 });
 
 describe('fan-out of several exporters', () => {
@@ -43,7 +53,11 @@ describe('fan-out of several exporters', () => {
   });
 
   it('is retryable when any member is, even if another refused for good, asking for the longest Retry-After', () => {
-    expect(combineResults([refused('b answered 400'), busy('c answered 429', 2000), busy('d answered 503', 5000)])).toEqual({ status: 'retryable', message: 'c answered 429', retryAfterMs: 5000 });
+    expect(combineResults([refused('b answered 400'), busy('c answered 429', 2000), busy('d answered 503', 5000)])).toEqual({
+      status: 'retryable',
+      message: 'c answered 429',
+      retryAfterMs: 5000,
+    });
   });
 
   it('is permanent with the first refusal when no member is retryable', () => {
@@ -51,7 +65,9 @@ describe('fan-out of several exporters', () => {
   });
 
   it('sums the items the members rejected when all accepted', () => {
-    expect(combineResults([{ status: 'success', rejected: 2, message: 'too old' }, { status: 'success' }, { status: 'success', rejected: 3, message: 'bad unit' }])).toEqual({ status: 'success', rejected: 5, message: 'too old; bad unit' });
+    expect(
+      combineResults([{ status: 'success', rejected: 2, message: 'too old' }, { status: 'success' }, { status: 'success', rejected: 3, message: 'bad unit' }]),
+    ).toEqual({ status: 'success', rejected: 5, message: 'too old; bad unit' });
   });
 
   it('sends a retried batch (same batch key) only to the members that had not accepted it', async () => {
@@ -105,7 +121,12 @@ describe('several exporter types for one signal', () => {
     expect(await exporters.metrics.export({ signal: 'metrics', payload, items: 2, deadline: Date.now() + 5000 })).toEqual({ status: 'success' });
     expect(sink.attempts).toBe(2);
     expect(sink.lines('metrics')).toHaveLength(2);
-    expect(printed.trim().split('\n').map((line) => JSON.parse(line).metric)).toEqual(sink.lines('metrics').map((line) => line.metric));
-    expect((await metrics.registry.getSingleMetricAsString('firetap_export_retries_total'))).toMatch(/signal="metrics"\} 1/);
+    expect(
+      printed
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).metric),
+    ).toEqual(sink.lines('metrics').map((line) => line.metric));
+    expect(await metrics.registry.getSingleMetricAsString('firetap_export_retries_total')).toMatch(/signal="metrics"\} 1/);
   });
 });

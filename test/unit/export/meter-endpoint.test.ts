@@ -16,7 +16,11 @@ describe('the meter endpoint over the shared HTTP transport', () => {
   const records = Buffer.from(JSON.stringify([{ uniqueId: 'u1', usage: 3 }]));
   const send = (env: Record<string, string> = {}, deadlineInMs = 3000) => {
     const metrics = createMetrics();
-    const endpoint = createMeterEndpoint(loadConfig({ FIRETAP_METER_ENDPOINT: `${sink.url}/ingest?token=secret`, FIRETAP_METER_HEADERS: 'authorization=Bearer%20t', ...env }), metrics, { retry: { initialBackoffMs: 1 } });
+    const endpoint = createMeterEndpoint(
+      loadConfig({ FIRETAP_METER_ENDPOINT: `${sink.url}/ingest?token=secret`, FIRETAP_METER_HEADERS: 'authorization=Bearer%20t', ...env }),
+      metrics,
+      { retry: { initialBackoffMs: 1 } },
+    );
     return { metrics, result: endpoint!.export({ signal: 'logs', payload: records, items: 1, deadline: Date.now() + deadlineInMs }) };
   };
 
@@ -33,7 +37,12 @@ describe('the meter endpoint over the shared HTTP transport', () => {
   it('is refused for good on a 400, naming the endpoint but not its address in the message, and its URL without the query in the detail', async () => {
     sink.always({ status: 400, body: 'bad record' });
     const result = await send().result;
-    expect(result).toEqual({ status: 'permanent', message: 'meter endpoint answered 400', detail: `meter endpoint ${sink.url}/ingest answered 400: bad record`, httpStatus: 400 });
+    expect(result).toEqual({
+      status: 'permanent',
+      message: 'meter endpoint answered 400',
+      detail: `meter endpoint ${sink.url}/ingest answered 400: bad record`,
+      httpStatus: 400,
+    });
     expect(sink.attempts).toBe(1);
   });
 

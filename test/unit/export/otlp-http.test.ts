@@ -27,7 +27,12 @@ describe('OTLP/HTTP exporter', () => {
   it('posts protobuf with the configured headers', async () => {
     expect(await send(exporter({ headers: { authorization: 'Bearer t', 'x-scope-orgid': 'acme' } }))).toEqual({ status: 'success' });
     const [got] = sink.received;
-    expect(got!.headers).toMatchObject({ 'content-type': 'application/x-protobuf', authorization: 'Bearer t', 'x-scope-orgid': 'acme', 'user-agent': 'firetap/test' });
+    expect(got!.headers).toMatchObject({
+      'content-type': 'application/x-protobuf',
+      authorization: 'Bearer t',
+      'x-scope-orgid': 'acme',
+      'user-agent': 'firetap/test',
+    });
     expect(got!.body).toEqual(Buffer.from(payload));
   });
 
@@ -67,7 +72,10 @@ describe('OTLP/HTTP exporter', () => {
     const result = await send();
     expect(result.status).toBe(kind);
     // The message reaches the caller: the signal and the status only; the URL and the backend's words are for the log.
-    expect(result).toMatchObject({ message: `OTLP metrics backend answered ${status}`, detail: `OTLP metrics backend ${sink.url}/v1/metrics answered ${status}: backend says no` });
+    expect(result).toMatchObject({
+      message: `OTLP metrics backend answered ${status}`,
+      detail: `OTLP metrics backend ${sink.url}/v1/metrics answered ${status}: backend says no`,
+    });
   });
 
   it('logs the backend URL without its userinfo or query, and answers without it', async () => {
@@ -128,7 +136,11 @@ describe('OTLP/HTTP exporter', () => {
     });
     await new Promise<void>((r) => endless.listen(0, '127.0.0.1', r));
     try {
-      const e = createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/v1/metrics` } });
+      const e = createOtlpHttpExporter({
+        signal: 'metrics',
+        userAgent: 'x',
+        config: { ...base, endpoint: `http://127.0.0.1:${(endless.address() as AddressInfo).port}/v1/metrics` },
+      });
       expect(await send(e)).toEqual({ status: 'success' });
       await new Promise((r) => setTimeout(r, 100));
       expect(closed).toBe(true);
@@ -170,7 +182,11 @@ describe('OTLP/HTTP exporter', () => {
     });
     await new Promise<void>((r) => early.listen(0, '127.0.0.1', r));
     try {
-      const e = createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint: `http://127.0.0.1:${(early.address() as AddressInfo).port}/v1/metrics`, timeoutMs: 10_000 } });
+      const e = createOtlpHttpExporter({
+        signal: 'metrics',
+        userAgent: 'x',
+        config: { ...base, endpoint: `http://127.0.0.1:${(early.address() as AddressInfo).port}/v1/metrics`, timeoutMs: 10_000 },
+      });
       const expected = Buffer.from(big);
       const result = await e.export({ signal: 'metrics', payload: big, items: 1, deadline: Date.now() + 10_000 });
       big.fill(0); // what the next request would do with the buffer
@@ -188,7 +204,11 @@ describe('OTLP/HTTP exporter', () => {
     try {
       const endpoint = `https://localhost:${(server.address() as AddressInfo).port}/v1/metrics`;
       const result = await send(createOtlpHttpExporter({ signal: 'metrics', userAgent: 'x', config: { ...base, endpoint } }));
-      expect(result).toMatchObject({ status: 'retryable', message: expect.stringMatching(/SELF_SIGNED_CERT/), detail: expect.stringMatching(/self-signed certificate/) });
+      expect(result).toMatchObject({
+        status: 'retryable',
+        message: expect.stringMatching(/SELF_SIGNED_CERT/),
+        detail: expect.stringMatching(/self-signed certificate/),
+      });
     } finally {
       server.closeAllConnections();
       server.close();

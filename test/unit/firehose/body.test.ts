@@ -64,7 +64,14 @@ describe('collectBody', () => {
       // Declared (one buffer) or not (grown by doubling); chunks over 64 KiB, of one byte, of odd sizes.
       for (const declared of [body.length, undefined]) {
         const pool = new BufferPool(64 * 1024 * 1024);
-        const got = await collectBody(Readable.from(chunksOf(body, [65_536, 1, 4_093, 200_001, 65_535, 7])), declared, declared === undefined, 16 * 1024 * 1024, pool, shared);
+        const got = await collectBody(
+          Readable.from(chunksOf(body, [65_536, 1, 4_093, 200_001, 65_535, 7])),
+          declared,
+          declared === undefined,
+          16 * 1024 * 1024,
+          pool,
+          shared,
+        );
         expect(got.equals(body)).toBe(true);
         expect(got.buffer instanceof SharedArrayBuffer).toBe(shared);
       }
@@ -83,9 +90,13 @@ describe('collectBody', () => {
     };
     const budget = new MemoryBudget(64 * 1024 * 1024);
     const memory = new MemoryShare(budget);
-    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), undefined, true, 500_000, pool, true, memory)).rejects.toThrow(/larger than 500000 bytes/);
+    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), undefined, true, 500_000, pool, true, memory)).rejects.toThrow(
+      /larger than 500000 bytes/,
+    );
     expect(budget.inUse).toBe(0);
-    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), body.length + 1, false, 16 * 1024 * 1024, pool, true, memory)).rejects.toThrow(/but Content-Length said/);
+    await expect(collectBody(Readable.from(chunksOf(body, [65_536])), body.length + 1, false, 16 * 1024 * 1024, pool, true, memory)).rejects.toThrow(
+      /but Content-Length said/,
+    );
     expect(budget.inUse).toBe(0);
     expect(pool.pooledBytes).toBeGreaterThan(0); // the buffers went back to the pool, none is held
     expect(taken.size).toBeGreaterThan(1);

@@ -42,7 +42,7 @@ describe('scanEnvelope', () => {
     ['{"records":[{"data":"aGk="}', "expected ',' or ']'"],
     ['{"records":{"data":"x"}}', "expected '[' (records must be an array)"],
     ['{"records":[{"nodata":"x"}]}', 'records[0] has no "data"'],
-    ['{"records":["x"]}', "records[0] must be an object"],
+    ['{"records":["x"]}', 'records[0] must be an object'],
     ['{"records":[{"data":12}]}', 'expected a string'],
     ['{"requestId":"a"} trailing', 'unexpected content after the JSON object'],
     ['{"requestId":"a', 'unterminated string'],

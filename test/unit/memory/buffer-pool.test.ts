@@ -30,7 +30,7 @@ describe('BufferPool', () => {
   it('takes back only buffers it made, and leaves small ones to the garbage collector', () => {
     const pool = new BufferPool(16 * MiB);
     pool.release(Buffer.alloc(MiB));
-    pool.release(Buffer.from('a slice of node\'s shared 8 KiB pool'));
+    pool.release(Buffer.from("a slice of node's shared 8 KiB pool"));
     const small = pool.acquire(100);
     expect(small.length).toBe(100);
     pool.release(small);

@@ -79,14 +79,16 @@ describe('MemoryBudget', () => {
 describe('bodies and records against the budget', () => {
   const spaces = (n: number) => Buffer.alloc(n, 0x20);
 
-  it('holds a body\'s buffers while it is read, and gives them all back when the body is refused', async () => {
+  it("holds a body's buffers while it is read, and gives them all back when the body is refused", async () => {
     const budget = new MemoryBudget(64 * MiB);
     const share = new MemoryShare(budget);
     const body = await collectBody(Readable.from([spaces(3 * MiB)]), undefined, true, 16 * MiB, new BufferPool(0), false, share);
     expect(body.length).toBe(3 * MiB);
     expect(share.bytes).toBeGreaterThanOrEqual(3 * MiB);
     share.release();
-    await expect(collectBody(Readable.from([spaces(MiB), spaces(MiB), spaces(MiB)]), undefined, true, 2 * MiB, new BufferPool(0), false, share)).rejects.toThrow(/larger than 2097152 bytes/);
+    await expect(
+      collectBody(Readable.from([spaces(MiB), spaces(MiB), spaces(MiB)]), undefined, true, 2 * MiB, new BufferPool(0), false, share),
+    ).rejects.toThrow(/larger than 2097152 bytes/);
     expect(budget.inUse).toBe(0);
   });
 
@@ -110,7 +112,9 @@ describe('bodies and records against the budget', () => {
     const other = new MemoryShare(budget);
     other.tryGrow(6 * MiB);
     const share = new MemoryShare(budget);
-    await expect(collectBody(Readable.from([spaces(4 * MiB)]), undefined, true, 16 * MiB, new BufferPool(0), false, share)).rejects.toMatchObject({ code: 'FIRETAP_OVERLOADED' });
+    await expect(collectBody(Readable.from([spaces(4 * MiB)]), undefined, true, 16 * MiB, new BufferPool(0), false, share)).rejects.toMatchObject({
+      code: 'FIRETAP_OVERLOADED',
+    });
     expect(budget.inUse).toBe(6 * MiB);
   });
 
@@ -126,7 +130,7 @@ describe('bodies and records against the budget', () => {
     await expect(gunzipRecord(Buffer.from([0x1f, 0x8b, 1, 2, 3]), MiB, share)).rejects.toThrow(/not valid gzip/);
   });
 
-  it('pauses a record\'s inflation while the budget is full, and resumes it when another share is given back', async () => {
+  it("pauses a record's inflation while the budget is full, and resumes it when another share is given back", async () => {
     // 12 MiB come out in buffers of 8 MiB: the first fits beside the other share, the second only once it is given back.
     const budget = new MemoryBudget(16 * MiB);
     const other = new MemoryShare(budget);

@@ -23,7 +23,8 @@ function canonical(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const c = canonical(v);
-      const isDefault = c === '0' || c === '' || c === false || (Array.isArray(c) && c.length === 0) || (c !== null && typeof c === 'object' && Object.keys(c).length === 0);
+      const isDefault =
+        c === '0' || c === '' || c === false || (Array.isArray(c) && c.length === 0) || (c !== null && typeof c === 'object' && Object.keys(c).length === 0);
       if (!isDefault) out[k] = c;
     }
     return out;
@@ -57,7 +58,9 @@ describe('the OTLP schema', () => {
     const fromProtobuf = decodeToJson('metrics', ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!);
     const fromJson = JSON.parse(Buffer.from(JsonMetricsSerializer.serializeRequest(resourceMetrics)!).toString('utf8'));
     expect(canonical(fromProtobuf)).toEqual(canonical(fromJson));
-    const kinds = (fromProtobuf as any).resourceMetrics[0].scopeMetrics[0].metrics.map((m: any) => `${m.name}:${Object.keys(m).find((k) => ['sum', 'gauge', 'histogram', 'exponentialHistogram'].includes(k))}`);
+    const kinds = (fromProtobuf as any).resourceMetrics[0].scopeMetrics[0].metrics.map(
+      (m: any) => `${m.name}:${Object.keys(m).find((k) => ['sum', 'gauge', 'histogram', 'exponentialHistogram'].includes(k))}`,
+    );
     expect(kinds.sort()).toEqual(['counter:sum', 'exp:exponentialHistogram', 'gauge:gauge', 'hist:histogram', 'updown:sum']);
   });
 
@@ -66,14 +69,32 @@ describe('the OTLP schema', () => {
     const scope = { name: 'scope-l', version: '0.1' };
     const base = { resource, instrumentationScope: scope, droppedAttributesCount: 0 };
     const records = [
-      { ...base, hrTime: [1_795_000_000, 123_456_789], hrTimeObserved: [1_795_000_001, 5], body: 'plain body ✓', severityNumber: 13 /* WARN */, severityText: 'WARN', attributes },
-      { ...base, hrTime: [1_795_000_002, 0], hrTimeObserved: [1_795_000_002, 1], body: { nested: { a: 1 }, list: [1, 'two'] }, attributes: { 'log.record.uid': 'e1' }, eventName: 'my.event' },
+      {
+        ...base,
+        hrTime: [1_795_000_000, 123_456_789],
+        hrTimeObserved: [1_795_000_001, 5],
+        body: 'plain body ✓',
+        severityNumber: 13 /* WARN */,
+        severityText: 'WARN',
+        attributes,
+      },
+      {
+        ...base,
+        hrTime: [1_795_000_002, 0],
+        hrTimeObserved: [1_795_000_002, 1],
+        body: { nested: { a: 1 }, list: [1, 'two'] },
+        attributes: { 'log.record.uid': 'e1' },
+        eventName: 'my.event',
+      },
     ] as unknown as Parameters<typeof ProtobufLogsSerializer.serializeRequest>[0];
 
     const fromProtobuf = decodeToJson('logs', ProtobufLogsSerializer.serializeRequest(records)!);
     const fromJson = JSON.parse(Buffer.from(JsonLogsSerializer.serializeRequest(records)!).toString('utf8'));
     expect(canonical(fromProtobuf)).toEqual(canonical(fromJson));
     const logRecords = (fromProtobuf as any).resourceLogs[0].scopeLogs[0].logRecords;
-    expect(logRecords.map((r: any) => [r.timeUnixNano, r.eventName ?? ''])).toEqual([['1795000000123456789', ''], ['1795000002000000000', 'my.event']]);
+    expect(logRecords.map((r: any) => [r.timeUnixNano, r.eventName ?? ''])).toEqual([
+      ['1795000000123456789', ''],
+      ['1795000002000000000', 'my.event'],
+    ]);
   });
 });

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { Reader, WireError, Writer, closeField, copyRange, writeBytes, WireCursor, openField, readLen, readVarint, scanKeyValue, skipValue, writeFixed64Nanos } from '../../../src/otlp/wire.ts';
+import {
+  Reader,
+  WireError,
+  Writer,
+  closeField,
+  copyRange,
+  writeBytes,
+  WireCursor,
+  openField,
+  readLen,
+  readVarint,
+  scanKeyValue,
+  skipValue,
+  writeFixed64Nanos,
+} from '../../../src/otlp/wire.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 
 /** The reads' cursor: where a varint ended, and what scanKeyValue found. */
@@ -86,7 +100,9 @@ describe('scanKeyValue', () => {
   const T = otlpTypes.ExportMetricsServiceRequest.root.lookupType('KeyValue');
 
   it('finds the key and a string or kvlist value of a KeyValue while checking it', () => {
-    const kv = Buffer.from(T.encode(T.fromObject({ key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'InstanceId', value: { stringValue: 'i-1' } }] } } })).finish());
+    const kv = Buffer.from(
+      T.encode(T.fromObject({ key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'InstanceId', value: { stringValue: 'i-1' } }] } } })).finish(),
+    );
     scanKeyValue(Reader.create(kv), 0, kv.length, cursor);
     expect(kv.subarray(keyValue.keyStart, keyValue.keyEnd).toString()).toBe('Dimensions');
     expect(keyValue.stringStart).toBe(-1);
@@ -112,7 +128,16 @@ describe('scanKeyValue', () => {
   });
 
   it('reads a string attribute of any length, key or value, checking both, the same as a walk of it would', () => {
-    for (const [keyLength, valueLength] of [[1, 0], [9, 7], [10, 113], [10, 114], [10, 200], [127, 1], [128, 1], [200, 300]] as const) {
+    for (const [keyLength, valueLength] of [
+      [1, 0],
+      [9, 7],
+      [10, 113],
+      [10, 114],
+      [10, 200],
+      [127, 1],
+      [128, 1],
+      [200, 300],
+    ] as const) {
       const key = 'k'.repeat(keyLength);
       const value = 'v'.repeat(valueLength);
       const bytes = Buffer.from(T.encode(T.fromObject({ key, value: { stringValue: value } })).finish());
@@ -132,14 +157,34 @@ describe('scanKeyValue', () => {
     // A string value followed by more in the value, or a value before the key: read in full, the first string kept.
     const more = Buffer.from([0x0a, 0x01, 0x61, 0x12, 0x05, 0x0a, 0x01, 0x62, 0x10, 0x01]);
     scanKeyValue(Reader.create(more), 0, more.length, cursor);
-    expect([more.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), more.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual(['a', 'b']);
+    expect([more.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), more.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual([
+      'a',
+      'b',
+    ]);
     const valueFirst = Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x62, 0x0a, 0x01, 0x61]);
     scanKeyValue(Reader.create(valueFirst), 0, valueFirst.length, cursor);
-    expect([valueFirst.subarray(keyValue.keyStart, keyValue.keyEnd).toString(), valueFirst.subarray(keyValue.stringStart, keyValue.stringEnd).toString()]).toEqual(['a', 'b']);
+    expect([
+      valueFirst.subarray(keyValue.keyStart, keyValue.keyEnd).toString(),
+      valueFirst.subarray(keyValue.stringStart, keyValue.stringEnd).toString(),
+    ]).toEqual(['a', 'b']);
   });
 
   it('checks every entry of a kvlist value, string entries included', () => {
-    const bytes = Buffer.from(T.encode(T.fromObject({ key: 'Dimensions', value: { kvlistValue: { values: [{ key: 'A', value: { stringValue: 'x' } }, { key: 'B', value: { stringValue: 'yz' } }] } } })).finish());
+    const bytes = Buffer.from(
+      T.encode(
+        T.fromObject({
+          key: 'Dimensions',
+          value: {
+            kvlistValue: {
+              values: [
+                { key: 'A', value: { stringValue: 'x' } },
+                { key: 'B', value: { stringValue: 'yz' } },
+              ],
+            },
+          },
+        }),
+      ).finish(),
+    );
     for (const at of [bytes.indexOf('A'), bytes.indexOf('x'), bytes.indexOf('B'), bytes.indexOf('yz') + 1]) {
       const bad = Buffer.from(bytes);
       bad[at] = 0xc3;

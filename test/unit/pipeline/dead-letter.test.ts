@@ -19,14 +19,24 @@ describe('FIRETAP_DEAD_LETTER_URL', () => {
     expect(loadConfig({ FIRETAP_DEAD_LETTER_URL: url }).deadLetterUrl).toBe(url);
   });
 
-  it.each(['https://dlq/x', 'dlq/x', 's3://', 's3:///x', 's3://ab', 's3://Upper', 's3://dlq_bucket', 's3://-dlq', 's3://dlq-', 's3://a..b/x', 's3://192.168.1.1/x', `s3://${'a'.repeat(64)}`])(
-    'refuses %s at start, naming the setting and the form it takes',
-    (url) => {
-      expect(() => parseDeadLetterUrl(url)).toThrow(ConfigError);
-      expect(() => parseDeadLetterUrl(url)).toThrow('FIRETAP_DEAD_LETTER_URL: expected s3://bucket[/prefix] with a valid bucket name');
-      expect(() => loadConfig({ FIRETAP_DEAD_LETTER_URL: url })).toThrow(/FIRETAP_DEAD_LETTER_URL: expected s3:\/\/bucket\[\/prefix\] with a valid bucket name/);
-    },
-  );
+  it.each([
+    'https://dlq/x',
+    'dlq/x',
+    's3://',
+    's3:///x',
+    's3://ab',
+    's3://Upper',
+    's3://dlq_bucket',
+    's3://-dlq',
+    's3://dlq-',
+    's3://a..b/x',
+    's3://192.168.1.1/x',
+    `s3://${'a'.repeat(64)}`,
+  ])('refuses %s at start, naming the setting and the form it takes', (url) => {
+    expect(() => parseDeadLetterUrl(url)).toThrow(ConfigError);
+    expect(() => parseDeadLetterUrl(url)).toThrow('FIRETAP_DEAD_LETTER_URL: expected s3://bucket[/prefix] with a valid bucket name');
+    expect(() => loadConfig({ FIRETAP_DEAD_LETTER_URL: url })).toThrow(/FIRETAP_DEAD_LETTER_URL: expected s3:\/\/bucket\[\/prefix\] with a valid bucket name/);
+  });
 
   it('keys each object by the UTC hour, the request id made safe for a key, and a random part', () => {
     const at = new Date('2026-12-04T07:05:09.123Z');
@@ -40,7 +50,9 @@ describe('FIRETAP_DEAD_LETTER_URL', () => {
     const url = 's3://dlq/p';
     expect((await openDeadLetter({ deadLetterUrl: url }, { AWS_DEFAULT_REGION: 'eu-west-1' }))?.location).toBe('s3://dlq/p');
     expect((await openDeadLetter({ deadLetterUrl: url }, { AWS_REGION: 'eu-west-1' }))?.location).toBe('s3://dlq/p');
-    await expect(openDeadLetter({ deadLetterUrl: url }, {})).rejects.toThrow(new ConfigError("FIRETAP_DEAD_LETTER_URL: no AWS region for s3://dlq: set AWS_REGION (or AWS_DEFAULT_REGION) to the bucket's region"));
+    await expect(openDeadLetter({ deadLetterUrl: url }, {})).rejects.toThrow(
+      new ConfigError("FIRETAP_DEAD_LETTER_URL: no AWS region for s3://dlq: set AWS_REGION (or AWS_DEFAULT_REGION) to the bucket's region"),
+    );
   });
 
   it('refuses a directory and a URL together, and is off with neither', async () => {
@@ -55,8 +67,14 @@ describe('the dead-letter file', () => {
     const deadLetter = createDeadLetter(dir);
     await deadLetter.write([entry]);
     await deadLetter.write([{ ...entry, index: 4 }]);
-    const lines = readFileSync(deadLetter.location, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([{ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), ...entry }, { time: expect.any(String), ...entry, index: 4 }]);
+    const lines = readFileSync(deadLetter.location, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), ...entry },
+      { time: expect.any(String), ...entry, index: 4 },
+    ]);
   });
 
   it('rejects a write while a file stands where the directory should be, and writes once it is gone', async () => {

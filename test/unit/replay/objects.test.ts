@@ -16,7 +16,7 @@ describe('backup objects', () => {
   it('cut metric-stream frames into records of whole frames, even when the first frame is 123 bytes long (a "{")', async () => {
     const frames: Buffer[] = [];
     for (let n = 1; frames.length < 30; n++) {
-      const frame = lengthPrefixed(metricStreamRequest({ account: '1', region: 'r', streamName: 's' }, sampleDatapoints(n % 4 + 1)));
+      const frame = lengthPrefixed(metricStreamRequest({ account: '1', region: 'r', streamName: 's' }, sampleDatapoints((n % 4) + 1)));
       frames.push(frame);
     }
     const records = await recordsOfObject(gzipSync(Buffer.concat(frames)));

@@ -46,12 +46,19 @@ describe('the default connection limit', () => {
 });
 
 describe('the http timeouts', () => {
-  it('are checked often enough to fire close to their time, not after node\'s 30 s default interval', () => {
-    expect(httpTimeouts({ maxConnections: 1, headersTimeoutMs: 15_000, bodyTimeoutMs: 60_000 })).toEqual({ headersTimeout: 15_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000 });
+  it("are checked often enough to fire close to their time, not after node's 30 s default interval", () => {
+    expect(httpTimeouts({ maxConnections: 1, headersTimeoutMs: 15_000, bodyTimeoutMs: 60_000 })).toEqual({
+      headersTimeout: 15_000,
+      requestTimeout: 60_000,
+      connectionsCheckingInterval: 1000,
+    });
     expect(httpTimeouts({ maxConnections: 1, headersTimeoutMs: 1000, bodyTimeoutMs: 2000 }).connectionsCheckingInterval).toBe(250);
   });
 
   it('never give a head longer than the whole request (node refuses headersTimeout > requestTimeout)', () => {
-    expect(httpTimeouts({ maxConnections: 1, headersTimeoutMs: 30_000, bodyTimeoutMs: 10_000 })).toMatchObject({ headersTimeout: 10_000, requestTimeout: 10_000 });
+    expect(httpTimeouts({ maxConnections: 1, headersTimeoutMs: 30_000, bodyTimeoutMs: 10_000 })).toMatchObject({
+      headersTimeout: 10_000,
+      requestTimeout: 10_000,
+    });
   });
 });
