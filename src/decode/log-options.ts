@@ -1,7 +1,7 @@
 import type { CloudTrailOptions } from './cloudtrail.ts';
 import type { LogMetricKind } from './log-metrics.ts';
 import { compileFlowLogFormat, type FlowLogFormat } from './vpc-flow-logs.ts';
-import { escapeRegExp as escape, nameMatcher, type NameMatcher } from './name-matcher.ts';
+import { escapeRegExp, nameMatcher } from './name-matcher.ts';
 
 /** How the logs decoders read what the config says, compiled once at start. */
 export interface LogOptions {
@@ -65,10 +65,10 @@ function compileSide(text: string, keys: string[]): RegExp {
   while (rest.length > 0) {
     const open = rest.search(/[{*]/);
     if (open < 0) {
-      source += escape(rest);
+      source += escapeRegExp(rest);
       break;
     }
-    source += escape(rest.slice(0, open));
+    source += escapeRegExp(rest.slice(0, open));
     if (rest[open] === '*') {
       source += '.*';
       rest = rest.slice(open + 1);
@@ -89,7 +89,7 @@ function compileSide(text: string, keys: string[]): RegExp {
     source += `(${known.pattern})`;
     rest = rest.slice(close + 1);
   }
-  return new RegExp(source + '$');
+  return new RegExp(`${source}$`);
 }
 
 /** Checks one pattern; returns the problem, or undefined when it compiles (used by config validation). */

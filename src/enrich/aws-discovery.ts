@@ -28,6 +28,7 @@ interface Found {
   source: string;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the middleware stack of any SDK client, whatever its input and output types
 type Client = { middlewareStack: { add: (...args: any[]) => void } };
 
 /**

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { decodeToJson } from '../otlp/schema.ts';
 import type { ExportRequest, ExportResult, Exporter } from './exporter.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: OTLP/JSON as protobufjs's toObject gives it, walked by field name
 type Obj = Record<string, any>;
 
 /** Turns an OTLP/JSON AnyValue into the plain JSON value it stands for. */
@@ -72,7 +73,7 @@ export function createDebugExporter(out: Writable = process.stdout): Exporter {
   return {
     async export(request: ExportRequest): Promise<ExportResult> {
       let text = '';
-      for (const line of debugLines(request)) text += JSON.stringify(line) + '\n';
+      for (const line of debugLines(request)) text += `${JSON.stringify(line)}\n`;
       if (!out.write(text)) await once(out, 'drain');
       return { status: 'success' };
     },

@@ -11,7 +11,7 @@ export interface FirehoseResponse {
 export function firehoseResponse(requestId: string, errorMessage?: string): FirehoseResponse {
   const body: FirehoseResponse = { requestId, timestamp: Date.now() };
   if (errorMessage !== undefined) {
-    body.errorMessage = errorMessage.length > MAX_ERROR_MESSAGE_CHARS ? errorMessage.slice(0, MAX_ERROR_MESSAGE_CHARS - 1) + '…' : errorMessage;
+    body.errorMessage = errorMessage.length > MAX_ERROR_MESSAGE_CHARS ? `${errorMessage.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : errorMessage;
   }
   return body;
 }

@@ -23,7 +23,7 @@ export interface DeadLetter {
 /** The entries as JSON lines, each with the time it was written. */
 export function deadLetterLines(entries: readonly DeadLetterEntry[], now = new Date()): string {
   const time = now.toISOString();
-  return entries.map((e) => JSON.stringify({ time, ...e }) + '\n').join('');
+  return entries.map((e) => `${JSON.stringify({ time, ...e })}\n`).join('');
 }
 
 /**

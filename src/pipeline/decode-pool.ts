@@ -258,7 +258,16 @@ export class DecodePool {
           )
         : undefined;
       timer?.unref();
-      const settle = { resolve: (r: DecodeResult) => (clearTimeout(timer), resolve(r)), reject: (e: Error) => (clearTimeout(timer), reject(e)) };
+      const settle = {
+        resolve: (r: DecodeResult) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
       t.pending.set(id, settle);
       t.worker.postMessage({ type: 'job', job }, [bounds.buffer]);
     });

@@ -73,7 +73,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     d.log.info({ requestId: d.requestId }, 'request already delivered by an earlier attempt; acknowledging');
     return;
   }
-  const whole = offThread !== undefined && offThread.isOneBatch(config.export.maxBatchBytes);
+  const whole = offThread?.isOneBatch(config.export.maxBatchBytes);
   // Sized once, with room for tags and for the record that takes a batch past maxBatchBytes: a doubling costs
   // a copy; capacity never written costs no resident memory (but counts as V8 external memory). Log records
   // come out several times larger than their gzipped records went in, and are cut at maxBatchBytes.

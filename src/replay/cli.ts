@@ -20,21 +20,9 @@ service's (environment or FIRETAP_CONFIG).
 
 /** Runs `firetap replay …`; returns the process exit code (main.ts exits with it). */
 export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseReplayArgs>;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        signal: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        state: { type: 'string', default: 'firetap-replay-state.jsonl' },
-        fresh: { type: 'boolean', default: false },
-        'records-per-request': { type: 'string', default: '500' },
-        concurrency: { type: 'string', default: '2' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseReplayArgs(args);
   } catch (err) {
     stderr.write(`firetap replay: ${(err as Error).message}\n\n${REPLAY_USAGE}\n`);
     return 2;
@@ -74,6 +62,22 @@ export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdo
   );
   for (const r of summary.refused) stderr.write(`  not replayed from ${r.object}: ${r.error}\n`);
   if (summary.stoppedAt) stderr.write(`stopped at ${summary.stoppedAt.object}: ${summary.stoppedAt.error}\nrun the same command again to resume from there.\n`);
-  stdout.write(JSON.stringify({ ...summary, dryRun: values['dry-run'] }) + '\n');
+  stdout.write(`${JSON.stringify({ ...summary, dryRun: values['dry-run'] })}\n`);
   return summary.stoppedAt ? 1 : 0;
+}
+
+function parseReplayArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      signal: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      state: { type: 'string', default: 'firetap-replay-state.jsonl' },
+      fresh: { type: 'boolean', default: false },
+      'records-per-request': { type: 'string', default: '500' },
+      concurrency: { type: 'string', default: '2' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 }

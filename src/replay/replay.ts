@@ -185,7 +185,7 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
       if (!options.dryRun)
         await appendFile(
           options.statePath,
-          JSON.stringify({ name: object.name, version: object.version, records: records.length, at: new Date().toISOString() }) + '\n',
+          `${JSON.stringify({ name: object.name, version: object.version, records: records.length, at: new Date().toISOString() })}\n`,
         );
       show(object, ++finished);
       return true;

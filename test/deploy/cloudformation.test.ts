@@ -120,7 +120,7 @@ function validateTemplate(template: Record<string, any>): string[] {
         break;
       case 'array':
         if (!Array.isArray(value)) problems.push(`${path}: expected a list`);
-        else value.forEach((v, i) => checkValue(`${path}[${i}]`, v, type.element));
+        else for (const [i, v] of value.entries()) checkValue(`${path}[${i}]`, v, type.element);
         break;
       case 'map':
         if (typeof value !== 'object' || value === null || Array.isArray(value)) problems.push(`${path}: expected a map`);
@@ -152,7 +152,10 @@ function validateTemplate(template: Record<string, any>): string[] {
 
   /** Every Ref, GetAtt, Sub variable and condition name must point at something defined. */
   function walkIntrinsics(path: string, value: unknown, subVariables: ReadonlySet<string> = new Set()): void {
-    if (Array.isArray(value)) return value.forEach((v, i) => walkIntrinsics(`${path}[${i}]`, v, subVariables));
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walkIntrinsics(`${path}[${i}]`, v, subVariables);
+      return;
+    }
     if (value === null || typeof value !== 'object') return;
     for (const [k, v] of Object.entries(value)) {
       if (k === 'Ref' && typeof v === 'string' && !params.has(v) && !(v in resources) && !PSEUDO.has(v)) problems.push(`${path}: Ref to unknown ${v}`);

@@ -86,14 +86,12 @@ const ANY_LOG_SEEDS = [
   ),
   logsRecord(logsMessage({ logGroup: 'trail', events: [{ timestamp: 1, message: JSON.stringify(cloudTrailRecord()) }] })),
   Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.noData}\n`),
-  Buffer.from(JSON.stringify(wafLog()) + '\n'),
+  Buffer.from(`${JSON.stringify(wafLog())}\n`),
   Buffer.from(`plain line\r\n${METER}\n`),
 ];
 const OBJECT_SEEDS = [
   Buffer.concat(METRIC_SEEDS.slice(0, 2)),
-  Buffer.from(
-    JSON.stringify({ attemptsMade: 1, rawData: LOG_SEEDS[0]!.toString('base64') }) + '\n' + JSON.stringify({ attemptsMade: 1, rawData: 'aGk=' }) + '\n',
-  ),
+  Buffer.from(`${JSON.stringify({ attemptsMade: 1, rawData: LOG_SEEDS[0]!.toString('base64') })}\n${JSON.stringify({ attemptsMade: 1, rawData: 'aGk=' })}\n`),
   Buffer.concat([Buffer.from(JSON.stringify(LOG_MESSAGES[0])), Buffer.from(JSON.stringify(LOG_MESSAGES[2]))]),
   gzipSync(Buffer.concat(METRIC_SEEDS.slice(0, 1))),
 ];
@@ -217,7 +215,7 @@ export async function backupObjectTarget(object: Buffer): Promise<'ok' | 'refuse
 /** An API destination's body: it becomes a log record that decodes as OTLP, or a 400 FiretapError. */
 export function eventTarget(body: Buffer): 'ok' | 'refused' {
   const text = body.toString('utf8');
-  let parsed;
+  let parsed: ReturnType<typeof parseEvent>;
   try {
     parsed = parseEvent(text);
   } catch (err) {
@@ -285,7 +283,7 @@ function framesDecode(record: Buffer): boolean {
 
 /** CloudWatch Logs record: accepted → every batch decodes as OTLP; refused → RecordError. */
 export async function logsRecordTarget(record: Buffer): Promise<'ok' | 'refused'> {
-  let messages;
+  let messages: Awaited<ReturnType<typeof parseCloudWatchLogsRecord>>;
   try {
     messages = await parseCloudWatchLogsRecord(record, 1024 * 1024);
   } catch (err) {
@@ -303,7 +301,7 @@ export async function logsRecordTarget(record: Buffer): Promise<'ok' | 'refused'
 
 /** Firehose body: located → every record's data can be read; refused → a 400 FiretapError. */
 export function envelopeTarget(body: Buffer): 'ok' | 'refused' {
-  let envelope;
+  let envelope: ReturnType<typeof scanEnvelope>;
   try {
     envelope = scanEnvelope(body, 10_000);
   } catch (err) {

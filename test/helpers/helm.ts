@@ -176,7 +176,7 @@ export async function fakeKubernetes(objects: Record<string, unknown>): Promise<
     [
       'apiVersion: v1',
       'kind: Config',
-      'clusters: [{ name: fake, cluster: { server: "http://127.0.0.1:' + port + '" } }]',
+      `clusters: [{ name: fake, cluster: { server: "http://127.0.0.1:${port}" } }]`,
       'users: [{ name: fake, user: { token: not-a-secret } }]',
       'contexts: [{ name: fake, context: { cluster: fake, user: fake, namespace: firetap } }]',
       'current-context: fake',

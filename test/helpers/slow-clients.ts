@@ -52,7 +52,15 @@ export function slowClient(port: number, start: string, everyMs: number): SlowCl
       resolve(Date.now() - opened);
     }),
   );
-  return { socket, received: () => text, closed, stop: () => (clearInterval(timer), socket.destroy()) };
+  return {
+    socket,
+    received: () => text,
+    closed,
+    stop: () => {
+      clearInterval(timer);
+      socket.destroy();
+    },
+  };
 }
 
 /** The head of a Firehose request that promises `length` bytes of body. */

@@ -23,8 +23,13 @@ beforeEach(async () => {
 });
 afterEach(() => sink.stop());
 
-const post = (t: { app: { inject: Function } }, url: string, records: Uint8Array[], requestId = 'req-1', headers: Record<string, string> = {}) =>
-  (t.app.inject as any)({ method: 'POST', url, headers: firehoseHeaders(requestId, headers), payload: firehoseBody(records, requestId) });
+const post = (
+  t: { app: { inject: (options: object) => Promise<any> } },
+  url: string,
+  records: Uint8Array[],
+  requestId = 'req-1',
+  headers: Record<string, string> = {},
+) => (t.app.inject as any)({ method: 'POST', url, headers: firehoseHeaders(requestId, headers), payload: firehoseBody(records, requestId) });
 
 describe('delivery to the OTLP backend', () => {
   it('answers 503 while the backend is down and 200 for the same request id once it is back, delivering every data point once', async () => {

@@ -31,7 +31,7 @@ describe('POST /eventbridge/events (API destination)', () => {
     expect(sink.lines('logs')).toEqual([
       expect.objectContaining({
         body,
-        timeUnixNano: String(Date.parse('2026-11-22T08:30:00Z')) + '000000',
+        timeUnixNano: `${String(Date.parse('2026-11-22T08:30:00Z'))}000000`,
         resource: { 'cloud.provider': 'aws', 'cloud.account.id': '123456789012', 'cloud.region': 'eu-west-1' },
         attributes: {
           'log.record.uid': '7bf73129-1428-4cd3-a780-95db273d1602',

@@ -10,7 +10,7 @@ beforeEach(async () => {
 afterEach(() => sink.stop());
 
 const events = [1, 2, 3].map((i) => ({ timestamp: i, message: `line ${i}` }));
-const post = (t: { app: { inject: Function } }, requestId: string) =>
+const post = (t: { app: { inject: (options: object) => Promise<any> } }, requestId: string) =>
   (t.app.inject as any)({
     method: 'POST',
     url: '/firehose/logs',

@@ -71,7 +71,7 @@ describe('log sources end to end', () => {
   });
 
   it("a WAF stream's records reach the backend as structured log records beside a plain Direct PUT line", async () => {
-    const { res, logs } = await post({}, '/firehose/logs', [Buffer.from(JSON.stringify(wafLog()) + '\n'), Buffer.from('deploy finished\n')]);
+    const { res, logs } = await post({}, '/firehose/logs', [Buffer.from(`${JSON.stringify(wafLog())}\n`), Buffer.from('deploy finished\n')]);
     expect(res.statusCode).toBe(200);
     expect(logs.map((l) => [l.attributes['aws.waf.action'], l.body])).toEqual([
       ['BLOCK', JSON.stringify(wafLog())],

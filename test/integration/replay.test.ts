@@ -29,7 +29,7 @@ function failedDataObject(records: Buffer[]): Buffer {
       subsequenceNumber: 0,
     }),
   );
-  return Buffer.from(lines.join('\n') + '\n');
+  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
 const logRecord = (n: number) =>

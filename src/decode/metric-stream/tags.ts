@@ -23,7 +23,7 @@ export function lookup(
   c: WireCursor,
 ): number {
   const buf = r.buf;
-  const dStart = dimsStart >= 0 ? dimsStart : 0;
+  const dStart = Math.max(dimsStart, 0);
   const dEnd = dimsStart >= 0 ? dimsEnd : 0;
   const hash = lookupKeyHash(buf, nsStart, nsEnd, dStart, dEnd);
   const cache = point.cache!;

@@ -78,7 +78,7 @@ describe('CloudWatch Logs records', () => {
   });
 
   it('keeps a 1 MB message and unicode exactly', async () => {
-    const big = 'é'.repeat(500_000) + ' 🚀 終わり';
+    const big = `${'é'.repeat(500_000)} 🚀 終わり`;
     const { lines } = await decode(logsRecord(logsMessage({ events: [{ timestamp: 1, message: big }] })));
     expect(lines[0]!.body).toBe(big);
   });

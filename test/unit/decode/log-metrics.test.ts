@@ -153,7 +153,7 @@ describe('Embedded Metric Format lines', () => {
         ],
       ],
     ]);
-    const points = metricsOf([lambda(EMF + '\n')], ['emf']);
+    const points = metricsOf([lambda(`${EMF}\n`)], ['emf']);
     expect(points).toHaveLength(4);
     expect(points[1]).toMatchObject({
       metric: 'amazonaws.com/shop/Latency',

@@ -196,7 +196,7 @@ describe('CloudTrail records in CloudWatch Logs', () => {
   it('become structured: fields as attributes, eventTime as the time, the record as the body', async () => {
     const message = JSON.stringify(cloudTrailRecord());
     const [line] = await decode(trail(message));
-    expect(line).toMatchObject({ body: message, timeUnixNano: String(Date.parse('2026-11-22T08:15:30Z')) + '000000' });
+    expect(line).toMatchObject({ body: message, timeUnixNano: `${String(Date.parse('2026-11-22T08:15:30Z'))}000000` });
     expect(line!.attributes).toEqual({
       'log.record.uid': 'ct1',
       'aws.cloudtrail.event_source': 'ec2.amazonaws.com',

@@ -199,7 +199,7 @@ describe('OTLP/HTTP exporter', () => {
 
   it('refuses a backend whose TLS certificate is not trusted, as retryable, naming the reason', async () => {
     const { cert, keyFile } = await buildCertificate();
-    const server = createHttpsServer({ cert, key: readFileSync(keyFile) }, (req, res) => res.writeHead(200).end());
+    const server = createHttpsServer({ cert, key: readFileSync(keyFile) }, (_req, res) => res.writeHead(200).end());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const endpoint = `https://localhost:${(server.address() as AddressInfo).port}/v1/metrics`;

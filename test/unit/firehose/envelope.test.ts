@@ -69,7 +69,7 @@ describe('scanEnvelope', () => {
   });
 
   it('refuses nesting deep enough to exhaust the stack', () => {
-    const deep = '{"x":' + '['.repeat(10_000) + ']'.repeat(10_000) + '}';
+    const deep = `{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
     expect(() => scan(deep)).toThrow('nesting too deep');
   });
 });
