@@ -74,13 +74,13 @@ export function examplePayloads(): Record<string, string> {
     events: [{ id: '37958412345678901234567890123456789012345678901234567896', timestamp: TIME_MS + 200, message: JSON.stringify(cloudTrailRecord()) }],
   });
   const body = (requestId: string, records: Uint8Array[]) =>
-    JSON.stringify({ requestId, timestamp: TIME_MS + 60_000, records: records.map((r) => ({ data: Buffer.from(r).toString('base64') })) }, null, 2) + '\n';
+    `${JSON.stringify({ requestId, timestamp: TIME_MS + 60_000, records: records.map((r) => ({ data: Buffer.from(r).toString('base64') })) }, null, 2)}\n`;
   return {
     'metrics-request.json': body('6a1f2ee4-5b0a-4e6f-9d36-4f0d3c1b2a10', [metricsRecord]),
     'metrics-v07-request.json': body('3b9d7f21-6c4e-4a8b-9f0d-1e2c3b4a5d61', [lengthPrefixed(metricStreamRequestV07(id, points.slice(0, 3)))]),
     'lambda-logs-request.json': body('5e8c1a2b-3d4f-4a6b-8c9d-0e1f2a3b4c71', [gzipSync(JSON.stringify(lambdaTelemetry))]),
     'cloudtrail-logs-request.json': body('9a7b6c5d-4e3f-4a2b-8c1d-0e9f8a7b6c81', [gzipSync(JSON.stringify(trail))]),
-    'eventbridge-event.json': JSON.stringify(eventBridgeEvent(), null, 2) + '\n',
+    'eventbridge-event.json': `${JSON.stringify(eventBridgeEvent(), null, 2)}\n`,
     'vpc-flow-logs-request.json': body('7d3c2b1a-0f9e-4d8c-b7a6-5e4f3d2c1b01', [
       Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`),
       Buffer.from(`${FLOW_LOG_LINES.noData}\n`),

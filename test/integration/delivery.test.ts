@@ -33,7 +33,7 @@ const post = (
 
 describe('delivery to the OTLP backend', () => {
   it('answers 503 while the backend is down and 200 for the same request id once it is back, delivering every data point once', async () => {
-    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_REQUEST_TIMEOUT_MS: '1000' });
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_REQUEST_TIMEOUT_MS: '2000' });
     const records = [lengthPrefixed(metricStreamRequest(id, sampleDatapoints(10))), lengthPrefixed(metricStreamRequest(id, sampleDatapoints(5)))];
 
     sink.always({ status: 503 });

@@ -32,7 +32,9 @@ const delivered = () => sink.lines('metrics').map((l) => l.attributes.QueueName 
 
 describe('backend outage', () => {
   it('acknowledges nothing while the backend is down, then delivers every data point exactly once', async () => {
-    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_REQUEST_TIMEOUT_MS: '300' });
+    // The backend comes back mid-way through the second attempts, not at a deadline: a 200 read after a request's
+    // deadline (a stall of this process, the sink's too, as a decode thread starts) is rightly sent again on the retry.
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_REQUEST_TIMEOUT_MS: '1000' });
     const post = (id: string, body: string) => t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders(id), payload: body });
     sink.always({ status: 503 });
     setTimeout(() => sink.always({ status: 200 }), 1500);
