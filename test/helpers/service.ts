@@ -20,10 +20,20 @@ export async function startService(
   ready = /firetap ready/,
   nodeArgs: readonly string[] = [resolve(import.meta.dirname, '../../src/main.ts')],
 ): Promise<Service> {
-  const child = spawn(process.execPath, nodeArgs, {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  return untilReady(spawn(process.execPath, nodeArgs, { env: serviceEnv(env), stdio: ['pipe', 'pipe', 'pipe'] }), ready);
+}
+
+/** The environment a test's service runs with: loopback, a free port, info logs, and the test's settings. */
+export const serviceEnv = (env: Record<string, string>): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOST: '127.0.0.1',
+  PORT: '0',
+  FIRETAP_LOG_LEVEL: 'info',
+  ...env,
+});
+
+/** Collects a started service's output and resolves once `ready` shows in it (kills it if it never does). */
+export async function untilReady(child: ChildProcessWithoutNullStreams, ready = /firetap ready/): Promise<Service> {
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
   child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));

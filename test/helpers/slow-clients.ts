@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { resolve } from 'node:path';
-import type { Service } from './service.ts';
+import { serviceEnv, untilReady, type Service } from './service.ts';
 
 /**
  * Starts the real service like startService, under a file limit (soft and hard) of `fileLimit`: through
@@ -10,21 +9,9 @@ import type { Service } from './service.ts';
  */
 export async function startServiceWithFileLimit(fileLimit: number, env: Record<string, string>): Promise<Service> {
   const main = resolve(import.meta.dirname, '../../src/main.ts');
-  const child = spawn('sh', ['-c', `ulimit -n ${fileLimit} && exec "$0" "$@"`, process.execPath, main], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', FIRETAP_LOG_LEVEL: 'info', ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
-  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  for (let i = 0; i < 400; i++) {
-    const base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-    if (base && /firetap ready/.test(output)) return { child, base, exited, output: () => output };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`firetap did not start:\n${output}`);
+  return untilReady(
+    spawn('sh', ['-c', `ulimit -n ${fileLimit} && exec "$0" "$@"`, process.execPath, main], { env: serviceEnv(env), stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
 }
 
 export interface SlowClient {
