@@ -6,6 +6,7 @@
 const LAYERS = [
   ['main', '^src/main\\.ts$'],
   ['replay', '^src/replay/'],
+  ['tap', '^src/tap/'],
   ['app', '^src/app\\.ts$'],
   ['eventbridge', '^src/eventbridge/'],
   ['firehose', '^src/firehose/'],

@@ -20,6 +20,8 @@ import { loggerOptions, stdoutLog } from './telemetry/logger.ts';
 import { createMetrics, type Metrics } from './telemetry/metrics.ts';
 import type { Signal } from './config/schema.ts';
 import { enrichmentRoutes } from './server/enrichment-route.ts';
+import { tapRoutes } from './server/tap-route.ts';
+import { TapHub } from './export/tap.ts';
 import { EVENTBRIDGE_ROUTE_DESCRIPTION, eventBridgeRoutes } from './eventbridge/route.ts';
 import { createNotFoundHandler } from './server/not-found.ts';
 import { createErrorHandler, plainShape } from './server/error-handler.ts';
@@ -75,11 +77,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   guardConnections(app.server, { limits, fileLimit, tls: https !== undefined, metrics, log: app.log });
 
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
+  const tap = config.tap ? new TapHub() : undefined;
   const exporters =
     options.exporters ??
     createExporters(config, metrics, {
       ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
+      ...(tap ? { tap } : {}),
     });
   const deadLetter = await openDeadLetter(config);
   // The AWS SDK clients weigh ~150 MB of memory once loaded: only when enrichment is on.
@@ -133,6 +137,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(firehoseRoutes, pipeline);
   await app.register(eventBridgeRoutes, pipeline);
   await app.register(enrichmentRoutes, { scraper, accessKeys: config.accessKeys });
+  await app.register(tapRoutes, { hub: tap, accessKeys: config.accessKeys });
 
   app.setNotFoundHandler(createNotFoundHandler([...FIREHOSE_ROUTE_DESCRIPTIONS, EVENTBRIDGE_ROUTE_DESCRIPTION]));
   app.addHook('onClose', async () => {

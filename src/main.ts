@@ -87,7 +87,11 @@ const command =
     ? import('./replay/cli.ts')
         .then((cli) => cli.replayCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
         .then((code) => process.exit(code))
-    : main();
+    : process.argv[2] === 'tap'
+      ? import('./tap/cli.ts')
+          .then((cli) => cli.tapCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
+          .then((code) => process.exit(code))
+      : main();
 
 command.catch((err: unknown) => {
   if (err instanceof ConfigError) {

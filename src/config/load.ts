@@ -35,6 +35,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_MEMORY_BUDGET_BYTES', 'memoryBudgetBytes'],
   ['FIRETAP_RESOURCE_ATTRIBUTES', 'resourceAttributes', parseKeyValues],
   ['FIRETAP_LOG_LEVEL', 'logLevel'],
+  ['FIRETAP_TAP', 'tap', parseBoolean],
   ['FIRETAP_SHUTDOWN_DELAY_MS', 'shutdownDelayMs'],
   ['FIRETAP_SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs'],
   ['FIRETAP_EXPORT_MAX_BATCH_BYTES', 'export.maxBatchBytes'],

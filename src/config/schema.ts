@@ -213,6 +213,12 @@ export const configSchema = z.strictObject({
       '`key=value,…` added to every forwarded resource (e.g. `service.name=cloudwatch,deployment.environment=prod`), never overwriting what the data carries.',
     ),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('`fatal` … `trace`, `silent`.'),
+  tap: z
+    .boolean()
+    .default(false)
+    .describe(
+      '`on`: `GET /debug/tap` streams the decoded, tagged records as the exporters see them, behind the access key (see [Live tap](operations.md#live-tap)); off, it answers 404.',
+    ),
   shutdownDelayMs: nonNegativeInt
     .default(0)
     .describe('After SIGTERM, how long `/readyz` says 503 before the listener closes (give the load balancer time to deregister).'),

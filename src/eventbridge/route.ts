@@ -136,7 +136,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
     });
     const { payload, items } = batch.take();
     metrics.items.inc({ signal: 'logs', stage: 'received' }, items);
-    const window = new ExportWindow(metrics, receivedAtMs + settings.timeoutMs, 1);
+    const window = new ExportWindow(metrics, receivedAtMs + settings.timeoutMs, 1, '/eventbridge/events');
     const result = await window.export(deps.exporters.logs, 'logs', payload, items, ledger.key);
     stats.settle();
     countLookups(metrics, 'logs', stats);

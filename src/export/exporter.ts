@@ -33,6 +33,8 @@ export interface ExportRequest {
    * and the batch's id), when it has one: a fan-out then skips the members that already accepted it.
    */
   readonly batchKey?: string;
+  /** The route the records arrived on (`/firehose/logs`…), for the live tap's filter. */
+  readonly route?: string;
 }
 
 /** Sends OTLP export requests somewhere. Decorators (retrying, concurrency limit, fan-out) wrap this interface. */

@@ -8,11 +8,14 @@ import { EXPORTER_FACTORIES, type ExporterContext } from './exporter-types.ts';
 import { createFanOut } from './fan-out.ts';
 import { createJsonPostExporter } from './json-post.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
+import type { TapHub } from './tap.ts';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes; stdout unless a test says otherwise. */
   readonly debugOutput?: Writable;
   readonly retry?: RetryOptions;
+  /** The live tap (FIRETAP_TAP): each signal's exporter is wrapped to feed it. */
+  readonly tap?: TapHub;
 }
 
 /** A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set, else debug. */
@@ -43,7 +46,8 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
         }),
     };
     const members = exporterTypes(config, signal).map((type) => EXPORTER_FACTORIES[type](context));
-    return members.length === 1 ? members[0]! : createFanOut(members);
+    const exporter = members.length === 1 ? members[0]! : createFanOut(members);
+    return options.tap ? options.tap.wrap(exporter) : exporter;
   };
   return { metrics: build('metrics'), logs: build('logs') };
 }

@@ -86,7 +86,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
         : Math.min(config.export.maxBatchBytes, LOGS_EXPANSION * bodyBytes) + LOGS_HEADROOM,
     deps.buffers,
   );
-  const window = new ExportWindow(metrics, deadline, config.export.concurrency);
+  const window = new ExportWindow(metrics, deadline, config.export.concurrency, `/firehose/${d.signal}`);
   const derived = ctx.derived ? new DerivedMetrics(ctx.derived, deps, d, ledger, window) : undefined;
   const bad: Array<DeadLetterEntry> = [];
   /** Record ranges of batches the backend refused as bad data: retried record by record at the end. */

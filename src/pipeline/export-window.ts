@@ -14,11 +14,13 @@ export class ExportWindow {
   private readonly metrics: Metrics;
   private readonly deadline: number;
   private readonly concurrency: number;
+  private readonly route: string | undefined;
 
-  constructor(metrics: Metrics, deadline: number, concurrency: number) {
+  constructor(metrics: Metrics, deadline: number, concurrency: number, route?: string) {
     this.metrics = metrics;
     this.deadline = deadline;
     this.concurrency = concurrency;
+    this.route = route;
   }
 
   /**
@@ -30,7 +32,14 @@ export class ExportWindow {
     const started = performance.now();
     metrics.exportsInFlight.inc();
     const result = await exporter
-      .export({ signal, payload, items, deadline: this.deadline, ...(batchKey === undefined ? {} : { batchKey }) })
+      .export({
+        signal,
+        payload,
+        items,
+        deadline: this.deadline,
+        ...(batchKey === undefined ? {} : { batchKey }),
+        ...(this.route === undefined ? {} : { route: this.route }),
+      })
       .finally(() => metrics.exportsInFlight.dec());
     metrics.exports.inc({ signal, outcome: result.status });
     metrics.exportDuration.observe({ signal, outcome: result.status }, (performance.now() - started) / 1000);

@@ -162,7 +162,7 @@ describe('unknownSettings', () => {
       unknownSettings({
         FIRETAP_PORT: '9000',
         FIRETAP_ACCESS_KEY: 'k',
-        FIRETAP_ZZZ: '1',
+        FIRETAP_ZZZZZZZ: '1',
         FIRETAP_ACCESS_KEYS: 'k',
         FIRETAP_CONFIG: '/c.yaml',
         PORT: '1',
@@ -171,7 +171,7 @@ describe('unknownSettings', () => {
     ).toEqual([
       { name: 'FIRETAP_ACCESS_KEY', didYouMean: 'FIRETAP_ACCESS_KEYS' },
       { name: 'FIRETAP_PORT', didYouMean: 'PORT' },
-      { name: 'FIRETAP_ZZZ', didYouMean: undefined },
+      { name: 'FIRETAP_ZZZZZZZ', didYouMean: undefined },
     ]);
   });
 });
