@@ -93,6 +93,7 @@ describe('the live tap', () => {
     expect(records(lines)).toEqual(t.debug());
     expect(records(lines).map((l) => l.signal)).toEqual(['metrics', 'metrics', 'metrics', 'logs', 'logs']);
     expect(summaryOf(lines)).toMatchObject({ lines: 5, dropped: 0, ended: 'seconds' });
+    expect(t.logs().filter((l) => l.level >= 40)).toEqual([]);
   });
 
   it('sees only the signal and route it asks for', async () => {
