@@ -74,6 +74,9 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
   ['OTEL_EXPORTER_OTLP_PROTOCOL', 'otlp.protocol'],
   ['OTEL_EXPORTER_OTLP_TIMEOUT', 'otlp.timeoutMs'],
+  ['OTEL_EXPORTER_OTLP_AUTH', 'otlp.auth'],
+  ['FIRETAP_SIGV4_REGION', 'otlp.sigv4.region'],
+  ['FIRETAP_SIGV4_SERVICE', 'otlp.sigv4.service'],
   ...(['metrics', 'logs'] as const).flatMap((signal) => {
     const prefix = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}`;
     return [
@@ -82,6 +85,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
       [`${prefix}_COMPRESSION`, `otlp.${signal}.compression`],
       [`${prefix}_PROTOCOL`, `otlp.${signal}.protocol`],
       [`${prefix}_TIMEOUT`, `otlp.${signal}.timeoutMs`],
+      [`${prefix}_AUTH`, `otlp.${signal}.auth`],
     ] as Array<[string, string, ((text: string, name: string) => unknown)?]>;
   }),
 ];

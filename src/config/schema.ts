@@ -49,6 +49,7 @@ const otlpSignalSchema = z.strictObject({
     .optional()
     .meta({ description: '`http/protobuf` or `http/json`, for one signal.', defaultText: 'the shared setting' }),
   timeoutMs: positiveInt.optional().meta({ description: 'Milliseconds per export attempt, for one signal.', defaultText: 'the shared setting' }),
+  auth: z.enum(['none', 'sigv4']).optional().meta({ description: '`none` or `sigv4`, for one signal.', defaultText: 'the shared setting' }),
 });
 
 const logsSchema = z.strictObject({
@@ -253,6 +254,20 @@ export const configSchema = z.strictObject({
       compression: z.enum(['gzip', 'none']).optional().meta({ description: '`gzip` or `none`.', defaultText: '`none`' }),
       protocol: z.enum(['http/protobuf', 'http/json']).optional().meta({ description: '`http/protobuf` or `http/json`.', defaultText: '`http/protobuf`' }),
       timeoutMs: positiveInt.optional().meta({ description: 'Milliseconds per export attempt.', defaultText: '`10000`' }),
+      auth: z.enum(['none', 'sigv4']).optional().meta({
+        description:
+          '`sigv4`: each request is signed with AWS Signature V4 (default credential chain), for AWS OTLP endpoints (see [AWS endpoints](deploy.md#aws-endpoints-sigv4)); `none`: unsigned.',
+        defaultText: '`none`',
+      }),
+      sigv4: z
+        .strictObject({
+          region: z.string().min(1).optional().meta({ description: 'The region SigV4 signs for.', defaultText: 'inferred from the endpoint host' }),
+          service: z.string().min(1).optional().meta({
+            description: 'The service SigV4 signs for (`logs`, `xray`, `monitoring`, `osis`, `aps`).',
+            defaultText: 'inferred from the endpoint host',
+          }),
+        })
+        .prefault({}),
       metrics: otlpSignalSchema.prefault({}),
       logs: otlpSignalSchema.prefault({}),
     })
@@ -272,6 +287,11 @@ export interface OtlpSignalConfig {
   readonly compression: 'gzip' | 'none';
   readonly protocol: 'http/protobuf' | 'http/json';
   readonly timeoutMs: number;
+  /** Absent: `none`. */
+  readonly auth?: 'none' | 'sigv4';
+  /** Overrides of what the endpoint host implies; absent when not set. */
+  readonly sigv4Region?: string;
+  readonly sigv4Service?: string;
 }
 
 export type Config = Readonly<Omit<Parsed, 'otlp' | 'memoryBudgetBytes'>> & {
@@ -295,7 +315,14 @@ export function resolveOtlp(otlp: Parsed['otlp']): Record<Signal, OtlpSignalConf
       compression: own.compression ?? otlp.compression ?? 'none',
       protocol: own.protocol ?? otlp.protocol ?? 'http/protobuf',
       timeoutMs: own.timeoutMs ?? otlp.timeoutMs ?? 10_000,
+      ...optional('auth', own.auth ?? otlp.auth),
+      ...optional('sigv4Region', otlp.sigv4.region),
+      ...optional('sigv4Service', otlp.sigv4.service),
     };
   };
   return { metrics: resolve('metrics'), logs: resolve('logs') };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }

@@ -1,5 +1,17 @@
+import { errorMessage } from '../errors.ts';
 import { success, type ExportRequest, type ExportResult, type Exporter } from './exporter.ts';
 import { postOnce } from './http-transport.ts';
+
+/** A request as it will be sent: the final bytes (compressed, if they are) and headers. */
+export interface OutgoingRequest {
+  readonly method: 'POST';
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+}
+
+/** Gives the headers to send in place of the request's own (e.g. with a signature added). */
+export type SignHook = (request: OutgoingRequest) => Promise<Record<string, string>>;
 
 export interface HttpExporterOptions {
   /** Names the backend in every failure's message ("OTLP metrics backend", "meter endpoint"). */
@@ -12,6 +24,8 @@ export interface HttpExporterOptions {
   readonly encode?: (request: ExportRequest) => Uint8Array | Promise<Uint8Array>;
   /** What a 2xx answer says (a partial success); plain success when absent. */
   readonly read?: (body: Buffer, contentType: string | null) => ExportResult;
+  /** Applied to each attempt's final bytes and headers right before they are posted (SigV4). */
+  readonly sign?: SignHook;
 }
 
 /**
@@ -20,11 +34,22 @@ export interface HttpExporterOptions {
  * Retries and the in-flight limit are decorators around it (see ExporterContext.reliable).
  */
 export function createHttpExporter(options: HttpExporterOptions): Exporter {
-  const { name, url, headers, timeoutMs, encode, read } = options;
+  const { name, url, headers, timeoutMs, encode, read, sign } = options;
+  const target = sign ? new URL(url) : undefined;
   return {
     async export(request: ExportRequest): Promise<ExportResult> {
       const body = encode ? await encode(request) : request.payload;
-      const answer = await postOnce(name, url, headers, body, Math.min(timeoutMs, request.deadline - Date.now()));
+      let sent = headers;
+      if (sign && target) {
+        try {
+          sent = await sign({ method: 'POST', url: target, headers, body });
+        } catch (err) {
+          // Credentials may come back (IMDS, a rotated role): retryable. The provider's message holds no secret.
+          const message = `${name}: signing the request failed`;
+          return { status: 'retryable', message, detail: `${message}: ${errorMessage(err)}` };
+        }
+      }
+      const answer = await postOnce(name, url, sent, body, Math.min(timeoutMs, request.deadline - Date.now()));
       if ('result' in answer) return answer.result;
       return read ? read(answer.body, answer.contentType) : success;
     },

@@ -4,6 +4,7 @@ import type { OtlpSignalConfig, Signal } from '../config/schema.ts';
 import { decodeToJson, otlpTypes, OTLP_JSON_OPTIONS } from '../otlp/schema.ts';
 import type { ExportRequest, ExportResult, Exporter } from './exporter.ts';
 import { createHttpExporter } from './http-exporter.ts';
+import { createSigv4Signer, sigv4ScopeFor } from './sigv4.ts';
 
 const gzip = promisify(gzipCallback);
 
@@ -29,6 +30,8 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     'user-agent': options.userAgent,
   };
   if (config.compression === 'gzip') headers['content-encoding'] = 'gzip';
+  // Checked here, at startup: a missing region or log group header is a ConfigError, not a failed export.
+  const sign = config.auth === 'sigv4' ? createSigv4Signer(sigv4ScopeFor(signal, config)) : undefined;
   const responseType = signal === 'metrics' ? otlpTypes.ExportMetricsServiceResponse : otlpTypes.ExportLogsServiceResponse;
 
   const encode = async (request: ExportRequest): Promise<Uint8Array> => {
@@ -42,6 +45,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     timeoutMs: config.timeoutMs,
     read: partialSuccess,
     ...(json || config.compression === 'gzip' ? { encode } : {}),
+    ...(sign ? { sign } : {}),
   });
 
   function partialSuccess(body: Buffer, contentType: string | null): ExportResult {
