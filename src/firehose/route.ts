@@ -8,7 +8,7 @@ import { createErrorHandler, requestIdOf, type ErrorShape } from '../server/erro
 import { admission } from '../server/admission.ts';
 import { trackRequestMemory } from '../memory/memory-budget.ts';
 import type { RouteDescription } from '../server/not-found.ts';
-import { createAccessKeyCheck } from '../server/access-keys.ts';
+import { createAccessKeyGuard } from '../server/access-keys.ts';
 import { parseCommonAttributes, parseSourceArn } from './common-attributes.ts';
 import { collectBody } from './body.ts';
 import { scanEnvelope } from './envelope.ts';
@@ -66,7 +66,7 @@ const responseSchema = {
  */
 export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): Promise<void> {
   const { config, metrics } = deps;
-  const checkKey = createAccessKeyCheck(config.accessKeys);
+  const requireKey = createAccessKeyGuard(config.accessKeys);
 
   app.decorateRequest('firetapReport', undefined);
   app.setErrorHandler(createErrorHandler(firehoseShape));
@@ -102,11 +102,7 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
   });
 
   if (config.accessKeys.length > 0) {
-    app.addHook('onRequest', async (request) => {
-      const presented = request.headers['x-amz-firehose-access-key'];
-      if (typeof presented !== 'string') throw new FiretapError('FIRETAP_UNAUTHORIZED', 'missing X-Amz-Firehose-Access-Key header');
-      if (!checkKey(presented)) throw new FiretapError('FIRETAP_UNAUTHORIZED', 'invalid X-Amz-Firehose-Access-Key');
-    });
+    app.addHook('onRequest', async (request) => requireKey(request));
   }
 
   await admission(app, { config, metrics });

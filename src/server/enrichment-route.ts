@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FiretapError } from '../errors.ts';
-import { createAccessKeyCheck } from './access-keys.ts';
+import { createAccessKeyGuard } from './access-keys.ts';
 import { lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
 import type { TagScraper } from '../enrich/scraper.ts';
 
@@ -26,11 +26,9 @@ const describe = (r: IndexedResource) => ({
  * `account` and `region`). Protected by the Firehose access keys (X-Amz-Firehose-Access-Key).
  */
 export async function enrichmentRoutes(app: FastifyInstance, opts: EnrichmentRouteOptions): Promise<void> {
-  const checkKey = createAccessKeyCheck(opts.accessKeys);
+  const requireKey = createAccessKeyGuard(opts.accessKeys);
   app.get('/enrichment/resources', async (request) => {
-    if (opts.accessKeys.length > 0 && !checkKey(request.headers['x-amz-firehose-access-key'] as string | undefined)) {
-      throw new FiretapError('FIRETAP_UNAUTHORIZED', 'missing or invalid X-Amz-Firehose-Access-Key');
-    }
+    requireKey(request);
     const scraper = opts.scraper;
     if (!scraper) throw new FiretapError('FIRETAP_NOT_FOUND', 'enrichment is off: set FIRETAP_ENRICHMENT_REGIONS to turn it on');
     const q = request.query as Record<string, string | undefined>;

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Signal } from '../config/schema.ts';
 import { badRequest, FiretapError } from '../errors.ts';
 import type { Tap, TapEnd, TapFilter, TapHub } from '../export/tap.ts';
-import { createAccessKeyCheck } from './access-keys.ts';
+import { createAccessKeyGuard } from './access-keys.ts';
 
 export interface TapRouteOptions {
   /** Undefined when FIRETAP_TAP is off. */
@@ -50,13 +50,11 @@ export function parseTapQuery(q: Record<string, string | undefined>): TapQuery {
  * at the end. Off unless FIRETAP_TAP is on; protected by the Firehose access keys.
  */
 export async function tapRoutes(app: FastifyInstance, opts: TapRouteOptions): Promise<void> {
-  const checkKey = createAccessKeyCheck(opts.accessKeys);
+  const requireKey = createAccessKeyGuard(opts.accessKeys);
   const { hub } = opts;
   if (hub) app.addHook('preClose', async () => hub.endAll());
   app.get('/debug/tap', async (request, reply) => {
-    if (opts.accessKeys.length > 0 && !checkKey(request.headers['x-amz-firehose-access-key'] as string | undefined)) {
-      throw new FiretapError('FIRETAP_UNAUTHORIZED', 'missing or invalid X-Amz-Firehose-Access-Key');
-    }
+    requireKey(request);
     if (!hub) throw new FiretapError('FIRETAP_NOT_FOUND', 'the live tap is off: set FIRETAP_TAP=on to turn it on');
     const query = parseTapQuery(request.query as Record<string, string | undefined>);
     const tap = hub.attach(query.filter);
