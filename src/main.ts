@@ -13,14 +13,8 @@ import { VERSION } from './version.ts';
  * the load balancer deregisters us, then closes; in-flight requests finish and are delivered; exit 0.
  */
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`firetap: ${err.message}\n`);
-    process.exit(2);
-  }
+  // A ConfigError, here or from buildApp, ends the process with exit code 2 (below).
+  const config: Config = loadConfig();
   const { app, lifecycle, scraper } = await buildApp(config);
   const log = app.log;
 
@@ -82,16 +76,20 @@ function fatalHint(err: Error): { hint?: string } {
   return {};
 }
 
-const command =
-  process.argv[2] === 'replay'
-    ? import('./replay/cli.ts')
-        .then((cli) => cli.replayCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
-        .then((code) => process.exit(code))
-    : process.argv[2] === 'tap'
-      ? import('./tap/cli.ts')
-          .then((cli) => cli.tapCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
-          .then((code) => process.exit(code))
-      : main();
+type Subcommand = (args: string[], env: NodeJS.ProcessEnv, stdout: NodeJS.WritableStream, stderr: NodeJS.WriteStream) => Promise<number>;
+
+/** `firetap replay …` and `firetap tap …`, each loaded only when run; anything else starts the service. */
+const SUBCOMMANDS: Readonly<Record<string, () => Promise<Subcommand>>> = {
+  replay: async () => (await import('./replay/cli.ts')).replayCommand,
+  tap: async () => (await import('./tap/cli.ts')).tapCommand,
+};
+
+const subcommand = SUBCOMMANDS[process.argv[2] ?? ''];
+const command = subcommand
+  ? subcommand()
+      .then((run) => run(process.argv.slice(3), process.env, process.stdout, process.stderr))
+      .then((code) => process.exit(code))
+  : main();
 
 command.catch((err: unknown) => {
   if (err instanceof ConfigError) {
