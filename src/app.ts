@@ -129,7 +129,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     enrichment: scraper,
     ledger: new DeliveryLedger(),
     buffers: new BufferPool(POOLED_BUFFER_BYTES),
-    logs: compileLogOptions(config.logs),
+    logs: compileLogOptions({ ...config.logs, spanLogGroups: config.traces.logGroups }),
     meterRecords,
     decoders,
     memory,

@@ -58,6 +58,8 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],
   ['FIRETAP_LOG_NAME_PATTERNS', 'logs.namePatterns', parseList],
   ['FIRETAP_LOG_METRICS', 'logs.metrics', parseList],
+  ['FIRETAP_TRACES_EXPORTERS', 'traces.exporters', parseList],
+  ['FIRETAP_SPAN_LOG_GROUPS', 'traces.logGroups', parseList],
   ['FIRETAP_EVENTBRIDGE_API_KEY_HEADER', 'eventbridge.apiKeyHeader'],
   ['FIRETAP_EVENTBRIDGE_API_KEYS', 'eventbridge.apiKeys', parseList],
   ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', 'eventbridge.basicAuth', parseList],
@@ -77,7 +79,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['OTEL_EXPORTER_OTLP_AUTH', 'otlp.auth'],
   ['FIRETAP_SIGV4_REGION', 'otlp.sigv4.region'],
   ['FIRETAP_SIGV4_SERVICE', 'otlp.sigv4.service'],
-  ...(['metrics', 'logs'] as const).flatMap((signal) => {
+  ...(['metrics', 'logs', 'traces'] as const).flatMap((signal) => {
     const prefix = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}`;
     return [
       [`${prefix}_ENDPOINT`, `otlp.${signal}.endpoint`],

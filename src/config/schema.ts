@@ -89,6 +89,19 @@ const logsSchema = z.strictObject({
   }),
 });
 
+const tracesSchema = z.strictObject({
+  logGroups: z
+    .array(z.string().min(1))
+    .default(['aws/spans'])
+    .describe(
+      'Log groups (`*` wildcards) whose events are spans (Transaction Search writes them to `aws/spans`): their records on `/firehose/logs` are exported as traces (see [Spans](formats.md#spans)).',
+    ),
+  exporters: exportersSchema.meta({
+    description: 'Where traces are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.',
+    defaultText: '`otlp-http` when an OTLP traces endpoint is set, else `debug`',
+  }),
+});
+
 const eventBridgeSchema = z.strictObject({
   apiKeyHeader: z
     .string()
@@ -233,6 +246,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   enrichment: enrichmentSchema.prefault({}),
   logs: logsSchema.prefault({}),
+  traces: tracesSchema.prefault({}),
   eventbridge: eventBridgeSchema.prefault({}),
   meters: metersSchema.prefault({}),
   metrics: z
@@ -249,7 +263,9 @@ export const configSchema = z.strictObject({
     .prefault({}),
   otlp: z
     .strictObject({
-      endpoint: httpUrl().optional().describe('Backend base URL; `/v1/metrics` and `/v1/logs` are appended. None → the debug exporter (stdout).'),
+      endpoint: httpUrl()
+        .optional()
+        .describe('Backend base URL; `/v1/metrics`, `/v1/logs` and `/v1/traces` are appended. None → the debug exporter (stdout).'),
       headers: stringMap.optional().describe('`key=value,…`, values percent-encoded, e.g. `Authorization=Basic%20…,X-Scope-OrgID=acme`.'),
       compression: z.enum(['gzip', 'none']).optional().meta({ description: '`gzip` or `none`.', defaultText: '`none`' }),
       protocol: z.enum(['http/protobuf', 'http/json']).optional().meta({ description: '`http/protobuf` or `http/json`.', defaultText: '`http/protobuf`' }),
@@ -270,6 +286,7 @@ export const configSchema = z.strictObject({
         .prefault({}),
       metrics: otlpSignalSchema.prefault({}),
       logs: otlpSignalSchema.prefault({}),
+      traces: otlpSignalSchema.prefault({}),
     })
     .prefault({}),
 });
@@ -277,7 +294,9 @@ export const configSchema = z.strictObject({
 export type ConfigInput = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
-export type Signal = 'metrics' | 'logs';
+export type Signal = 'metrics' | 'logs' | 'traces';
+/** Every signal, in the order the routes, exporters and settings list them. */
+export const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
 export type { EnrichmentConfig } from '../enrich/settings.ts';
 
 /** Where and how one signal is exported over OTLP/HTTP; `undefined` endpoint: no OTLP backend (debug by default). */
@@ -299,7 +318,7 @@ export type Config = Readonly<Omit<Parsed, 'otlp' | 'memoryBudgetBytes'>> & {
   readonly memoryBudgetBytes: number;
 };
 
-const SIGNAL_PATH: Record<Signal, string> = { metrics: 'v1/metrics', logs: 'v1/logs' };
+const SIGNAL_PATH: Record<Signal, string> = { metrics: 'v1/metrics', logs: 'v1/logs', traces: 'v1/traces' };
 
 /** Applies the OpenTelemetry exporter rules: signal-specific settings win over the shared ones. */
 export function resolveOtlp(otlp: Parsed['otlp']): Record<Signal, OtlpSignalConfig> {
@@ -320,7 +339,7 @@ export function resolveOtlp(otlp: Parsed['otlp']): Record<Signal, OtlpSignalConf
       ...optional('sigv4Service', otlp.sigv4.service),
     };
   };
-  return { metrics: resolve('metrics'), logs: resolve('logs') };
+  return { metrics: resolve('metrics'), logs: resolve('logs'), traces: resolve('traces') };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -1,6 +1,7 @@
 /** The record formats of each route, as `?format=` and FIRETAP_*_FORMAT name them. */
 
 import { LOGS_AUTO, METRICS_AUTO } from './formats/auto.ts';
+import { AWS_SPANS } from './formats/aws-spans.ts';
 import { CLOUDWATCH_LOGS } from './formats/cloudwatch-logs.ts';
 import { LINES } from './formats/lines.ts';
 import { METRIC_STREAM_JSON } from './formats/metric-stream-json.ts';
@@ -22,6 +23,7 @@ export const RECORD_FORMATS = [
   METRIC_STREAM_JSON,
   OPENTELEMETRY_0_7,
   LOGS_AUTO,
+  AWS_SPANS,
   CLOUDWATCH_LOGS,
   LINES,
   RECORD,
@@ -67,8 +69,9 @@ export function detectLogFormat(plain: Buffer): LogRecordFormat {
   return LOGS_AUTO;
 }
 
-/** What a route told a format expects, for messages that say what records could not be read as. */
-export function formatDescription(signal: 'metrics' | 'logs', format: MetricFormat | LogFormat): string {
+/** What a route told a format expects, for messages that say what records could not be read as (the traces route: spans). */
+export function formatDescription(signal: 'metrics' | 'logs' | 'traces', format: MetricFormat | LogFormat): string {
+  if (signal === 'traces') return AWS_SPANS.description;
   return (signal === 'metrics' ? metricRecordFormat(format) : logRecordFormat(format)).description;
 }
 

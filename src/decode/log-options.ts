@@ -1,7 +1,7 @@
 import type { CloudTrailOptions } from './cloudtrail.ts';
 import type { LogMetricKind } from './log-metrics.ts';
 import { compileFlowLogFormat, type FlowLogFormat } from './vpc-flow-logs.ts';
-import { escapeRegExp, nameMatcher } from './name-matcher.ts';
+import { escapeRegExp, nameMatcher, type NameMatcher } from './name-matcher.ts';
 
 /** How the logs decoders read what the config says, compiled once at start. */
 export interface LogOptions {
@@ -10,6 +10,8 @@ export interface LogOptions {
   readonly names: NameRules;
   /** Metrics read out of log events and sent to the metrics exporter. */
   readonly metrics: ReadonlySet<LogMetricKind>;
+  /** Log groups whose events are spans (FIRETAP_SPAN_LOG_GROUPS), sent to the traces exporter. */
+  readonly spanLogGroups: NameMatcher;
 }
 
 export interface LogOptionsConfig {
@@ -18,6 +20,7 @@ export interface LogOptionsConfig {
   readonly detectCloudTrail: boolean;
   readonly namePatterns: readonly string[];
   readonly metrics: ReadonlyArray<LogMetricKind | 'none'>;
+  readonly spanLogGroups?: readonly string[] | undefined;
 }
 
 export function compileLogOptions(config: LogOptionsConfig): LogOptions {
@@ -26,6 +29,7 @@ export function compileLogOptions(config: LogOptionsConfig): LogOptions {
     cloudTrail: { logGroups: nameMatcher(config.cloudTrailLogGroups), detect: config.detectCloudTrail },
     names: compileNamePatterns(config.namePatterns),
     metrics: new Set(config.metrics.filter((k): k is LogMetricKind => k !== 'none')),
+    spanLogGroups: nameMatcher(config.spanLogGroups ?? ['aws/spans']),
   };
 }
 

@@ -3,6 +3,7 @@ import { lengthPrefixedFrames } from './length-prefixed.ts';
 /** Records sent to the other signal's route: recognised so the answer can say where they belong. */
 export const METRICS_ON_LOGS_ROUTE =
   'this is a CloudWatch metric stream record; send it to /firehose/metrics (or choose a raw ?format= for this stream to forward it as it is)';
+export const METRICS_ON_TRACES_ROUTE = 'this is a CloudWatch metric stream record; send it to /firehose/metrics';
 export const LOGS_ON_METRICS_ROUTE = 'this looks like CloudWatch Logs (a gzip-compressed subscription record); send it to /firehose/logs';
 
 const HEAD_BYTES = 2048;

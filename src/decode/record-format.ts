@@ -35,6 +35,8 @@ export interface LogRecordContext extends Omit<MetricRecordContext, 'metricForma
   readonly derived: OtlpBatch | undefined;
   /** Collects the meter records of log lines (when on). */
   readonly meterRecords: MeterCollector | undefined;
+  /** Where spans found on the logs route go, for the traces exporter (none while records are retried alone). */
+  readonly spans: OtlpBatch | undefined;
 }
 
 interface FormatEntry<S extends 'metrics' | 'logs', N extends string> {

@@ -11,7 +11,8 @@ export function plainValue(v: Obj | undefined): unknown {
   if (!v) return null;
   if ('stringValue' in v) return v.stringValue;
   if ('boolValue' in v) return v.boolValue;
-  if ('intValue' in v) return Number(v.intValue);
+  // Exact: an int64 beyond 2^53 stays its digits.
+  if ('intValue' in v) return Number.isSafeInteger(Number(v.intValue)) ? Number(v.intValue) : String(v.intValue);
   if ('doubleValue' in v) return v.doubleValue;
   if ('arrayValue' in v) return (v.arrayValue.values ?? []).map(plainValue);
   if ('kvlistValue' in v) return plainAttributes(v.kvlistValue.values);
@@ -27,7 +28,7 @@ export function plainAttributes(kvs: Obj[] | undefined): Record<string, unknown>
 
 const DATA_KINDS = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 
-/** One flat object per data point or log record, resource and scope included. */
+/** One flat object per data point, log record or span, resource and scope included. */
 export function* debugLines(request: Pick<ExportRequest, 'signal' | 'payload'>): Generator<Obj> {
   const decoded = decodeToJson(request.signal, request.payload);
   if (request.signal === 'metrics') {
@@ -52,6 +53,8 @@ export function* debugLines(request: Pick<ExportRequest, 'signal' | 'payload'>):
         }
       }
     }
+  } else if (request.signal === 'traces') {
+    yield* spanLines(decoded);
   } else {
     for (const rl of (decoded.resourceLogs ?? []) as Obj[]) {
       const resource = plainAttributes(rl.resource?.attributes);
@@ -65,8 +68,29 @@ export function* debugLines(request: Pick<ExportRequest, 'signal' | 'payload'>):
   }
 }
 
+/** One line per span: ids in hex, times as nanosecond strings, attributes of span, events and links as plain JSON. */
+function* spanLines(decoded: Obj): Generator<Obj> {
+  for (const rs of (decoded.resourceSpans ?? []) as Obj[]) {
+    const resource = plainAttributes(rs.resource?.attributes);
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const span of ss.spans ?? []) {
+        const { attributes, events, links, ...rest } = span;
+        yield {
+          signal: 'traces',
+          resource,
+          scope: ss.scope?.name ?? '',
+          ...rest,
+          attributes: plainAttributes(attributes),
+          ...(events ? { events: events.map((e: Obj) => ({ ...e, attributes: plainAttributes(e.attributes) })) } : {}),
+          ...(links ? { links: links.map((l: Obj) => ({ ...l, attributes: plainAttributes(l.attributes) })) } : {}),
+        };
+      }
+    }
+  }
+}
+
 /**
- * The exporter used when no OTLP endpoint is configured: prints every data point and log record as
+ * The exporter used when no OTLP endpoint is configured: prints every data point, log record and span as
  * one JSON line, so that `curl` against a laptop shows exactly what would be forwarded.
  */
 export function createDebugExporter(out: Writable = process.stdout): Exporter {

@@ -8,6 +8,12 @@ import { createSigv4Signer, sigv4ScopeFor } from './sigv4.ts';
 
 const gzip = promisify(gzipCallback);
 
+const RESPONSE_TYPES = {
+  metrics: otlpTypes.ExportMetricsServiceResponse,
+  logs: otlpTypes.ExportLogsServiceResponse,
+  traces: otlpTypes.ExportTraceServiceResponse,
+} as const;
+
 export interface OtlpHttpExporterOptions {
   readonly signal: Signal;
   readonly config: OtlpSignalConfig & { readonly endpoint: string };
@@ -32,7 +38,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
   if (config.compression === 'gzip') headers['content-encoding'] = 'gzip';
   // Checked here, at startup: a missing region or log group header is a ConfigError, not a failed export.
   const sign = config.auth === 'sigv4' ? createSigv4Signer(sigv4ScopeFor(signal, config)) : undefined;
-  const responseType = signal === 'metrics' ? otlpTypes.ExportMetricsServiceResponse : otlpTypes.ExportLogsServiceResponse;
+  const responseType = RESPONSE_TYPES[signal];
 
   const encode = async (request: ExportRequest): Promise<Uint8Array> => {
     const body: Uint8Array = json ? Buffer.from(JSON.stringify(decodeToJson(signal, request.payload))) : request.payload;
@@ -55,7 +61,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
         ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>)
         : responseType.toObject(responseType.decode(body), OTLP_JSON_OPTIONS);
       const partial = decoded.partialSuccess as Record<string, unknown> | undefined;
-      const rejected = Number(partial?.rejectedDataPoints ?? partial?.rejectedLogRecords ?? 0);
+      const rejected = Number(partial?.rejectedDataPoints ?? partial?.rejectedLogRecords ?? partial?.rejectedSpans ?? 0);
       if (rejected > 0 || partial?.errorMessage) {
         return { status: 'success', rejected, message: String(partial?.errorMessage ?? '') };
       }

@@ -49,7 +49,7 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
     const exporter = members.length === 1 ? members[0]! : createFanOut(members);
     return options.tap ? options.tap.wrap(exporter) : exporter;
   };
-  return { metrics: build('metrics'), logs: build('logs') };
+  return { metrics: build('metrics'), logs: build('logs'), traces: build('traces') };
 }
 
 /** The billing endpoint meter records are POSTed to (as a JSON array), retried like an OTLP export; none when unset. */

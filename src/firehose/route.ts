@@ -1,6 +1,6 @@
 import fastifyCompress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Signal } from '../config/schema.ts';
+import { SIGNALS, type Signal } from '../config/schema.ts';
 import { FiretapError } from '../errors.ts';
 import { MAX_OFF_THREAD_BODY_BYTES, deliver, type DeliveryReport, type PipelineDeps } from '../pipeline/deliver.ts';
 import { LOG_FORMATS, METRIC_FORMATS, type LogFormat, type MetricFormat } from '../decode/formats.ts';
@@ -23,7 +23,10 @@ declare module 'fastify' {
 /** Firehose sends at most 10,000 records per request. */
 export const MAX_RECORDS_PER_REQUEST = 10_000;
 
-export const FIREHOSE_ROUTES: Readonly<Record<Signal, string>> = { metrics: '/firehose/metrics', logs: '/firehose/logs' };
+export const FIREHOSE_ROUTES: Readonly<Record<Signal, string>> = { metrics: '/firehose/metrics', logs: '/firehose/logs', traces: '/firehose/traces' };
+
+/** The traces route reads one kind of record: spans (a subscription message of spans, or span JSON). */
+const TRACE_FORMATS: readonly string[] = ['aws-spans'];
 
 /** Every answer of a Firehose route, failures included, is a Firehose response. */
 const firehoseShape: ErrorShape = (request, message) => firehoseResponse(requestIdOf(request), message);
@@ -41,6 +44,12 @@ export const FIREHOSE_ROUTE_DESCRIPTIONS: readonly RouteDescription[] = [
     ...described,
     purpose:
       'the HTTP endpoint URL of a Firehose stream of CloudWatch Logs subscription records or raw log records (WAF, VPC flow logs, lines); Firehose sends POST requests',
+  },
+  {
+    path: FIREHOSE_ROUTES.traces,
+    ...described,
+    purpose:
+      'the HTTP endpoint URL of a Firehose stream of spans: the subscription of the Transaction Search log group aws/spans (or span JSON); Firehose sends POST requests',
   },
 ];
 
@@ -128,11 +137,11 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
     );
   });
 
-  for (const signal of ['metrics', 'logs'] as const) {
+  for (const signal of SIGNALS) {
     app.post(FIREHOSE_ROUTES[signal], { schema: { headers: headersSchema, response: { 200: responseSchema } }, compress: false }, async (request, reply) => {
       const receivedAtMs = Date.now();
-      const formats: readonly string[] = signal === 'metrics' ? METRIC_FORMATS : LOG_FORMATS;
-      const format = (request.query as { format?: string }).format ?? config[signal].format;
+      const formats: readonly string[] = signal === 'metrics' ? METRIC_FORMATS : signal === 'logs' ? LOG_FORMATS : TRACE_FORMATS;
+      const format = (request.query as { format?: string }).format ?? (signal === 'traces' ? 'aws-spans' : config[signal].format);
       if (!formats.includes(format)) {
         throw new FiretapError(
           'FIRETAP_BAD_REQUEST',

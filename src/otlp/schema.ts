@@ -158,6 +158,56 @@ message LogRecord {
   bytes span_id = 10;
   string event_name = 12;
 }
+
+message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
+message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
+message ResourceSpans {
+  Resource resource = 1;
+  repeated ScopeSpans scope_spans = 2;
+  string schema_url = 3;
+}
+message ScopeSpans {
+  InstrumentationScope scope = 1;
+  repeated Span spans = 2;
+  string schema_url = 3;
+}
+message Span {
+  bytes trace_id = 1;
+  bytes span_id = 2;
+  string trace_state = 3;
+  bytes parent_span_id = 4;
+  fixed32 flags = 16;
+  string name = 5;
+  int32 kind = 6;
+  fixed64 start_time_unix_nano = 7;
+  fixed64 end_time_unix_nano = 8;
+  repeated KeyValue attributes = 9;
+  uint32 dropped_attributes_count = 10;
+  repeated Event events = 11;
+  uint32 dropped_events_count = 12;
+  repeated Link links = 13;
+  uint32 dropped_links_count = 14;
+  Status status = 15;
+  message Event {
+    fixed64 time_unix_nano = 1;
+    string name = 2;
+    repeated KeyValue attributes = 3;
+    uint32 dropped_attributes_count = 4;
+  }
+  message Link {
+    bytes trace_id = 1;
+    bytes span_id = 2;
+    string trace_state = 3;
+    repeated KeyValue attributes = 4;
+    uint32 dropped_attributes_count = 5;
+    fixed32 flags = 6;
+  }
+}
+message Status {
+  string message = 2;
+  int32 code = 3;
+}
 `;
 
 const root = protobuf.parse(OTLP_PROTO, { keepCase: false }).root;
@@ -169,18 +219,44 @@ export const otlpTypes = {
   ExportMetricsServiceResponse: type('ExportMetricsServiceResponse'),
   ExportLogsServiceRequest: type('ExportLogsServiceRequest'),
   ExportLogsServiceResponse: type('ExportLogsServiceResponse'),
+  ExportTraceServiceRequest: type('ExportTraceServiceRequest'),
+  ExportTraceServiceResponse: type('ExportTraceServiceResponse'),
 };
+
+const REQUEST_TYPES = {
+  metrics: otlpTypes.ExportMetricsServiceRequest,
+  logs: otlpTypes.ExportLogsServiceRequest,
+  traces: otlpTypes.ExportTraceServiceRequest,
+} as const;
 
 /**
  * OTLP/JSON mapping (OTLP specification, "JSON Protobuf Encoding"): lowerCamelCase field names,
- * 64-bit integers as decimal strings, enums as numbers, bytes as base64 (trace and span ids, which
- * would be hex, do not occur in what firetap forwards).
+ * 64-bit integers as decimal strings, enums as numbers, bytes as base64 — except trace and span ids, which
+ * OTLP/JSON writes as hex (decodeToJson turns them so).
  */
 export const OTLP_JSON_OPTIONS: protobuf.IConversionOptions = { longs: String, enums: Number, bytes: String, defaults: false, oneofs: false };
 
-export function decodeToJson(signal: 'metrics' | 'logs', payload: Uint8Array): Record<string, unknown> {
-  const t = signal === 'metrics' ? otlpTypes.ExportMetricsServiceRequest : otlpTypes.ExportLogsServiceRequest;
-  return t.toObject(t.decode(payload), OTLP_JSON_OPTIONS);
+export function decodeToJson(signal: 'metrics' | 'logs' | 'traces', payload: Uint8Array): Record<string, unknown> {
+  const t = REQUEST_TYPES[signal];
+  const json = t.toObject(t.decode(payload), OTLP_JSON_OPTIONS);
+  if (signal === 'traces') hexIds(json);
+  return json;
+}
+
+const ID_FIELDS = ['traceId', 'spanId', 'parentSpanId'] as const;
+
+/** OTLP/JSON writes trace and span ids as hex, not base64: spans, their links and the links' ids. */
+function hexIds(json: Record<string, unknown>): void {
+  const hex = (o: Record<string, unknown>) => {
+    for (const f of ID_FIELDS) if (typeof o[f] === 'string') o[f] = Buffer.from(o[f], 'base64').toString('hex');
+  };
+  type Spans = Array<{ scopeSpans?: Array<{ spans?: Array<Record<string, unknown> & { links?: Array<Record<string, unknown>> }> }> }>;
+  for (const rs of (json.resourceSpans ?? []) as Spans)
+    for (const ss of rs.scopeSpans ?? [])
+      for (const span of ss.spans ?? []) {
+        hex(span);
+        for (const link of span.links ?? []) hex(link);
+      }
 }
 
 /** An OTLP/JSON string KeyValue, for requests built as objects and encoded through otlpTypes. */

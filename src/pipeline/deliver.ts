@@ -15,6 +15,7 @@ import { RECORD_CODECS, type RecordContext } from './record-codecs.ts';
 import { setAside } from './bad-records.ts';
 import type { Delivery, DeliveryReport, PipelineDeps } from './delivery.ts';
 import { DerivedMetrics } from './derived-metrics.ts';
+import { SpansFromLogs } from './spans-from-logs.ts';
 import { ExportWindow } from './export-window.ts';
 import { appendMeterMetrics, sendMeterRecords } from './meter-records.ts';
 import { decodeOffThread, decodeThreadsFor } from './off-thread-decode.ts';
@@ -59,6 +60,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     logs: deps.logs,
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meterRecords) ? new OtlpBatch() : undefined,
     meterRecords: d.signal === 'logs' && deps.meterRecords ? new MeterCollector(deps.meterRecords.marker, deps.meterRecords.dedupe) : undefined,
+    spans: d.signal === 'logs' ? new OtlpBatch() : undefined,
   };
   const { envelope } = d;
   const threads = d.signal === 'metrics' ? decodeThreadsFor(deps.decoders, envelope) : undefined;
@@ -89,6 +91,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   const window = new ExportWindow(metrics, deadline, config.export.concurrency, `/firehose/${d.signal}`);
   const derived = ctx.derived ? new DerivedMetrics(ctx.derived, deps, d, ledger, window) : undefined;
   const bad: Array<DeadLetterEntry> = [];
+  const spans = ctx.spans ? new SpansFromLogs(ctx.spans, deps, d, ledger, window, bad) : undefined;
   /** Record ranges of batches the backend refused as bad data: retried record by record at the end. */
   const refused: RefusedRange[] = [];
   let batchFirst = 0;
@@ -183,6 +186,10 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     }
     if (batch.bytes >= config.export.maxBatchBytes) await flush();
     if (derived && derived.batch.bytes >= config.export.maxBatchBytes) await derived.flush(i);
+    if (spans) {
+      spans.decoded(i);
+      if (spans.batch.bytes >= config.export.maxBatchBytes) await spans.flush();
+    }
     if (performance.now() - sliceStart > TIME_SLICE_MS) {
       await yieldToEventLoop();
       sliceStart = performance.now();
@@ -191,6 +198,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (window.failure === undefined) await flush(true);
   if (ctx.meterRecords) appendMeterMetrics(ctx.meterRecords, ctx, d);
   if (window.failure === undefined && derived) await derived.flush(envelope.count - 1);
+  if (window.failure === undefined && spans) await spans.flush();
   await window.drain();
   batch.dispose();
   offThread?.release(deps.buffers);

@@ -5,8 +5,10 @@ import { detectLogFormat, detectMetricFormat, logRecordFormat, metricRecordForma
 import type { LogRecordContext, MetricRecordContext } from '../decode/record-format.ts';
 import { appendLogGroups, type Continuation } from '../otlp/log-records.ts';
 import { RecordError } from '../decode/record-error.ts';
-import { LOGS_ON_METRICS_ROUTE, METRICS_ON_LOGS_ROUTE, looksLikeLogsRecord, looksLikeMetricStreamRecord } from '../decode/misrouted.ts';
+import { LOGS_ON_METRICS_ROUTE, METRICS_ON_LOGS_ROUTE, METRICS_ON_TRACES_ROUTE, looksLikeLogsRecord, looksLikeMetricStreamRecord } from '../decode/misrouted.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
+import { appendSpanGroups } from '../otlp/spans.ts';
+import { spanRecordGroups } from '../decode/aws-spans.ts';
 
 export type { LogRecordContext, MetricRecordContext } from '../decode/record-format.ts';
 
@@ -23,6 +25,7 @@ export interface RecordContext extends MetricRecordContext, LogRecordContext {
 export interface RecordCodecs {
   metrics(data: string, batch: OtlpBatch, ctx: MetricRecordContext): undefined;
   logs(data: string, batch: OtlpBatch, ctx: LogRecordContext): Promise<Continuation | undefined>;
+  traces(data: string, batch: OtlpBatch, ctx: LogRecordContext): Promise<undefined>;
 }
 
 /** Each signal's records, read in the format the route was told or, for `auto`, the one the registry detects. */
@@ -59,5 +62,17 @@ export const RECORD_CODECS: RecordCodecs = {
     const groups = format.decode(plain, ctx);
     if (ctx.meterRecords) for (const g of groups) for (const e of g.events) if (typeof e.message === 'string') ctx.meterRecords.scan(e.message);
     return appendLogGroups(groups, batch, ctx);
+  },
+  async traces(data, batch, ctx) {
+    const bytes = decodeBase64(data);
+    if (bytes.length === 0) return undefined;
+    const plain = await unwrapRecord(bytes, ctx.maxRecordBytes, ctx.memory);
+    try {
+      appendSpanGroups(spanRecordGroups(plain, ctx), batch);
+    } catch (err) {
+      if (err instanceof RecordError && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_TRACES_ROUTE);
+      throw err;
+    }
+    return undefined;
   },
 };

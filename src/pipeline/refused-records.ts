@@ -40,7 +40,7 @@ export interface Refusals {
 export async function isolate(range: RefusedRange, r: Refusals): Promise<void> {
   const { d, window, bad } = r;
   const rejectedHere: DeadLetterEntry[] = [];
-  const alone: RecordContext = { ...r.ctx, derived: undefined, meterRecords: undefined };
+  const alone: RecordContext = { ...r.ctx, derived: undefined, meterRecords: undefined, spans: undefined };
   for (let k = range.first; k <= range.last && window.failure === undefined; k++) {
     const data = d.envelope.data(k);
     if (bad.some((b) => b.index === k)) continue;

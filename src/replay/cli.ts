@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import type { Signal } from '../config/schema.ts';
+import { SIGNALS, type Signal } from '../config/schema.ts';
 import { replay } from './replay.ts';
 
 export const REPLAY_USAGE = `usage: firetap replay <path | s3://bucket/prefix> [options]
@@ -10,7 +10,7 @@ Firehose-to-S3 objects: CloudWatch Logs records, metric-stream OpenTelemetry 1.0
 gzipped or not) through firetap's pipeline to the configured OTLP exporter. The configuration is the
 service's (environment or FIRETAP_CONFIG).
 
-  --signal metrics|logs   send every record to this route instead of detecting it per record
+  --signal metrics|logs|traces   send every record to this route instead of detecting it per record
   --dry-run               decode and count only: nothing is sent, nothing remembered
   --state <file>          objects already replayed, skipped on the next run (default firetap-replay-state.jsonl)
   --fresh                 ignore the state file and replay everything
@@ -34,8 +34,8 @@ export async function replayCommand(args: string[], env: NodeJS.ProcessEnv, stdo
   }
   const problems: string[] = [];
   if (positionals.length !== 1) problems.push(`expected one location (a path or s3://bucket/prefix), got ${positionals.length}`);
-  if (values.signal !== undefined && values.signal !== 'metrics' && values.signal !== 'logs')
-    problems.push(`--signal must be metrics or logs, not ${JSON.stringify(values.signal)}`);
+  if (values.signal !== undefined && !(SIGNALS as readonly string[]).includes(values.signal))
+    problems.push(`--signal must be one of ${SIGNALS.join(', ')}, not ${JSON.stringify(values.signal)}`);
   const perRequest = Number(values['records-per-request']);
   if (!Number.isInteger(perRequest) || perRequest < 1 || perRequest > 10_000) problems.push('--records-per-request must be an integer from 1 to 10000');
   const concurrency = Number(values.concurrency);

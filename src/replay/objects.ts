@@ -1,6 +1,7 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Signal } from '../config/schema.ts';
+import { looksLikeSpanRecord } from '../decode/aws-spans.ts';
 import { isGzip } from '../decode/gzip.ts';
 import { lengthPrefixedFrames } from '../decode/length-prefixed.ts';
 
@@ -21,11 +22,16 @@ export class ReplayObjectError extends Error {
   override name = 'ReplayObjectError';
 }
 
-/** A record's route, from what it holds: metric-stream frames or JSON lines, else logs. */
+/**
+ * A record's route, from what it holds: metric-stream frames or JSON lines, span JSON, else logs (subscription
+ * records of aws/spans go there too: the logs route sends their spans to the traces exporter).
+ */
 function signalOf(data: Buffer): Signal {
   if (isGzip(data)) return 'logs';
   if (data[0] !== 0x7b) return 'metrics';
-  return data.subarray(0, 512).includes('"metric_stream_name"') ? 'metrics' : 'logs';
+  const head = data.subarray(0, 512);
+  if (head.includes('"metric_stream_name"')) return 'metrics';
+  return looksLikeSpanRecord(data) && !head.includes('"messageType"') ? 'traces' : 'logs';
 }
 
 /**

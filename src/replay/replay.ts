@@ -111,7 +111,7 @@ export async function replay(config: Config, options: ReplayOptions): Promise<Re
   const summary: ReplaySummary = { objects: 0, replayed: 0, skipped: 0, records: 0, items: 0, badRecords: 0, bytes: 0, seconds: 0, refused: [] };
   const accepted = (items: number) => (summary.items += items);
   const real = options.dryRun ? undefined : createExporters(config, createMetrics());
-  const exporters = { metrics: counting(real?.metrics, accepted), logs: counting(real?.logs, accepted) };
+  const exporters = { metrics: counting(real?.metrics, accepted), logs: counting(real?.logs, accepted), traces: counting(real?.traces, accepted) };
   const { app, scraper } = await buildApp(config, { exporters, logStream: options.progress });
   const out = options.progress;
   try {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { Signal } from '../config/schema.ts';
+import { SIGNALS, type Signal } from '../config/schema.ts';
 import { badRequest, FiretapError } from '../errors.ts';
 import type { Tap, TapEnd, TapFilter, TapHub } from '../export/tap.ts';
 import { createAccessKeyGuard } from './access-keys.ts';
@@ -12,7 +12,7 @@ export interface TapRouteOptions {
   readonly accessKeys: readonly string[];
 }
 
-export const TAP_ROUTES = ['/firehose/metrics', '/firehose/logs', '/eventbridge/events'] as const;
+export const TAP_ROUTES = ['/firehose/metrics', '/firehose/logs', '/firehose/traces', '/eventbridge/events'] as const;
 const MAX_SECONDS = 300;
 const MAX_LIMIT = 100_000;
 /** How long an ended stream may take to reach a client that stopped reading before its socket is closed. */
@@ -33,8 +33,8 @@ function intParam(text: string | undefined, name: string, fallback: number, max:
 
 export function parseTapQuery(q: Record<string, string | undefined>): TapQuery {
   const { signal, route } = q;
-  if (signal !== undefined && signal !== 'metrics' && signal !== 'logs')
-    throw badRequest(`signal must be metrics or logs, not ${JSON.stringify(signal.slice(0, 40))}`);
+  if (signal !== undefined && !(SIGNALS as readonly string[]).includes(signal))
+    throw badRequest(`signal must be one of ${SIGNALS.join(', ')}, not ${JSON.stringify(signal.slice(0, 40))}`);
   if (route !== undefined && !(TAP_ROUTES as readonly string[]).includes(route))
     throw badRequest(`route must be one of ${TAP_ROUTES.join(', ')}, not ${JSON.stringify(route.slice(0, 80))}`);
   return {

@@ -7,7 +7,7 @@ line per data point or log record, until the limit or the time is reached. The a
 has some, comes from FIRETAP_ACCESS_KEY (never a flag: it would show in ps).
 
   --url URL          the service (default http://localhost:8080)
-  --signal S         metrics or logs only
+  --signal S         metrics, logs or traces only
   --route R          /firehose/metrics, /firehose/logs or /eventbridge/events only
   --filter K=V       only lines where K is V (repeatable, all must match): namespace=AWS/EC2,
                      logGroup=/aws/lambda/x, attr.<key>=<value> (a record or resource attribute)

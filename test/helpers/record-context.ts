@@ -27,6 +27,7 @@ export function recordContext(overrides: Partial<RecordContext> = {}, logs: Part
     }),
     derived: undefined,
     meterRecords: undefined,
+    spans: undefined,
     ...overrides,
   };
 }

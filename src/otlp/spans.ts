@@ -1,0 +1,132 @@
+import type { OtlpBatch } from './batch.ts';
+import { writeAttributes } from './json-values.ts';
+import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type Writer, tag } from './wire-format.ts';
+
+/** Attributes as a flat map of parsed JSON values (json-values.ts writes each as its AnyValue). */
+export type JsonAttributes = Readonly<Record<string, unknown>>;
+
+export interface SpanEvent {
+  readonly timeUnixNano: bigint;
+  readonly name: string;
+  readonly attributes: JsonAttributes | undefined;
+  readonly droppedAttributesCount: number;
+}
+
+export interface SpanLink {
+  readonly traceId: Uint8Array;
+  readonly spanId: Uint8Array;
+  readonly traceState: string | undefined;
+  readonly attributes: JsonAttributes | undefined;
+  readonly droppedAttributesCount: number;
+  readonly flags: number | undefined;
+}
+
+/** One span, read and checked: ids as bytes, times as exact nanoseconds, kind and status code as OTLP numbers. */
+export interface SpanData {
+  readonly traceId: Uint8Array;
+  readonly spanId: Uint8Array;
+  readonly parentSpanId: Uint8Array | undefined;
+  readonly traceState: string | undefined;
+  readonly flags: number | undefined;
+  readonly name: string;
+  /** SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  readonly kind: number;
+  readonly startTimeUnixNano: bigint;
+  readonly endTimeUnixNano: bigint;
+  readonly attributes: JsonAttributes | undefined;
+  readonly droppedAttributesCount: number;
+  readonly events: readonly SpanEvent[];
+  readonly droppedEventsCount: number;
+  readonly links: readonly SpanLink[];
+  readonly droppedLinksCount: number;
+  /** StatusCode 0 unset, 1 ok, 2 error. */
+  readonly status: { readonly code: number; readonly message: string | undefined } | undefined;
+}
+
+/** The spans of one instrumentation scope (an encoded InstrumentationScope). */
+export interface ScopeSpans {
+  readonly scope: Uint8Array;
+  readonly spans: SpanData[];
+}
+
+/** The spans of one OTLP Resource (an encoded Resource message), by scope. */
+export interface SpanGroup {
+  readonly resource: Uint8Array;
+  readonly scopes: readonly ScopeSpans[];
+}
+
+/** Writes the groups as ResourceSpans { resource = 1; scope_spans = 2 { scope = 1; spans = 2 } } into the batch. */
+export function appendSpanGroups(groups: readonly SpanGroup[], batch: OtlpBatch): void {
+  const w = batch.writer;
+  for (const { resource, scopes } of groups) {
+    w.uint32(tag(1, WIRE_LEN)).fork();
+    w.uint32(tag(1, WIRE_LEN)).bytes(resource);
+    for (const { scope, spans } of scopes) {
+      if (spans.length === 0) continue;
+      w.uint32(tag(2, WIRE_LEN)).fork();
+      w.uint32(tag(1, WIRE_LEN)).bytes(scope);
+      for (const span of spans) writeSpan(w, span);
+      w.ldelim();
+      batch.items += spans.length;
+    }
+    w.ldelim();
+  }
+}
+
+/** A fixed64 of an unsigned 64-bit count, exactly (two 32-bit halves, low first). */
+function fixed64(w: Writer, field: number, value: bigint): void {
+  w.uint32(tag(field, WIRE_FIXED64)).fixed32(Number(value & 0xffffffffn)).fixed32(Number((value >> 32n) & 0xffffffffn));
+}
+
+function count(w: Writer, field: number, value: number): void {
+  if (value > 0) w.uint32(tag(field, WIRE_VARINT)).uint32(value);
+}
+
+/**
+ * Span { trace_id 1; span_id 2; trace_state 3; parent_span_id 4; name 5; kind 6; start 7; end 8; attributes 9;
+ * dropped_attributes_count 10; events 11; dropped_events_count 12; links 13; dropped_links_count 14; status 15; flags 16 }.
+ */
+function writeSpan(w: Writer, s: SpanData): void {
+  w.uint32(tag(2, WIRE_LEN)).fork();
+  w.uint32(tag(1, WIRE_LEN)).bytes(s.traceId);
+  w.uint32(tag(2, WIRE_LEN)).bytes(s.spanId);
+  if (s.traceState) w.uint32(tag(3, WIRE_LEN)).string(s.traceState);
+  if (s.parentSpanId) w.uint32(tag(4, WIRE_LEN)).bytes(s.parentSpanId);
+  w.uint32(tag(5, WIRE_LEN)).string(s.name);
+  if (s.kind !== 0) w.uint32(tag(6, WIRE_VARINT)).int32(s.kind);
+  fixed64(w, 7, s.startTimeUnixNano);
+  fixed64(w, 8, s.endTimeUnixNano);
+  writeAttributes(w, 9, s.attributes);
+  count(w, 10, s.droppedAttributesCount);
+  for (const e of s.events) {
+    // Event { time_unix_nano 1; name 2; attributes 3; dropped_attributes_count 4 }
+    w.uint32(tag(11, WIRE_LEN)).fork();
+    fixed64(w, 1, e.timeUnixNano);
+    if (e.name) w.uint32(tag(2, WIRE_LEN)).string(e.name);
+    writeAttributes(w, 3, e.attributes);
+    count(w, 4, e.droppedAttributesCount);
+    w.ldelim();
+  }
+  count(w, 12, s.droppedEventsCount);
+  for (const l of s.links) {
+    // Link { trace_id 1; span_id 2; trace_state 3; attributes 4; dropped_attributes_count 5; flags 6 }
+    w.uint32(tag(13, WIRE_LEN)).fork();
+    w.uint32(tag(1, WIRE_LEN)).bytes(l.traceId);
+    w.uint32(tag(2, WIRE_LEN)).bytes(l.spanId);
+    if (l.traceState) w.uint32(tag(3, WIRE_LEN)).string(l.traceState);
+    writeAttributes(w, 4, l.attributes);
+    count(w, 5, l.droppedAttributesCount);
+    if (l.flags !== undefined) w.uint32(tag(6, WIRE_FIXED32)).fixed32(l.flags);
+    w.ldelim();
+  }
+  count(w, 14, s.droppedLinksCount);
+  if (s.status && (s.status.code !== 0 || s.status.message)) {
+    // Status { message 2; code 3 }
+    w.uint32(tag(15, WIRE_LEN)).fork();
+    if (s.status.message) w.uint32(tag(2, WIRE_LEN)).string(s.status.message);
+    if (s.status.code !== 0) w.uint32(tag(3, WIRE_VARINT)).int32(s.status.code);
+    w.ldelim();
+  }
+  if (s.flags !== undefined) w.uint32(tag(16, WIRE_FIXED32)).fixed32(s.flags);
+  w.ldelim();
+}
