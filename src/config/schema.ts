@@ -57,7 +57,7 @@ const logsSchema = z.strictObject({
     .enum(LOG_FORMATS)
     .default('auto')
     .describe(
-      'How `/firehose/logs` reads records when the request has no `?format=`: `auto`, `cloudwatch-logs`, `lines`, `record`, `vpc-flow-logs`, `waf` (see [Log sources](formats.md#log-sources)).',
+      'How `/firehose/logs` reads records when the request has no `?format=`: `auto`, `aws-spans`, `cloudwatch-logs`, `lines`, `record`, `vpc-flow-logs`, `waf` (see [Log sources](formats.md#log-sources)).',
     ),
   vpcFlowLogFormat: z
     .string()

@@ -50,6 +50,7 @@ export function nanos(v: unknown, where: string): bigint {
   if (typeof v === 'number' && Number.isSafeInteger(v)) n = BigInt(v);
   else if (typeof v === 'string') n = markedInteger(v) ?? (/^\d{1,20}$/.test(v) ? BigInt(v) : undefined);
   if (n !== undefined && n >= 0n && n <= MAX_U64) return n;
+  if (typeof v === 'number' && Number.isInteger(v) && v > 0) throw bad(`${where} is ${shown(v)}, not exact: write the nanoseconds' digits, not an exponent`);
   throw bad(`${where} is ${shown(v)}; expected nanoseconds since the epoch as an integer (a JSON number or a string of digits)`);
 }
 

@@ -120,7 +120,7 @@ describe('loadConfig', () => {
     [{ FIRETAP_CONFIG: '/nonexistent/firetap.yaml' }, 'FIRETAP_CONFIG: cannot read /nonexistent/firetap.yaml'],
     [{ FIRETAP_CONFIG: join(dir, 'list.yaml') }, 'must hold a mapping of settings, not a list'],
     [{ FIRETAP_CONFIG: join(dir, 'unknown.yaml') }, 'Unrecognized key'],
-    [{ FIRETAP_LOGS_FORMAT: 'syslog' }, 'FIRETAP_LOGS_FORMAT: Invalid option: expected one of "auto"|"cloudwatch-logs"'],
+    [{ FIRETAP_LOGS_FORMAT: 'syslog' }, 'FIRETAP_LOGS_FORMAT: Invalid option: expected one of "auto"|"aws-spans"|"cloudwatch-logs"'],
     [{ FIRETAP_METRICS_FORMAT: 'otlp' }, 'FIRETAP_METRICS_FORMAT'],
     [{ FIRETAP_VPC_FLOW_LOG_FORMAT: 'version account-id' }, 'FIRETAP_VPC_FLOW_LOG_FORMAT: expected ${field} tokens'],
     [{ FIRETAP_LOG_NAME_PATTERNS: '/logs/{cluster},/logs/{namespace}.{pods}' }, 'FIRETAP_LOG_NAME_PATTERNS [1]: unknown placeholder {pods}'],

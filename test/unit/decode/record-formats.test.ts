@@ -18,6 +18,7 @@ import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 import { RECORD_CODECS } from '../../../src/pipeline/record-codecs.ts';
 import { recordContext } from '../../helpers/record-context.ts';
+import { lambdaTrace, spansMessage } from '../../helpers/span-fixtures.ts';
 import { FLOW_LOG_LINES, lengthPrefixed, metricStreamRequestV07, sampleDatapoints, wafLog } from '../../helpers/cloudwatch-fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -48,6 +49,11 @@ const FIXTURES: Record<string, { record: Buffer; items: number; check: (line: Re
     items: 2,
     check: (l) => expect(l).toMatchObject({ body: FLOW_LOG_LINES.accepted }),
   },
+  'logs/aws-spans': {
+    record: gzipSync(JSON.stringify(spansMessage(lambdaTrace()))),
+    items: 2,
+    check: (s) => expect(s).toMatchObject({ signal: 'traces', name: 'checkout', kind: 2, traceId: '6739a8f0c1d2e3f4a5b6c7d8e9f00112' }),
+  },
   'logs/cloudwatch-logs': {
     record: gzipSync(readFileSync(join(OTEL, 'cwlog/testdata/single_record'))),
     items: 2,
@@ -68,10 +74,14 @@ const FIXTURES: Record<string, { record: Buffer; items: number; check: (line: Re
 };
 
 async function decode(signal: 'metrics' | 'logs', format: string, record: Buffer) {
-  const ctx = recordContext(signal === 'metrics' ? { metricFormat: format as never } : { logFormat: format as never });
+  // Spans on the logs route go to the request's traces batch: their lines follow the log records'.
+  const spans = new OtlpBatch();
+  const ctx = recordContext(signal === 'metrics' ? { metricFormat: format as never } : { logFormat: format as never, spans });
   const batch = new OtlpBatch();
   for (let next = await RECORD_CODECS[signal](record.toString('base64'), batch, ctx); next; next = next());
-  return [...debugLines({ signal, payload: batch.take().payload })] as Array<Record<string, unknown>>;
+  const lines = [...debugLines({ signal, payload: batch.take().payload })];
+  if (spans.items > 0) lines.push(...debugLines({ signal: 'traces', payload: spans.take().payload }));
+  return lines as Array<Record<string, unknown>>;
 }
 
 describe('the record format registry', () => {
@@ -90,10 +100,12 @@ describe('the record format registry', () => {
     expect(detected('metrics/opentelemetry1.0')).toBe('auto');
     expect(detected('logs/waf')).toBe('auto');
     expect(detectLogFormat(readFileSync(join(OTEL, 'cwlog/testdata/single_record'))).name).toBe('cloudwatch-logs');
+    expect(detectLogFormat(Buffer.from(JSON.stringify(spansMessage(lambdaTrace())))).name).toBe('aws-spans');
     // Detection order: metric-stream JSON is tried before 0.7.0, whose check walks the record as protobuf.
     expect(RECORD_FORMATS.filter((f) => f.detect).map((f) => `${f.signal}/${f.name}`)).toEqual([
       'metrics/json',
       'metrics/opentelemetry0.7',
+      'logs/aws-spans',
       'logs/cloudwatch-logs',
     ]);
   });
@@ -112,7 +124,7 @@ describe('the record format registry', () => {
 
   it('names the formats the settings and ?format= accept, and says what each expects', () => {
     expect(METRIC_FORMATS).toEqual(['auto', 'opentelemetry1.0', 'json', 'opentelemetry0.7']);
-    expect(LOG_FORMATS).toEqual(['auto', 'cloudwatch-logs', 'lines', 'record', 'vpc-flow-logs', 'waf']);
+    expect(LOG_FORMATS).toEqual(['auto', 'aws-spans', 'cloudwatch-logs', 'lines', 'record', 'vpc-flow-logs', 'waf']);
     expect(formatDescription('logs', 'cloudwatch-logs')).toBe('CloudWatch Logs subscription');
     expect(formatDescription('metrics', 'auto')).toBe('CloudWatch Metric Streams (OpenTelemetry 1.0, 0.7.0 or JSON)');
   });

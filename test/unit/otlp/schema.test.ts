@@ -1,8 +1,17 @@
-import { JsonLogsSerializer, JsonMetricsSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import {
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+} from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { decodeToJson } from '../../../src/otlp/schema.ts';
+import { sdkSpans } from '../../helpers/sdk-spans.ts';
+import { ecsSpan, lambdaTrace } from '../../helpers/span-fixtures.ts';
 
 class CollectOnDemand extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -95,6 +104,19 @@ describe('the OTLP schema', () => {
     expect(logRecords.map((r: any) => [r.timeUnixNano, r.eventName ?? ''])).toEqual([
       ['1795000000123456789', ''],
       ['1795000002000000000', 'my.event'],
+    ]);
+  });
+
+  it('decodes otlp-transformer protobuf spans (events, links, status, parents, trace state) to exactly its OTLP/JSON, ids in hex', () => {
+    const spans = sdkSpans([...lambdaTrace(), ecsSpan()]);
+    const fromProtobuf = decodeToJson('traces', ProtobufTraceSerializer.serializeRequest(spans)!);
+    const fromJson = JSON.parse(Buffer.from(JsonTraceSerializer.serializeRequest(spans)!).toString('utf8'));
+    expect(canonical(fromProtobuf)).toEqual(canonical(fromJson));
+    const all = (fromProtobuf as any).resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans));
+    expect(all.map((s: any) => [s.spanId, s.parentSpanId ?? '', s.kind, s.startTimeUnixNano])).toEqual([
+      ['a1b2c3d4e5f60718', '', 2, '1795000000123456789'],
+      ['b2c3d4e5f6071829', 'a1b2c3d4e5f60718', 3, '1795000000127456789'],
+      ['b7ad6b7169203331', '00f067aa0ba902b7', 2, '1795000001123456789'],
     ]);
   });
 });
