@@ -5,7 +5,7 @@ import { decodeToJson } from '../../src/otlp/schema.ts';
 import { debugLines } from '../../src/export/debug.ts';
 
 export interface ReceivedExport {
-  signal: 'metrics' | 'logs';
+  signal: 'metrics' | 'logs' | 'traces';
   headers: IncomingMessage['headers'];
   /** The request body after Content-Encoding was undone. */
   body: Buffer;
@@ -61,7 +61,7 @@ export class OtlpSink {
 
   private record(req: IncomingMessage, raw: Buffer): void {
     const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-    const signal = req.url?.includes('logs') ? 'logs' : 'metrics';
+    const signal = req.url?.includes('logs') ? 'logs' : req.url?.includes('traces') ? 'traces' : 'metrics';
     const json = req.headers['content-type']?.includes('json') ? JSON.parse(body.toString('utf8')) : decodeToJson(signal, body);
     this.received.push({ signal, headers: req.headers, body, json });
   }
@@ -89,8 +89,8 @@ export class OtlpSink {
     return this;
   }
 
-  /** Flat data points or log records of every accepted export, resource and scope included. */
-  lines(signal: 'metrics' | 'logs'): Array<Record<string, any>> {
+  /** Flat data points, log records or spans of every accepted export, resource and scope included. */
+  lines(signal: 'metrics' | 'logs' | 'traces'): Array<Record<string, any>> {
     return this.received
       .filter((r) => r.signal === signal && !r.headers['content-type']?.includes('json'))
       .flatMap((r) => [...debugLines({ signal, payload: r.body })]);
