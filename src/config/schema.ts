@@ -263,9 +263,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   otlp: z
     .strictObject({
-      endpoint: httpUrl()
-        .optional()
-        .describe('Backend base URL; `/v1/metrics`, `/v1/logs` and `/v1/traces` are appended. None → the debug exporter (stdout).'),
+      endpoint: httpUrl().optional().describe('Backend base URL; `/v1/metrics`, `/v1/logs` and `/v1/traces` are appended. None → the debug exporter (stdout).'),
       headers: stringMap.optional().describe('`key=value,…`, values percent-encoded, e.g. `Authorization=Basic%20…,X-Scope-OrgID=acme`.'),
       compression: z.enum(['gzip', 'none']).optional().meta({ description: '`gzip` or `none`.', defaultText: '`none`' }),
       protocol: z.enum(['http/protobuf', 'http/json']).optional().meta({ description: '`http/protobuf` or `http/json`.', defaultText: '`http/protobuf`' }),

@@ -149,7 +149,8 @@ export function spanRecordGroups(plain: Buffer, ctx: SpanContext): SpanGroup[] {
     for (let i = 0; i < lines.length; i++) {
       if (lines[i]!.trim() !== '') grouper.addText(lines[i]!, undefined, `span (line ${i + 1})`);
     }
-    if (grouper.count === 0) throw new RecordError('format', 'record holds no span (expected span JSON, one per line, or a CloudWatch Logs subscription message of spans)');
+    if (grouper.count === 0)
+      throw new RecordError('format', 'record holds no span (expected span JSON, one per line, or a CloudWatch Logs subscription message of spans)');
   }
   return grouper.groups();
 }

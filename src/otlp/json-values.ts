@@ -5,13 +5,15 @@ import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, Writer, tag } from './wire-format.
  * character, as a string. The encoder below writes such a value as the integer it is.
  */
 export const BIG_INTEGER_MARK = '\u0001';
-const BIG_INTEGER = /^\u0001-?\d+$/;
+const INTEGER = /^-?\d+$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** A marked integer (see BIG_INTEGER_MARK) as a bigint, or undefined for any other string. */
 export function markedInteger(value: string): bigint | undefined {
-  return value.charCodeAt(0) === 1 && BIG_INTEGER.test(value) ? BigInt(value.slice(1)) : undefined;
+  if (value.charCodeAt(0) !== 1) return undefined;
+  const digits = value.slice(1);
+  return INTEGER.test(digits) ? BigInt(digits) : undefined;
 }
 
 /**

@@ -75,7 +75,9 @@ export function appendSpanGroups(groups: readonly SpanGroup[], batch: OtlpBatch)
 
 /** A fixed64 of an unsigned 64-bit count, exactly (two 32-bit halves, low first). */
 function fixed64(w: Writer, field: number, value: bigint): void {
-  w.uint32(tag(field, WIRE_FIXED64)).fixed32(Number(value & 0xffffffffn)).fixed32(Number((value >> 32n) & 0xffffffffn));
+  w.uint32(tag(field, WIRE_FIXED64))
+    .fixed32(Number(value & 0xffffffffn))
+    .fixed32(Number((value >> 32n) & 0xffffffffn));
 }
 
 function count(w: Writer, field: number, value: number): void {

@@ -5,7 +5,13 @@ import { detectLogFormat, detectMetricFormat, logRecordFormat, metricRecordForma
 import type { LogRecordContext, MetricRecordContext } from '../decode/record-format.ts';
 import { appendLogGroups, type Continuation } from '../otlp/log-records.ts';
 import { RecordError } from '../decode/record-error.ts';
-import { LOGS_ON_METRICS_ROUTE, METRICS_ON_LOGS_ROUTE, METRICS_ON_TRACES_ROUTE, looksLikeLogsRecord, looksLikeMetricStreamRecord } from '../decode/misrouted.ts';
+import {
+  LOGS_ON_METRICS_ROUTE,
+  METRICS_ON_LOGS_ROUTE,
+  METRICS_ON_TRACES_ROUTE,
+  looksLikeLogsRecord,
+  looksLikeMetricStreamRecord,
+} from '../decode/misrouted.ts';
 import type { OtlpBatch } from '../otlp/batch.ts';
 import { appendSpanGroups } from '../otlp/spans.ts';
 import { spanRecordGroups } from '../decode/aws-spans.ts';

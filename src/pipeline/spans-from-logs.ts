@@ -66,7 +66,14 @@ export class SpansFromLogs {
       for (const index of records) {
         if (this.bad.some((b) => b.index === index)) continue;
         this.deps.metrics.recordsRejected.inc({ signal: d.signal, reason: 'rejected_by_backend' });
-        this.bad.push({ requestId: d.requestId, signal: d.signal, index, reason: 'rejected_by_backend', message: result.message, data: d.envelope.data(index) });
+        this.bad.push({
+          requestId: d.requestId,
+          signal: d.signal,
+          index,
+          reason: 'rejected_by_backend',
+          message: result.message,
+          data: d.envelope.data(index),
+        });
       }
       return;
     }

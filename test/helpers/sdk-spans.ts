@@ -6,7 +6,13 @@ import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpa
 
 type Json = Record<string, any>;
 
-const KINDS: Record<string, SpanKind> = { INTERNAL: SpanKind.INTERNAL, SERVER: SpanKind.SERVER, CLIENT: SpanKind.CLIENT, PRODUCER: SpanKind.PRODUCER, CONSUMER: SpanKind.CONSUMER };
+const KINDS: Record<string, SpanKind> = {
+  INTERNAL: SpanKind.INTERNAL,
+  SERVER: SpanKind.SERVER,
+  CLIENT: SpanKind.CLIENT,
+  PRODUCER: SpanKind.PRODUCER,
+  CONSUMER: SpanKind.CONSUMER,
+};
 const STATUS: Record<string, SpanStatusCode> = { UNSET: SpanStatusCode.UNSET, OK: SpanStatusCode.OK, ERROR: SpanStatusCode.ERROR };
 
 /** Nanoseconds (a bigint or its digits) as the SDK's HrTime, exactly. */

@@ -192,6 +192,6 @@ export function spansMessage(spans: readonly Json[], logGroup = 'aws/spans'): Re
     logGroup,
     logStream: 'default',
     subscriptionFilters: ['firetap-spans'],
-    logEvents: spans.map((s, i) => ({ id: `3${String(i).padStart(55, '0')}`, timestamp: Number((T0 / 1_000_000n) + BigInt(i)), message: spanText(s) })),
+    logEvents: spans.map((s, i) => ({ id: `3${String(i).padStart(55, '0')}`, timestamp: Number(T0 / 1_000_000n + BigInt(i)), message: spanText(s) })),
   };
 }

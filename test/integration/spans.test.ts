@@ -116,7 +116,10 @@ describe('spans from aws/spans', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(sink.lines('traces')).toHaveLength(4);
     expect((await t.app.inject({ url: '/metrics' })).body).toContain('firetap_records_rejected_total{signal="traces",reason="format"} 1');
-    const [line] = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [line] = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(line).toMatchObject({ signal: 'traces', index: 0, reason: 'format' });
     expect(line.message).toContain('spanId is "nope"; expected 16 hex digits');
   });
@@ -142,7 +145,10 @@ describe('spans from aws/spans', () => {
     const res = await post(t, '/firehose/logs', 'refused-spans', [lambdaLogs(), spansRecord()]);
     expect(res.statusCode, res.body).toBe(200);
     expect(sink.lines('logs')).toHaveLength(1);
-    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'firetap-dead-letter.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.index, l.reason])).toEqual([[1, 'rejected_by_backend']]);
   });
 

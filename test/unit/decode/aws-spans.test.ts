@@ -20,7 +20,9 @@ async function exported(record: Buffer | string): Promise<Json> {
 /** Every span of a request with its resource attributes (as OTLP/JSON KeyValues) and scope. */
 function flat(request: Json): Array<{ resource: Json[]; scope: Json; span: Json }> {
   return (request.resourceSpans ?? []).flatMap((rs: Json) =>
-    (rs.scopeSpans ?? []).flatMap((ss: Json) => (ss.spans ?? []).map((span: Json) => ({ resource: rs.resource?.attributes ?? [], scope: ss.scope ?? {}, span }))),
+    (rs.scopeSpans ?? []).flatMap((ss: Json) =>
+      (ss.spans ?? []).map((span: Json) => ({ resource: rs.resource?.attributes ?? [], scope: ss.scope ?? {}, span })),
+    ),
   );
 }
 
