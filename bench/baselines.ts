@@ -72,3 +72,18 @@ export function logsBaselines(records: Buffer[], ms: number): { floor: number; n
   });
   return { floor, naive };
 }
+
+/**
+ * The spans floor: gunzip + JSON.parse of each aws/spans record and of every span in it (its events are span JSON
+ * text) — reading the records and nothing more, no id, time or attribute checked, nothing written.
+ */
+export function spansFloor(records: Buffer[], ms: number): number {
+  return rate(ms, () => {
+    let spans = 0;
+    for (const r of records) {
+      const m = JSON.parse(gunzipSync(r).toString('utf8')) as { logEvents: Array<{ message: string }> };
+      for (const e of m.logEvents) if (JSON.parse(e.message)) spans++;
+    }
+    return spans;
+  });
+}

@@ -24,7 +24,7 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
       )} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`,
   );
   for (const r of results) {
-    const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
+    const unit = r.name.startsWith('metrics') ? 'datapoints/s' : r.name === 'spans' ? 'spans/s' : 'events/s';
     console.log(
       `${r.name.padEnd(12)} ${String(r.itemsPerSecond).padStart(9)} ${unit.padEnd(13)} p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  ` +
         `${r.requests} requests of ${r.requestMiB} MiB (${r.failed} not 200)  peak RSS ${r.peakRssMb} MB  CPU ${r.cpuSeconds} s (load generator and sink ${r.loadCpuSeconds} s)`,
@@ -38,6 +38,7 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
         ...(baseline.floor
           ? [`logs gunzip+JSON.parse floor ${baseline.floor} events/s${range('floor')}`, `naive logs relay ${baseline.naive} events/s${range('naive')}`]
           : []),
+        ...(baseline.spansFloor ? [`spans gunzip+JSON.parse floor ${baseline.spansFloor} spans/s${range('spansFloor')}`] : []),
       ].join('; '),
   );
   const show = (r: OverRounds | undefined) => (r ? `${r.median.toFixed(2)}× (${r.min}–${r.max})` : '-');
@@ -46,6 +47,7 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
       [
         ...(ratios.metricsVsNaive ? [`metrics ${show(ratios.metricsVsNaive)} naive`, `metrics+tags ${show(ratios.metricsWithTagsVsNaive)} naive`] : []),
         ...(ratios.logsVsFloor ? [`logs ${show(ratios.logsVsFloor)} floor, ${show(ratios.logsVsNaive)} naive`] : []),
+        ...(ratios.spansVsFloor ? [`spans ${show(ratios.spansVsFloor)} floor`] : []),
       ].join(', '),
   );
   const plain = results.find((r) => r.name === 'metrics');

@@ -3,7 +3,7 @@
  * posts realistic Firehose requests with a fixed number in flight, and prints throughput (counted
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
- *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs]
+ *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|spans]
  *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
@@ -12,7 +12,7 @@
  * large-request.ts (one 64 MiB request), report.ts (what is printed).
  */
 import { imageEnv, startService } from '../test/helpers/service.ts';
-import { logsBaselines, metricsBaseline } from './baselines.ts';
+import { logsBaselines, metricsBaseline, spansFloor } from './baselines.ts';
 import { ENRICHED, PLAIN, startAws } from './fleet.ts';
 import { largeRequestPhase } from './large-request.ts';
 import { closeConnections, phase, type PhaseResult, type Target } from './load.ts';
@@ -20,7 +20,7 @@ import { args, durationMs } from './options.ts';
 import { report } from './report.ts';
 import { ROUNDS, rounds, type OverRounds } from './rounds.ts';
 import { compiledEntry, startCountingSink } from './service.ts';
-import { logsWorkload, metricsWorkload } from './workloads.ts';
+import { logsWorkload, metricsWorkload, spansWorkload } from './workloads.ts';
 
 /** The compiled service (what the image runs), built once per bench run. */
 const ENTRY = compiledEntry();
@@ -50,6 +50,7 @@ async function main() {
   const metricsPlain = metricsWorkload(PLAIN);
   const metricsTagged = metricsWorkload(ENRICHED);
   const logs = logsWorkload();
+  const spans = spansWorkload();
   const sink = await startCountingSink();
   const aws = await startAws();
   const { child, base, exited } = await startFiretap(sink.url, aws.url);
@@ -63,7 +64,8 @@ async function main() {
     const warmUp = Math.min(2000, durationMs / 4);
     // Each round's baselines run for as long as one of its service slices, at most a second.
     const baselineMs = Math.min(1000, durationMs / ROUNDS);
-    if (args.only !== 'logs') {
+    const runs = (what: string) => args.only === undefined || args.only === what;
+    if (runs('metrics')) {
       await phase(target, 'warm-up', '/firehose/metrics', metricsPlain, warmUp);
       await phase(target, 'warm-up', '/firehose/metrics', metricsTagged, warmUp);
       const m = await rounds(
@@ -86,7 +88,7 @@ async function main() {
         taggedVsPlain: m.ratio('metrics+tags', 'metrics'),
       });
     }
-    if (args.only !== 'metrics') {
+    if (runs('logs')) {
       await phase(target, 'warm-up', '/firehose/logs', logs, warmUp);
       const l = await rounds(target, '/firehose/logs', [{ name: 'logs', ...logs }], () => logsBaselines(logs.records, baselineMs / 2));
       results.push(...l.results);
@@ -94,9 +96,18 @@ async function main() {
       Object.assign(spread, l.spread);
       Object.assign(ratios, { logsVsFloor: l.ratio('logs', 'floor'), logsVsNaive: l.ratio('logs', 'naive') });
     }
+    if (runs('spans')) {
+      // aws/spans records on the logs route (one stream for every log group), exported as traces.
+      await phase(target, 'warm-up', '/firehose/logs', spans, warmUp);
+      const s = await rounds(target, '/firehose/logs', [{ name: 'spans', ...spans }], () => ({ spansFloor: spansFloor(spans.records, baselineMs) }));
+      results.push(...s.results);
+      Object.assign(baseline, s.baseline);
+      Object.assign(spread, s.spread);
+      Object.assign(ratios, { spansVsFloor: s.ratio('spans', 'spansFloor') });
+    }
     child.kill('SIGTERM');
     await exited;
-    const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url, ENTRY);
+    const large = !runs('metrics') ? undefined : await largeRequestPhase(metricsPlain.records, sink.url, ENTRY);
     report({ results, baseline, spread, ratios, large });
   } finally {
     child.kill('SIGTERM');

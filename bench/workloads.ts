@@ -8,6 +8,7 @@ import {
   sampleDatapoints,
   type CloudWatchDatapoint,
 } from '../test/helpers/cloudwatch-fixtures.ts';
+import { T0, ecsSpan, lambdaTrace, spansMessage, xraySegmentSpan } from '../test/helpers/span-fixtures.ts';
 import { FLEET_KINDS, fleetMember } from './fleet.ts';
 import { MiB } from './options.ts';
 
@@ -84,4 +85,35 @@ export function logsWorkload(): Workload {
   const body = Buffer.from(firehoseBody(records, 'bench-logs'));
   if (process.env.SAVE_LOGS_BODY) writeFileSync(process.env.SAVE_LOGS_BODY, body);
   return { body, items, records };
+}
+
+/**
+ * ~1 MiB request of aws/spans subscription records (Transaction Search), as a stream of all log groups carries them:
+ * 50 spans a record — Lambda traces, ECS and X-Ray spans with their ids and times varied, so that no two are alike.
+ */
+export function spansWorkload(): Workload {
+  const records: Buffer[] = [];
+  let items = 0;
+  let size = 0;
+  const templates = [...lambdaTrace(), ecsSpan(), xraySegmentSpan()];
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0').slice(-width);
+  for (let r = 0; size < 0.75 * MiB; r++) {
+    const spans = Array.from({ length: 50 }, (_, i) => {
+      const n = r * 50 + i + 1;
+      const t = templates[n % templates.length]!;
+      const start = T0 + BigInt(n) * 1_000_000n;
+      return {
+        ...t,
+        traceId: hex(n, 8) + String(t.traceId).slice(-24),
+        spanId: hex(n * 7919, 16),
+        startTimeUnixNano: start,
+        endTimeUnixNano: start + 5_000_000n,
+      };
+    });
+    const record = gzipSync(JSON.stringify(spansMessage(spans)));
+    records.push(record);
+    items += spans.length;
+    size += record.length;
+  }
+  return { body: Buffer.from(firehoseBody(records, 'bench-spans')), items, records };
 }

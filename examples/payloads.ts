@@ -10,6 +10,7 @@ import {
   metricStreamRequest,
   sampleDatapoints,
 } from '../test/helpers/cloudwatch-fixtures.ts';
+import { ecsSpan, lambdaTrace, spansMessage, xraySegmentSpan } from '../test/helpers/span-fixtures.ts';
 
 const TIME_MS = 1_795_000_000_000; // 2026-11-18T09:46:40Z
 
@@ -84,6 +85,10 @@ export function examplePayloads(): Record<string, string> {
     'vpc-flow-logs-request.json': body('7d3c2b1a-0f9e-4d8c-b7a6-5e4f3d2c1b01', [
       Buffer.from(`${FLOW_LOG_LINES.accepted}\n${FLOW_LOG_LINES.rejected}\n`),
       Buffer.from(`${FLOW_LOG_LINES.noData}\n`),
+    ]),
+    // Transaction Search's aws/spans log group: a Lambda invocation, an ECS service span and a converted X-Ray segment.
+    'spans-request.json': body('2f4e6a8c-1b3d-4f5a-9c7e-8d6b4a2c0e91', [
+      gzipSync(JSON.stringify(spansMessage([...lambdaTrace(), ecsSpan(), xraySegmentSpan()]))),
     ]),
     'logs-request.json': body('0c6e1d7a-93a5-4f0e-8b7e-2d5f6a7b8c91', [gzipSync(JSON.stringify(lambda)), gzipSync(JSON.stringify(CONTROL_MESSAGE))]),
   };

@@ -50,7 +50,7 @@ export function createMetrics() {
     }),
     items: new Counter({
       name: 'firetap_items_total',
-      help: 'Data points (signal=metrics) and log records (signal=logs), decoded (stage=received) and accepted by the backend (stage=exported)',
+      help: 'Data points (signal=metrics), log records (signal=logs) and spans (signal=traces), decoded (stage=received) and accepted by the backend (stage=exported)',
       labelNames: ['signal', 'stage'],
       registers,
     }),

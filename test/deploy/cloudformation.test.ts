@@ -242,6 +242,16 @@ describe('the CloudFormation templates', () => {
     expect(t.Parameters.AccessKey.NoEcho).toBe(true);
   });
 
+  it('subscribe the Transaction Search log group aws/spans to the logs stream when SubscribeSpans is true', () => {
+    const t = load('firetap-firehose.yaml');
+    expect(t.Parameters.SubscribeSpans.Default).toBe('false');
+    expect(t.Conditions.Spans).toEqual({ 'Fn::And': [{ Condition: 'Logs' }, { 'Fn::Equals': [{ Ref: 'SubscribeSpans' }, 'true'] }] });
+    expect(t.Resources.SpansSubscriptionFilter).toMatchObject({
+      Condition: 'Spans',
+      Properties: { LogGroupName: 'aws/spans', FilterPattern: '', DestinationArn: { 'Fn::GetAtt': ['LogsDeliveryStream', 'Arn'] } },
+    });
+  });
+
   it('point an EventBridge API destination at /eventbridge/events with the key firetap reads, retrying, with a dead-letter queue', () => {
     const t = load('firetap-eventbridge.yaml');
     const r = t.Resources;

@@ -27,7 +27,7 @@ describe('the README examples', () => {
 
   it('work verbatim against the service: every curl gets a Firehose 200 and the data is printed', async () => {
     const commands = readmeCurlCommands();
-    expect(commands.length).toBeGreaterThanOrEqual(9);
+    expect(commands.length).toBeGreaterThanOrEqual(10);
     // As the README starts it for its EventBridge example (the route is closed without credentials).
     const t = await buildTestApp({ FIRETAP_EVENTBRIDGE_API_KEYS: 'local-key' });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
@@ -47,6 +47,10 @@ describe('the README examples', () => {
     expect(logs.filter((l) => l.attributes['aws.vpc.flow_log.action'] === 'REJECT')).toHaveLength(1);
     expect(logs.filter((l) => l.attributes['event.name'] === 'aws.ec2:EC2 Instance State-change Notification')).toHaveLength(1);
     expect(logs.filter((l) => l.attributes['aws.cloudtrail.event_name'] === 'TerminateInstances')).toHaveLength(1);
+    // The aws/spans sample: its four spans, once, ids in hex and times to the nanosecond.
+    const spans = lines.filter((l) => l.signal === 'traces');
+    expect(spans.map((s) => s.name).sort()).toEqual(['DynamoDB.PutItem', 'GET /cart/{id}', 'checkout', 'legacy-api']);
+    expect(spans.find((s) => s.name === 'legacy-api')).toMatchObject({ traceId: '5759e988bd862e3fe1be46a994272793', startTimeUnixNano: '1795000002123456789' });
     const metricNames = new Set(lines.filter((l) => l.signal === 'metrics').map((l) => l.metric));
     for (const name of ['aws.lambda.duration', 'aws.lambda.init_duration', 'amazonaws.com/shop/OrderValue', 'meter.Checkouts'])
       expect(metricNames).toContain(name);
