@@ -145,7 +145,7 @@ describe('the Helm chart', () => {
       coveredPaths.add(path);
     }
     // Reachable through extraEnv, as OpenTelemetry's per-signal overrides of settings the chart sets once.
-    const throughExtraEnv = /^OTEL_EXPORTER_OTLP_(METRICS|LOGS)_(HEADERS|COMPRESSION|PROTOCOL|TIMEOUT)$/;
+    const throughExtraEnv = /^OTEL_EXPORTER_OTLP_(METRICS|LOGS|TRACES)_(HEADERS|COMPRESSION|PROTOCOL|TIMEOUT)$/;
     const unreachable = ENV.filter(([name, path]) => !coveredPaths.has(path) && !throughExtraEnv.test(name)).map(([name]) => name);
     expect(unreachable).toEqual([]);
   });

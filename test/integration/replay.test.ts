@@ -12,6 +12,7 @@ import { replay, type ReplayOptions } from '../../src/replay/replay.ts';
 import { FakeS3 } from '../helpers/fake-s3.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
+import { ecsSpan, lambdaTrace, spanText, spansMessage, xraySegmentSpan } from '../helpers/span-fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const id = { account: '123456789012', region: 'eu-west-1', streamName: 'backup' };
@@ -110,6 +111,22 @@ describe('firetap replay', () => {
     expect(sink.lines('logs')[0]!.resource['aws.log.group.names']).toEqual(['/aws/lambda/replayed']);
   });
 
+  it('replays span records: aws/spans subscription records through the logs route, raw span JSON through the traces route, all to /v1/traces', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'firetap-replay-spans-'));
+    writeFileSync(join(dir, 'a-failed'), failedDataObject([gzipSync(JSON.stringify(spansMessage(lambdaTrace())))]));
+    // A stream of span JSON delivered to S3 as it came: objects back to back, no delimiter.
+    writeFileSync(join(dir, 'b-all'), Buffer.from(spanText(ecsSpan()) + spanText(xraySegmentSpan())));
+    const summary = await run(dir);
+    expect(summary).toMatchObject({ objects: 2, replayed: 2, records: 3, items: 4, badRecords: 0 });
+    expect(sink.received.map((r) => r.signal)).toEqual(['traces', 'traces']);
+    expect(
+      sink
+        .lines('traces')
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['DynamoDB.PutItem', 'GET /cart/{id}', 'checkout', 'legacy-api']);
+  });
+
   it('reads s3://bucket/prefix through the SDK across list pages and throttled reads, the same as local files', async () => {
     s3.slowDowns = 1;
     const summary = await run('s3://firehose-backup/');
@@ -169,8 +186,8 @@ describe('firetap replay', () => {
     const stderr = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.WriteStream;
     let text = '';
     (stderr as unknown as PassThrough).on('data', (c: Buffer) => (text += c));
-    expect(await replayCommand(['--signal', 'traces', 'x'], {}, new PassThrough(), stderr)).toBe(2);
-    expect(text).toContain('--signal must be metrics or logs');
+    expect(await replayCommand(['--signal', 'spans', 'x'], {}, new PassThrough(), stderr)).toBe(2);
+    expect(text).toContain('--signal must be one of metrics, logs, traces');
     expect(text).toContain('usage: firetap replay');
   });
 
