@@ -40,6 +40,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp/' }).otlp.logs.endpoint).toBe('http://collector:4318/otlp/v1/logs');
     const c = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://loki.example/otlp/v1/logs' });
     expect([c.otlp.metrics.endpoint, c.otlp.logs.endpoint]).toEqual(['http://a:4318/v1/metrics', 'https://loki.example/otlp/v1/logs']);
+    expect(c.otlp.traces.endpoint).toBe('http://a:4318/v1/traces');
+    const t = loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://tempo.example/otlp/v1/traces', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'gzip' });
+    expect([t.otlp.traces.endpoint, t.otlp.traces.compression, t.otlp.logs.endpoint]).toEqual(['https://tempo.example/otlp/v1/traces', 'gzip', undefined]);
+  });
+
+  it('reads the traces settings: exporters and the log groups whose events are spans', () => {
+    expect(loadConfig({}).traces).toEqual({ logGroups: ['aws/spans'] });
+    const c = loadConfig({ FIRETAP_TRACES_EXPORTERS: 'debug', FIRETAP_SPAN_LOG_GROUPS: 'aws/spans,/otel/*' });
+    expect(c.traces).toEqual({ exporters: ['debug'], logGroups: ['aws/spans', '/otel/*'] });
   });
 
   it('lets signal-specific exporter settings win over shared ones', () => {

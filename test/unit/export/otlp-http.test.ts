@@ -10,6 +10,10 @@ import { buildCertificate } from '../../helpers/certs.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 import { OtlpSink } from '../../helpers/otlp-sink.ts';
 import { metricStreamRequest, sampleDatapoints } from '../../helpers/cloudwatch-fixtures.ts';
+import { OtlpBatch } from '../../../src/otlp/batch.ts';
+import { RECORD_CODECS } from '../../../src/pipeline/record-codecs.ts';
+import { recordContext } from '../../helpers/record-context.ts';
+import { ecsSpan, spanText } from '../../helpers/span-fixtures.ts';
 
 let sink: OtlpSink;
 beforeEach(async () => {
@@ -49,6 +53,23 @@ describe('OTLP/HTTP exporter', () => {
     const dp = json.resourceMetrics[0].scopeMetrics[0].metrics[0].summary.dataPoints[0];
     expect(dp.timeUnixNano).toBe('1795000000000000000');
     expect(json.resourceMetrics[0].resource.attributes[0]).toEqual({ key: 'cloud.provider', value: { stringValue: 'aws' } });
+  });
+
+  it('sends spans as OTLP/JSON with hex trace and span ids, and reads a traces partial success', async () => {
+    const batch = new OtlpBatch();
+    await RECORD_CODECS.traces(Buffer.from(spanText(ecsSpan())).toString('base64'), batch, recordContext());
+    const traces = createOtlpHttpExporter({
+      signal: 'traces',
+      userAgent: 'firetap/test',
+      config: { ...base, endpoint: `${sink.url}/v1/traces`, protocol: 'http/json' },
+    });
+    const body = otlpTypes.ExportTraceServiceResponse.encode({ partialSuccess: { rejectedSpans: 1, errorMessage: 'span too old' } }).finish();
+    sink.respond({ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from(body) });
+    const result = await traces.export({ signal: 'traces', payload: batch.take().payload, items: 1, deadline: Date.now() + 5000 });
+    expect(result).toEqual({ status: 'success', rejected: 1, message: 'span too old' });
+    const span = sink.received[0]!.json.resourceSpans[0].scopeSpans[0].spans[0];
+    expect(span).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', parentSpanId: '00f067aa0ba902b7' });
+    expect(span.links[0]).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b8' });
   });
 
   it('reports a partial success with the count the backend rejected', async () => {
