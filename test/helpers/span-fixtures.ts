@@ -12,9 +12,12 @@ export const T0 = 1_795_000_000_123_456_789n;
 
 type Json = Record<string, unknown>;
 
-/** JSON text of a span: bigints written as the bare integers they are (JSON.rawJSON), as AWS writes nanoseconds. */
+/** JSON.rawJSON (Node 24; not in TypeScript's lib yet): a value JSON.stringify writes as the JSON text given. */
+export const rawJson = (text: string): unknown => (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(text);
+
+/** JSON text of a span: bigints written as the bare integers they are, as AWS writes nanoseconds. */
 export function spanText(span: Json): string {
-  return JSON.stringify(span, (_key, value: unknown) => (typeof value === 'bigint' ? JSON.rawJSON(value.toString()) : value));
+  return JSON.stringify(span, (_key, value: unknown) => (typeof value === 'bigint' ? rawJson(value.toString()) : value));
 }
 
 const lambdaResource = {

@@ -6,7 +6,7 @@ import { decodeToJson } from '../../../src/otlp/schema.ts';
 import { RECORD_CODECS } from '../../../src/pipeline/record-codecs.ts';
 import { recordContext } from '../../helpers/record-context.ts';
 import { sdkEncodedSpans } from '../../helpers/sdk-spans.ts';
-import { T0, ecsSpan, lambdaTrace, oddSpan, spanText, spansMessage, xraySegmentSpan } from '../../helpers/span-fixtures.ts';
+import { T0, ecsSpan, lambdaTrace, oddSpan, rawJson, spanText, spansMessage, xraySegmentSpan } from '../../helpers/span-fixtures.ts';
 
 type Json = Record<string, any>;
 
@@ -149,7 +149,7 @@ describe('spans from aws/spans (the traces route)', () => {
     [{ traceId: '00000000000000000000000000000000' }, /not all zeros/],
     [{ spanId: 'b7ad6b71692033' }, /spanId is "b7ad6b71692033"; expected 16 hex digits/],
     [{ startTimeUnixNano: undefined }, /startTimeUnixNano is missing; expected nanoseconds/],
-    [{ endTimeUnixNano: JSON.rawJSON('1.795e18') }, /endTimeUnixNano is 1795000000000000000, not exact: write the nanoseconds' digits/],
+    [{ endTimeUnixNano: rawJson('1.795e18') }, /endTimeUnixNano is 1795000000000000000, not exact: write the nanoseconds' digits/],
     [{ endTimeUnixNano: '17950000.5' }, /endTimeUnixNano is "17950000.5"/],
     [{ kind: 'SIDEWAYS' }, /kind is "SIDEWAYS"; expected one of UNSPECIFIED, INTERNAL, SERVER/],
     [{ status: { code: 'FINE' } }, /status.code is "FINE"; expected UNSET, OK or ERROR/],
