@@ -192,11 +192,18 @@ const cases: Case[] = [
   { name: 'a backend that rejects the data', sink: { status: 400 }, body: body([metricRecord]), status: 502, error: 'answered 400' },
   { name: 'an unknown ?format', url: '/firehose/metrics?format=csv', body: body([metricRecord]), status: 400, error: 'unknown ?format=csv' },
   {
+    name: 'only records that are not spans on the traces route',
+    url: '/firehose/traces',
+    body: body([Buffer.from('plain text')]),
+    status: 400,
+    error: 'none of the 1 record(s) could be decoded as Transaction Search span (aws/spans) data; record 0: span (line 1) is not JSON',
+  },
+  {
     name: 'an unknown ?format on the logs route',
     url: '/firehose/logs?format=syslog',
     body: body([logRecord]),
     status: 400,
-    error: 'unknown ?format=syslog on /firehose/logs; expected one of auto, cloudwatch-logs',
+    error: 'unknown ?format=syslog on /firehose/logs; expected one of auto, aws-spans, cloudwatch-logs',
   },
   {
     name: 'only raw records on a logs route configured for CloudWatch Logs only',
@@ -289,7 +296,7 @@ describe('what a person with curl is told', () => {
     const t = await buildTestApp();
     const res = await t.app.inject({ url: '/' });
     expect(res.statusCode).toBe(200);
-    expect(Object.keys(res.json().routes)).toEqual(['POST /firehose/metrics', 'POST /firehose/logs', 'POST /eventbridge/events']);
+    expect(Object.keys(res.json().routes)).toEqual(['POST /firehose/metrics', 'POST /firehose/logs', 'POST /firehose/traces', 'POST /eventbridge/events']);
   });
 
   it("a GET on the EventBridge route is 405 in that route's shape, with Allow: POST", async () => {

@@ -10,7 +10,7 @@ import type { CloudWatchLogsMessage } from '../cloudwatch-logs-message.ts';
 export const AWS_SPANS: LogRecordFormat<'aws-spans'> = {
   name: 'aws-spans',
   signal: 'logs',
-  description: 'Transaction Search span (aws/spans), exported as traces',
+  description: 'Transaction Search span (aws/spans)',
   detect: looksLikeSpanRecord,
   raw: false,
   decode(plain, ctx) {
