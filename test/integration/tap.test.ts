@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
 import {
@@ -15,6 +16,7 @@ import {
   metricStreamRequest,
   sampleDatapoints,
 } from '../helpers/cloudwatch-fixtures.ts';
+import { ecsSpan, spanText, spansMessage, xraySegmentSpan } from '../helpers/span-fixtures.ts';
 
 /** The live tap against a real listener on loopback: what it streams, how it ends, and that it never holds up a request. */
 const KEY = 'tap-test-key';
@@ -110,6 +112,20 @@ describe('the live tap', () => {
     const lines = records(await readAll(res));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ signal: 'logs' });
+  });
+
+  it('shows the spans of aws/spans records with signal=traces, whichever route they came on', async () => {
+    const { base } = await listening({ FIRETAP_TAP: 'on' });
+    const res = await openTap(base, 'signal=traces&seconds=2');
+    await post(base, '/firehose/logs', [logRecord(), gzipSync(JSON.stringify(spansMessage([ecsSpan()])))]);
+    await post(base, '/firehose/traces', [Buffer.from(spanText(xraySegmentSpan()))]);
+    const lines = records(await readAll(res));
+    expect(lines.map((l) => [l.signal, l.name]).sort()).toEqual([
+      ['traces', 'GET /cart/{id}'],
+      ['traces', 'legacy-api'],
+    ]);
+    const refused = await fetch(`${base}/debug/tap?signal=spans`, { headers: { 'x-amz-firehose-access-key': KEY } });
+    expect([refused.status, await errorOf(refused)]).toEqual([400, 'signal must be one of metrics, logs, traces, not "spans"']);
   });
 
   it('ends after `limit` lines', async () => {
