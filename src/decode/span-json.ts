@@ -13,7 +13,9 @@ type Obj = Record<string, unknown>;
 
 const KINDS: Readonly<Record<string, number>> = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
 const STATUS_CODES: Readonly<Record<string, number>> = { UNSET: 0, OK: 1, ERROR: 2 };
-const MAX_U64 = 2n ** 64n - 1n;
+const MAX_U64 = '18446744073709551615';
+const DIGITS = /^\d{1,30}$/;
+const LEADING_ZEROS = /^0+(?=\d)/;
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
 /** X-Ray: version 1, the start as 8 hex digits of epoch seconds, 24 hex digits; W3C's id is the two joined. */
@@ -44,12 +46,18 @@ export function spanIdBytes(v: unknown, where: string): Uint8Array {
   throw bad(`${where} is ${shown(v)}; expected 16 hex digits, not all zeros`);
 }
 
-/** Nanoseconds since the epoch, exactly: a safe integer, a marked big integer (exact-json.ts) or a string of digits. */
-export function nanos(v: unknown, where: string): bigint {
-  let n: bigint | undefined;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) n = BigInt(v);
-  else if (typeof v === 'string') n = markedInteger(v) ?? (/^\d{1,20}$/.test(v) ? BigInt(v) : undefined);
-  if (n !== undefined && n >= 0n && n <= MAX_U64) return n;
+/**
+ * Nanoseconds since the epoch, exactly, as their decimal digits: a safe integer, a marked big integer
+ * (exact-json.ts) or a string of digits, at most 2^64 − 1.
+ */
+export function nanos(v: unknown, where: string): string {
+  let digits: string | undefined;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) digits = String(v);
+  else if (typeof v === 'string') digits = v.charCodeAt(0) === 1 ? v.slice(1) : v;
+  if (digits !== undefined && DIGITS.test(digits)) {
+    digits = digits.replace(LEADING_ZEROS, '');
+    if (digits.length < 20 || (digits.length === 20 && digits <= MAX_U64)) return digits;
+  }
   if (typeof v === 'number' && Number.isInteger(v) && v > 0) throw bad(`${where} is ${shown(v)}, not exact: write the nanoseconds' digits, not an exponent`);
   throw bad(`${where} is ${shown(v)}; expected nanoseconds since the epoch as an integer (a JSON number or a string of digits)`);
 }
@@ -178,7 +186,7 @@ export function readSpan(value: unknown, where: string): ReadSpan {
   const start = nanos(s.startTimeUnixNano, `${where}.startTimeUnixNano`);
   const end =
     s.endTimeUnixNano === undefined && s.durationNano !== undefined
-      ? start + nanos(s.durationNano, `${where}.durationNano`)
+      ? nanos(String(BigInt(start) + BigInt(nanos(s.durationNano, `${where}.durationNano`))), `${where}.startTimeUnixNano + durationNano`)
       : nanos(s.endTimeUnixNano, `${where}.endTimeUnixNano`);
   const resource = isObject(s.resource) ? (attributesOf(s.resource.attributes, `${where}.resource.attributes`) ?? {}) : {};
   const scope = isObject(s.scope) ? s.scope : {};

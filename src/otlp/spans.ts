@@ -6,7 +6,8 @@ import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type Writer, tag } f
 export type JsonAttributes = Readonly<Record<string, unknown>>;
 
 export interface SpanEvent {
-  readonly timeUnixNano: bigint;
+  /** Nanoseconds as their decimal digits (see writeFixed64Digits). */
+  readonly timeUnixNano: string;
   readonly name: string;
   readonly attributes: JsonAttributes | undefined;
   readonly droppedAttributesCount: number;
@@ -31,8 +32,9 @@ export interface SpanData {
   readonly name: string;
   /** SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   readonly kind: number;
-  readonly startTimeUnixNano: bigint;
-  readonly endTimeUnixNano: bigint;
+  /** Nanoseconds as their decimal digits, at most 2^64 − 1 (see writeFixed64Digits). */
+  readonly startTimeUnixNano: string;
+  readonly endTimeUnixNano: string;
   readonly attributes: JsonAttributes | undefined;
   readonly droppedAttributesCount: number;
   readonly events: readonly SpanEvent[];
@@ -73,11 +75,30 @@ export function appendSpanGroups(groups: readonly SpanGroup[], batch: OtlpBatch)
   }
 }
 
-/** A fixed64 of an unsigned 64-bit count, exactly (two 32-bit halves, low first). */
-function fixed64(w: Writer, field: number, value: bigint): void {
-  w.uint32(tag(field, WIRE_FIXED64))
-    .fixed32(Number(value & 0xffffffffn))
-    .fixed32(Number((value >> 32n) & 0xffffffffn));
+const TWO_32 = 4294967296;
+
+/**
+ * Writes a fixed64 of an unsigned integer given as decimal digits (at most 2^64 − 1), exactly and without a
+ * BigInt: the value is H × 10⁹ + L, and H (< 2^35) is split in 16-bit halves so that every partial product
+ * fits a double's 53 bits; then the two 32-bit halves, low first.
+ */
+export function writeFixed64Digits(w: Writer, digits: string): void {
+  if (digits.length <= 15) {
+    const n = Number(digits);
+    w.fixed32(n % TWO_32).fixed32(Math.floor(n / TWO_32));
+    return;
+  }
+  const high = Number(digits.slice(0, -9));
+  const low = Number(digits.slice(-9));
+  const hh = Math.floor(high / 65536);
+  const t1 = (high - hh * 65536) * 1e9; // < 2^46
+  const t2 = hh * 1e9; // < 2^49
+  const lowPart = (t2 % 65536) * 65536 + t1 + low; // < 2^47
+  w.fixed32(lowPart % TWO_32).fixed32(Math.floor(t2 / 65536) + Math.floor(lowPart / TWO_32));
+}
+
+function fixed64(w: Writer, field: number, digits: string): void {
+  writeFixed64Digits(w.uint32(tag(field, WIRE_FIXED64)), digits);
 }
 
 function count(w: Writer, field: number, value: number): void {
