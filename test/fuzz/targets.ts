@@ -30,6 +30,7 @@ import {
   wafLog,
 } from '../helpers/cloudwatch-fixtures.ts';
 import { recordContext } from '../helpers/record-context.ts';
+import { ecsSpan, lambdaTrace, oddSpan, spanText, spansMessage, xraySegmentSpan } from '../helpers/span-fixtures.ts';
 
 /**
  * Structure-aware fuzz targets: real inputs (the shapes CloudWatch and Firehose send) mutated by flips,
@@ -72,8 +73,11 @@ const ANY_METRIC_SEEDS = [
 const REPORT = 'REPORT RequestId: 1\tDuration: 5.5 ms\tBilled Duration: 6 ms\tMemory Size: 128 MB\tMax Memory Used: 20 MB\tInit Duration: 99.1 ms\t\n';
 const EMF = '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["S"]],"Metrics":[{"Name":"v","Unit":"Count"}]}]},"S":"a","v":[1,2]}';
 const METER = 'meter_record_for_stream {"meterApiName":"a","customerId":"c","meterTimeInMillis":1,"meterValue":2,"uniqueId":"u","dimensions":{"d":"e"}}';
+/** Transaction Search spans: a subscription record of aws/spans, and span JSON lines (times as numbers and strings). */
+const SPAN_SEEDS = [logsRecord(spansMessage([...lambdaTrace(), ecsSpan()])), Buffer.from(`${spanText(xraySegmentSpan())}\n${spanText(oddSpan())}\n`)];
 const ANY_LOG_SEEDS = [
   ...LOG_SEEDS.slice(0, 2),
+  ...SPAN_SEEDS,
   logsRecord(
     logsMessage({
       logGroup: '/aws/lambda/f',
@@ -148,6 +152,10 @@ export const arbitraries = {
     fc.json().map((j) => Buffer.from(j)),
   ),
   anyMetricRecord: mutated(ANY_METRIC_SEEDS),
+  spansRecord: fc.oneof(
+    mutated(SPAN_SEEDS),
+    mutated(SPAN_SEEDS).map((b) => gzipSync(b)),
+  ),
   anyLogsRecord: fc.oneof(
     mutated(ANY_LOG_SEEDS),
     mutated(ANY_LOG_SEEDS).map((b) => gzipSync(b)),
@@ -162,17 +170,18 @@ export const arbitraries = {
   ),
 };
 
-const decodesAll = (signal: 'metrics' | 'logs', batch: OtlpBatch) => decodeToJson(signal, batch.take().payload);
+const decodesAll = (signal: 'metrics' | 'logs' | 'traces', batch: OtlpBatch) => decodeToJson(signal, batch.take().payload);
 
 /**
  * A record of either route, as the route's codec reads it with format detection on (every extractor and the
  * metrics read from logs included): accepted → the logs and the derived metrics decode as OTLP;
  * refused → RecordError.
  */
-export async function anyRecordTarget(signal: 'metrics' | 'logs', record: Buffer): Promise<'ok' | 'refused'> {
+export async function anyRecordTarget(signal: 'metrics' | 'logs' | 'traces', record: Buffer): Promise<'ok' | 'refused'> {
   const derived = new OtlpBatch();
+  const spans = new OtlpBatch();
   const ctx = recordContext(
-    { maxBatchBytes: 4096, derived, meterRecords: new MeterCollector('meter_record_for_stream', new MeterDeduplicator(60_000)) },
+    { maxBatchBytes: 4096, derived, spans, meterRecords: new MeterCollector('meter_record_for_stream', new MeterDeduplicator(60_000)) },
     { metrics: ['lambda-report', 'emf'], cloudTrailLogGroups: ['trail'], namePatterns: ['/aws/{cluster} {namespace}.{pod}.{container}'] },
   );
   const batch = new OtlpBatch();
@@ -191,10 +200,11 @@ export async function anyRecordTarget(signal: 'metrics' | 'logs', record: Buffer
       decodeToJson(signal, payload);
     } catch (err) {
       // As for the metric-stream target: bytes copied through untouched may stay garbage, never become it.
-      if (signal === 'logs' || framesDecode(record)) throw new Error(`decodable input became undecodable OTLP: ${(err as Error).message}`);
+      if (signal !== 'metrics' || framesDecode(record)) throw new Error(`decodable input became undecodable OTLP: ${(err as Error).message}`);
     }
   }
   decodesAll('metrics', derived);
+  decodesAll('traces', spans);
   const meterFrame = ctx.meterRecords!.metricsFrame([['cloud.provider', 'aws']]);
   if (meterFrame) decodeToJson('metrics', meterFrame);
   return 'ok';
@@ -204,7 +214,7 @@ export async function anyRecordTarget(signal: 'metrics' | 'logs', record: Buffer
 export async function backupObjectTarget(object: Buffer): Promise<'ok' | 'refused'> {
   try {
     const records = await recordsOfObject(object);
-    for (const r of records) if (!Buffer.isBuffer(r.data) || (r.signal !== 'metrics' && r.signal !== 'logs')) throw new Error('not a record');
+    for (const r of records) if (!Buffer.isBuffer(r.data) || !['metrics', 'logs', 'traces'].includes(r.signal)) throw new Error('not a record');
     return 'ok';
   } catch (err) {
     if (!(err instanceof ReplayObjectError)) throw err;
@@ -320,6 +330,7 @@ export const TARGETS = [
   { name: 'Firehose envelope', arbitrary: arbitraries.envelope, run: envelopeTarget },
   { name: 'metrics route record (any format)', arbitrary: arbitraries.anyMetricRecord, run: (b: Buffer) => anyRecordTarget('metrics', b) },
   { name: 'logs route record (any format)', arbitrary: arbitraries.anyLogsRecord, run: (b: Buffer) => anyRecordTarget('logs', b) },
+  { name: 'traces route record (spans)', arbitrary: arbitraries.spansRecord, run: (b: Buffer) => anyRecordTarget('traces', b) },
   { name: 'S3 backup object', arbitrary: arbitraries.backupObject, run: backupObjectTarget },
   { name: 'EventBridge event', arbitrary: arbitraries.event, run: eventTarget },
 ] as const;
