@@ -26,6 +26,8 @@ export interface HttpExporterOptions {
   readonly read?: (body: Buffer, contentType: string | null) => ExportResult;
   /** Applied to each attempt's final bytes and headers right before they are posted (SigV4). */
   readonly sign?: SignHook;
+  /** Which non-2xx statuses a retry may fix; OTLP/HTTP's (429, 502, 503, 504) when absent. */
+  readonly retryableStatus?: (status: number) => boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface HttpExporterOptions {
  * Retries and the in-flight limit are decorators around it (see ExporterContext.reliable).
  */
 export function createHttpExporter(options: HttpExporterOptions): Exporter {
-  const { name, url, headers, timeoutMs, encode, read, sign } = options;
+  const { name, url, headers, timeoutMs, encode, read, sign, retryableStatus } = options;
   const target = sign ? new URL(url) : undefined;
   return {
     async export(request: ExportRequest): Promise<ExportResult> {
@@ -49,7 +51,7 @@ export function createHttpExporter(options: HttpExporterOptions): Exporter {
           return { status: 'retryable', message, detail: `${message}: ${errorMessage(err)}` };
         }
       }
-      const answer = await postOnce(name, url, sent, body, Math.min(timeoutMs, request.deadline - Date.now()));
+      const answer = await postOnce(name, url, sent, body, Math.min(timeoutMs, request.deadline - Date.now()), retryableStatus);
       if ('result' in answer) return answer.result;
       return read ? read(answer.body, answer.contentType) : success;
     },

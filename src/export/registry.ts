@@ -9,6 +9,7 @@ import { createFanOut } from './fan-out.ts';
 import { createJsonPostExporter } from './json-post.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
 import type { TapHub } from './tap.ts';
+import { withYaceNames } from './yace-otlp.ts';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes; stdout unless a test says otherwise. */
@@ -18,9 +19,17 @@ export interface ExporterOptions {
   readonly tap?: TapHub;
 }
 
-/** A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set, else debug. */
+/**
+ * A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set and, for metrics,
+ * prometheus-remote-write when its URL is set (both: a fan-out), else debug.
+ */
 export function exporterTypes(config: Config, signal: Signal): readonly ExporterType[] {
-  return config[signal].exporters ?? (config.otlp[signal].endpoint === undefined ? ['debug'] : ['otlp-http']);
+  const configured = config[signal].exporters;
+  if (configured) return configured;
+  const types: ExporterType[] = [];
+  if (config.otlp[signal].endpoint !== undefined) types.push('otlp-http');
+  if (signal === 'metrics' && config.prometheusRemoteWrite.url !== undefined) types.push('prometheus-remote-write');
+  return types.length === 0 ? ['debug'] : types;
 }
 
 /**
@@ -45,7 +54,11 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
           },
         }),
     };
-    const members = exporterTypes(config, signal).map((type) => EXPORTER_FACTORIES[type](context));
+    const members = exporterTypes(config, signal).map((type) => {
+      const exporter = EXPORTER_FACTORIES[type](context);
+      // Remote write names its series itself; every other metrics exporter is given YACE's names when asked.
+      return signal === 'metrics' && config.metrics.naming === 'yace' && type !== 'prometheus-remote-write' ? withYaceNames(exporter) : exporter;
+    });
     const exporter = members.length === 1 ? members[0]! : createFanOut(members);
     return options.tap ? options.tap.wrap(exporter) : exporter;
   };
