@@ -54,6 +54,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_METRICS_EXPORTERS', 'metrics.exporters', parseList],
   ['FIRETAP_METRIC_NAMING', 'metrics.naming'],
   ['FIRETAP_LOGS_EXPORTERS', 'logs.exporters', parseList],
+  ['FIRETAP_CLOUDWATCH_LOGS_GROUP', 'logs.cloudWatchLogGroup'],
   ['FIRETAP_VPC_FLOW_LOG_FORMAT', 'logs.vpcFlowLogFormat'],
   ['FIRETAP_CLOUDTRAIL_LOG_GROUPS', 'logs.cloudTrailLogGroups', parseList],
   ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],

@@ -83,6 +83,12 @@ const logsSchema = z.strictObject({
     .describe(
       'Metrics read out of CloudWatch Logs events, Lambda REPORT lines and Embedded Metric Format (see [Metrics from log events](formats.md#metrics-from-log-events)); `none` for neither.',
     ),
+  cloudWatchLogGroup: z
+    .enum(['source', 'configured'])
+    .default('source')
+    .describe(
+      'Exporting to the CloudWatch Logs OTLP endpoint: `source` sends a request whose records all come from one log group to the group of that name (else to the `x-aws-log-group` header); `configured`: always to the header.',
+    ),
   exporters: exportersSchema.meta({
     description: 'Where logs (EventBridge events included) are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.',
     defaultText: '`otlp-http` when an OTLP logs endpoint is set, else `debug`',

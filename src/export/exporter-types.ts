@@ -35,7 +35,8 @@ export const EXPORTER_FACTORIES: Readonly<Record<ExporterType, ExporterFactory>>
         `${exportersSetting(signal)} lists otlp-http, but no OTLP endpoint is set for ${signal}: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`,
       );
     }
-    return reliable(createOtlpHttpExporter({ signal, config: { ...c, endpoint: c.endpoint }, userAgent }));
+    const logGroupFromSource = signal === 'logs' && config.logs.cloudWatchLogGroup === 'source';
+    return reliable(createOtlpHttpExporter({ signal, config: { ...c, endpoint: c.endpoint }, userAgent, logGroupFromSource }));
   },
   'prometheus-remote-write': ({ signal, config, userAgent, reliable }) => {
     const c = config.prometheusRemoteWrite;

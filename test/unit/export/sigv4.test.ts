@@ -8,6 +8,8 @@ import type { Exporter } from '../../../src/export/exporter.ts';
 import { createHttpExporter } from '../../../src/export/http-exporter.ts';
 import { createSigv4Signer, inferSigv4Scope } from '../../../src/export/sigv4.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
+import { buildTestApp } from '../../helpers/build-test-app.ts';
+import { firehoseBody, firehoseHeaders, logsMessage, logsRecord } from '../../helpers/cloudwatch-fixtures.ts';
 import { CREDENTIALS, type Received, verifies } from '../../helpers/sigv4-verify.ts';
 
 let server: Server;
@@ -165,5 +167,38 @@ describe('SigV4 region and service', () => {
     const payload = otlpTypes.ExportMetricsServiceRequest.encode({}).finish();
     await exporter.export({ signal: 'metrics', payload, items: 0, deadline: Date.now() + 5000 });
     expect(verifies(received[0]!, 'ap-south-1', 'monitoring')).toBe(true);
+  });
+});
+
+describe('the CloudWatch Logs OTLP target', () => {
+  const LOGS_ENV = {
+    OTEL_EXPORTER_OTLP_LOGS_AUTH: 'sigv4',
+    FIRETAP_SIGV4_REGION: 'eu-west-1',
+    FIRETAP_SIGV4_SERVICE: 'logs',
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-aws-log-group=firetap-fallback,x-aws-log-stream=firetap',
+    FIRETAP_LOGS_EXPORTERS: 'otlp-http',
+  };
+  const post = async (env: Record<string, string>, groups: string[]) => {
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${url}/v1/logs`, ...LOGS_ENV, ...env });
+    const records = groups.map((logGroup) => logsRecord(logsMessage({ logGroup, events: [{ timestamp: 1_795_000_000_000, message: `from ${logGroup}` }] })));
+    const res = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders('cwl'), payload: firehoseBody(records, 'cwl') });
+    expect(res.statusCode).toBe(200);
+    expect(received).toHaveLength(1);
+    expect(verifies(received[0]!, 'eu-west-1', 'logs')).toBe(true);
+    return received[0]!.headers;
+  };
+
+  it('sends an export whose records all come from one log group to that group, signed with it, the stream as configured', async () => {
+    const headers = await post({}, ['/aws/lambda/checkout', '/aws/lambda/checkout']);
+    expect(headers['x-aws-log-group']).toBe('/aws/lambda/checkout');
+    expect(headers['x-aws-log-stream']).toBe('firetap');
+  });
+
+  it('sends an export of several log groups to the configured group', async () => {
+    expect((await post({}, ['/aws/lambda/checkout', '/aws/lambda/orders']))['x-aws-log-group']).toBe('firetap-fallback');
+  });
+
+  it('sends every export to the configured group with FIRETAP_CLOUDWATCH_LOGS_GROUP=configured', async () => {
+    expect((await post({ FIRETAP_CLOUDWATCH_LOGS_GROUP: 'configured' }, ['/aws/lambda/checkout']))['x-aws-log-group']).toBe('firetap-fallback');
   });
 });
