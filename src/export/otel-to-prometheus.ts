@@ -1,17 +1,30 @@
-import { attributeMap, millis, noRecordedValue, type Otlp, type SeriesSet } from './prometheus-series.ts';
+import { attributeMap, type LabelSet, millis, noRecordedValue, type Otlp, type SeriesSet } from './prometheus-series.ts';
 
 const CUMULATIVE = 2;
 
 /** A metric name Prometheus accepts: other characters become `_` (runs of them one), no leading digit. */
-export function prometheusMetricName(name: string): string {
+export const prometheusMetricName = memo((name: string): string => {
   const clean = name.replace(/[^a-zA-Z0-9_:]+/g, '_');
   return /^[0-9]/.test(clean) ? `_${clean}` : clean;
-}
+});
 
 /** A label name Prometheus accepts: other characters become `_`, a leading digit gets `key_` before it. */
-export function prometheusLabelName(key: string): string {
+export const prometheusLabelName = memo((key: string): string => {
   const clean = key.replace(/[^a-zA-Z0-9_]/g, '_');
   return /^[0-9]/.test(clean) ? `key_${clean}` : clean;
+});
+
+/** Names repeat from point to point: each is worked out once (the cache starts again past 10,000). */
+export function memo(f: (text: string) => string): (text: string) => string {
+  const cache = new Map<string, string>();
+  return (text) => {
+    let out = cache.get(text);
+    if (out === undefined) {
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(text, (out = f(text)));
+    }
+    return out;
+  };
 }
 
 /**
@@ -45,9 +58,9 @@ export function otelLabels(resource: Readonly<Record<string, string>>, point: Re
  */
 export function writeOtelMetric(set: SeriesSet, metric: Otlp, resource: Readonly<Record<string, string>>): void {
   const name = prometheusMetricName(String(metric.name ?? ''));
-  const each = (points: Otlp[] | undefined, write: (labels: Record<string, string>, at: number, p: Otlp) => void) => {
+  const each = (points: Otlp[] | undefined, write: (labels: LabelSet, at: number, p: Otlp) => void) => {
     for (const p of points ?? []) {
-      if (!noRecordedValue(p)) write(otelLabels(resource, attributeMap(p.attributes)), millis(p.timeUnixNano), p);
+      if (!noRecordedValue(p)) write(set.labels(otelLabels(resource, attributeMap(p.attributes))), millis(p.timeUnixNano), p);
     }
   };
   const numberValue = (p: Otlp) => Number(p.asDouble ?? p.asInt ?? 0);
@@ -58,7 +71,7 @@ export function writeOtelMetric(set: SeriesSet, metric: Otlp, resource: Readonly
     each(metric.sum.dataPoints, (labels, at, p) => set.add(series, labels, numberValue(p), at));
   } else if (metric.summary) {
     each(metric.summary.dataPoints, (labels, at, p) => {
-      for (const q of p.quantileValues ?? []) set.add(name, { ...labels, quantile: String(q.quantile ?? 0) }, Number(q.value ?? 0), at);
+      for (const q of p.quantileValues ?? []) set.add(name, labels, Number(q.value ?? 0), at, 'quantile', String(q.quantile ?? 0));
       set.add(`${name}_sum`, labels, Number(p.sum ?? 0), at);
       set.add(`${name}_count`, labels, Number(p.count ?? 0), at);
     });
@@ -69,9 +82,9 @@ export function writeOtelMetric(set: SeriesSet, metric: Otlp, resource: Readonly
       let cumulative = 0;
       bounds.forEach((bound, i) => {
         cumulative += counts[i] ?? 0;
-        set.add(`${name}_bucket`, { ...labels, le: String(bound) }, cumulative, at);
+        set.add(`${name}_bucket`, labels, cumulative, at, 'le', String(bound));
       });
-      set.add(`${name}_bucket`, { ...labels, le: '+Inf' }, Number(p.count ?? 0), at);
+      set.add(`${name}_bucket`, labels, Number(p.count ?? 0), at, 'le', '+Inf');
       if (p.sum !== undefined) set.add(`${name}_sum`, labels, Number(p.sum), at);
       set.add(`${name}_count`, labels, Number(p.count ?? 0), at);
     });

@@ -12,37 +12,88 @@ export interface PromSeries {
   readonly samples: readonly Sample[];
 }
 
-/**
- * Series collected from one export request, found again by their labels. A label with an empty value is left
- * out (Prometheus treats it as absent); a second sample of a series at the same millisecond replaces the first.
- */
-export class SeriesSet {
-  private readonly byKey = new Map<string, { labels: Array<[string, string]>; samples: Map<number, number> }>();
+/** A data point's labels, sorted by name (empty values left out: Prometheus treats them as absent), with its series. */
+export class LabelSet {
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  /** Identifies the set among a request's series. */
+  readonly key: string;
+  /** The series with these labels, by name (and the extra label's value). */
+  readonly series = new Map<string, Collected>();
 
-  get size(): number {
-    return this.byKey.size;
-  }
-
-  add(name: string, labels: Readonly<Record<string, string>>, value: number, timestampMs: number): void {
-    const pairs: Array<[string, string]> = [['__name__', name]];
-    for (const key of Object.keys(labels)) {
-      const v = labels[key];
-      if (v !== undefined && v !== '' && key !== '__name__') pairs.push([key, v]);
+  constructor(labels: Readonly<Record<string, string>>) {
+    const pairs: Array<[string, string]> = [];
+    for (const name of Object.keys(labels)) {
+      const value = labels[name];
+      if (value !== undefined && value !== '' && name !== '__name__') pairs.push([name, value]);
     }
     pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const key = pairs.map(([k, v]) => `${k}\u0000${v}`).join('\u0001');
-    let series = this.byKey.get(key);
-    if (!series) this.byKey.set(key, (series = { labels: pairs, samples: new Map() }));
-    series.samples.set(timestampMs, value);
+    this.pairs = pairs;
+    let key = '';
+    for (const [name, value] of pairs) key += `${name}\u0000${value}\u0001`;
+    this.key = key;
+  }
+}
+
+interface Collected {
+  readonly name: string;
+  readonly labels: LabelSet;
+  /** One label more than the set's, as a summary's `quantile` or a histogram bucket's `le`. */
+  readonly extra: readonly [string, string] | undefined;
+  readonly timestamps: number[];
+  readonly values: number[];
+}
+
+/**
+ * Series collected from one export request, found again by their labels (each set once per data point) and name.
+ * A second sample of a series at the same millisecond replaces the first.
+ */
+export class SeriesSet {
+  private readonly sets = new Map<string, LabelSet>();
+  private readonly all: Collected[] = [];
+
+  get size(): number {
+    return this.all.length;
   }
 
-  /** Every series, samples in time order (Prometheus refuses a series' samples out of order). */
+  /** The request's one LabelSet of these labels. */
+  labels(labels: Readonly<Record<string, string>>): LabelSet {
+    const fresh = new LabelSet(labels);
+    const known = this.sets.get(fresh.key);
+    if (known) return known;
+    this.sets.set(fresh.key, fresh);
+    return fresh;
+  }
+
+  add(name: string, labels: LabelSet, value: number, timestampMs: number, extraName?: string, extraValue?: string): void {
+    const key = extraName === undefined ? name : `${name}\u0000${extraName}\u0000${extraValue}`;
+    let series = labels.series.get(key);
+    if (!series) {
+      const extra = extraName === undefined ? undefined : ([extraName, extraValue!] as const);
+      labels.series.set(key, (series = { name, labels, extra, timestamps: [], values: [] }));
+      this.all.push(series);
+    }
+    series.timestamps.push(timestampMs);
+    series.values.push(value);
+  }
+
+  /** Every series, labels sorted (`__name__` among them) and samples in time order (Prometheus refuses them out of order). */
   *series(): IterableIterator<PromSeries> {
-    for (const { labels, samples } of this.byKey.values()) {
-      const ordered = [...samples].sort((a, b) => a[0] - b[0]).map(([timestampMs, value]) => ({ timestampMs, value }));
-      yield { labels, samples: ordered };
+    for (const { name, labels, extra, timestamps, values } of this.all) {
+      const pairs: Array<readonly [string, string]> = [['__name__', name], ...labels.pairs];
+      if (extra) pairs.push(extra);
+      if (extra || labels.pairs.some(([k]) => k < '__name__')) pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      yield { labels: pairs, samples: ordered(timestamps, values) };
     }
   }
+}
+
+function ordered(timestamps: readonly number[], values: readonly number[]): Sample[] {
+  let sorted = true;
+  for (let i = 1; i < timestamps.length && sorted; i++) sorted = timestamps[i - 1]! < timestamps[i]!;
+  if (sorted) return timestamps.map((timestampMs, i) => ({ timestampMs, value: values[i]! }));
+  const byTime = new Map<number, number>();
+  for (let i = 0; i < timestamps.length; i++) byTime.set(timestamps[i]!, values[i]!);
+  return [...byTime].sort((a, b) => a[0] - b[0]).map(([timestampMs, value]) => ({ timestampMs, value }));
 }
 
 /** An OTLP KeyValue as protobufjs's toObject gives it (oneofs not named, defaults left out). */

@@ -1,3 +1,4 @@
+import { memo } from './otel-to-prometheus.ts';
 import { attributeMap, millis, noRecordedValue, type Otlp, type SeriesSet } from './prometheus-series.ts';
 
 /*
@@ -52,6 +53,12 @@ export function yaceMetricName(namespace: string, metricName: string, statistic:
   return statistic === '' ? base : `${base}_${promString(statistic)}`;
 }
 
+const yaceMetricPrefix = memo((namespaceAndMetric) => {
+  const [namespace, metric] = namespaceAndMetric.split('\u0000') as [string, string];
+  return yaceMetricName(namespace, metric, '');
+});
+const statisticSuffix = memo(promString);
+
 /** A quantile a metric stream sends → the statistic YACE names: 0 → Minimum, 1 → Maximum, 0.999 → p99.9. */
 export function quantileStatistic(quantile: number): string {
   if (quantile === 0) return 'Minimum';
@@ -93,26 +100,39 @@ export function writeYaceSummary(set: SeriesSet, metric: Otlp, resource: Readonl
     const dimensions: Record<string, string> = {};
     for (const source of [resource, attributes]) {
       for (const [key, value] of Object.entries(source)) {
-        if (key.startsWith(TAG_PREFIX)) putValid(tags, `tag_${yaceLabelName(key.slice(TAG_PREFIX.length))}`, value);
+        if (key.startsWith(TAG_PREFIX)) putValid(tags, tagLabel(key), value);
       }
     }
     for (const [key, value] of Object.entries(attributes)) {
-      if (key.startsWith(COLLISION_PREFIX)) putValid(dimensions, `dimension_${yaceLabelName(key.slice(COLLISION_PREFIX.length))}`, value);
-      else if (!NOT_A_DIMENSION.test(key)) putValid(dimensions, `dimension_${yaceLabelName(key)}`, value);
+      if (!isDimension(key)) continue;
+      putValid(dimensions, dimensionLabel(key), value);
     }
     const arn = attributes['cloud.resource_id'] ?? resource['cloud.resource_id'];
-    const labels = { ...dimensions, ...tags, ...context, name: arn ?? 'global' };
+    const labels = set.labels({ ...dimensions, ...tags, ...context, name: arn ?? 'global' });
     const at = millis(p.timeUnixNano);
     const count = Number(p.count ?? 0);
     const sum = Number(p.sum ?? 0);
-    const add = (statistic: string, value: number) => set.add(yaceMetricName(id.namespace, id.metric, statistic), labels, value, at);
+    const prefix = yaceMetricPrefix(`${id.namespace}\u0000${id.metric}`);
+    const add = (statistic: string, value: number) => set.add(`${prefix}_${statisticSuffix(statistic)}`, labels, value, at);
     add('Sum', sum);
     add('SampleCount', count);
     if (count > 0) add('Average', sum / count);
     for (const q of p.quantileValues ?? []) add(quantileStatistic(Number(q.quantile ?? 0)), Number(q.value ?? 0));
-    if (arn) set.add(yaceMetricName(id.namespace, 'info', ''), { ...tags, ...context, name: arn }, 0, at);
+    if (arn) set.add(yaceMetricName(id.namespace, 'info', ''), set.labels({ ...tags, ...context, name: arn }), 0, at);
   }
   return true;
+}
+
+const tagLabel = memo((key) => `tag_${yaceLabelName(key.slice(TAG_PREFIX.length))}`);
+const dimensionLabel = memo((key) => `dimension_${yaceLabelName(key.startsWith(COLLISION_PREFIX) ? key.slice(COLLISION_PREFIX.length) : key)}`);
+const dimensionKeys = new Map<string, boolean>();
+function isDimension(key: string): boolean {
+  let yes = dimensionKeys.get(key);
+  if (yes === undefined) {
+    if (dimensionKeys.size >= 10_000) dimensionKeys.clear();
+    dimensionKeys.set(key, (yes = key.startsWith(COLLISION_PREFIX) || !NOT_A_DIMENSION.test(key)));
+  }
+  return yes;
 }
 
 function putValid(labels: Record<string, string>, name: string, value: string): void {

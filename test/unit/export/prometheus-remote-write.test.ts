@@ -233,4 +233,16 @@ describe('OpenTelemetry metrics that are no metric stream, as Prometheus series'
       'latency_count job=shop service_name=shop': [6],
     });
   });
+
+  it("puts a series' samples in time order, a second sample at the same millisecond replacing the first", () => {
+    const at = (ms: number, value: number) => ({ timeUnixNano: jsonNanos(ms), asDouble: value });
+    const [only, ...rest] = [
+      ...toSeries(encodeMetricsRequest([], [{ name: 'g', gauge: { dataPoints: [at(T + 2000, 3), at(T, 1), at(T + 2000, 4)] } }]), 'otel').series(),
+    ];
+    expect(rest).toEqual([]);
+    expect(only!.samples).toEqual([
+      { timestampMs: T, value: 1 },
+      { timestampMs: T + 2000, value: 4 },
+    ]);
+  });
 });
