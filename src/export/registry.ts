@@ -55,7 +55,7 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
         }),
     };
     const members = exporterTypes(config, signal).map((type) => {
-      const exporter = EXPORTER_FACTORIES[type](context);
+      const exporter = counted(EXPORTER_FACTORIES[type](context), (outcome) => metrics.exporterFailures.inc({ signal, exporter: type, outcome }));
       // Remote write names its series itself; every other metrics exporter is given YACE's names when asked.
       return signal === 'metrics' && config.metrics.naming === 'yace' && type !== 'prometheus-remote-write' ? withYaceNames(exporter) : exporter;
     });
@@ -63,6 +63,18 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
     return options.tap ? options.tap.wrap(exporter) : exporter;
   };
   return { metrics: build('metrics'), logs: build('logs') };
+}
+
+/** Reports each request an exporter did not accept in the end (its retries done), so each member of a fan-out is counted apart. */
+function counted(exporter: Exporter, failed: (outcome: 'retryable' | 'permanent') => void): Exporter {
+  return {
+    async export(request) {
+      const result = await exporter.export(request);
+      if (result.status !== 'success') failed(result.status);
+      return result;
+    },
+    shutdown: () => exporter.shutdown(),
+  };
 }
 
 /** The billing endpoint meter records are POSTed to (as a JSON array), retried like an OTLP export; none when unset. */

@@ -145,7 +145,7 @@ describe('metric streams written to a real Prometheus', () => {
     expect((await prometheus.query('aws_ec2_cpuutilization_maximum{dimension_InstanceId="i-0fanout000000001"}')).map((s) => s.value)).toEqual([31.5]);
   });
 
-  it('answer 503 while the remote-write receiver cannot be reached, though the OTLP backend accepted', async () => {
+  it('answer 503 while the remote-write receiver cannot be reached, though the OTLP backend accepted, counting the failure against remote write', async () => {
     const t = await buildTestApp({
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
       FIRETAP_PROMETHEUS_REMOTE_WRITE_URL: 'http://127.0.0.1:9/api/v1/write',
@@ -155,5 +155,9 @@ describe('metric streams written to a real Prometheus', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json().errorMessage).toContain('Prometheus remote-write backend: connection failed');
     expect(sink.received).toHaveLength(1);
+    // Each exporter's failures are counted apart.
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('firetap_exporter_failures_total{signal="metrics",exporter="prometheus-remote-write",outcome="retryable"} 1');
+    expect(metrics).not.toContain('exporter="otlp-http"');
   });
 });
