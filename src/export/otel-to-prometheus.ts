@@ -1,6 +1,9 @@
-import { attributeMap, type LabelSet, millis, noRecordedValue, type Otlp, type SeriesSet } from './prometheus-series.ts';
+import type { MetricData } from './metrics-reader.ts';
+import type { SeriesSet } from './prometheus-series.ts';
 
 const CUMULATIVE = 2;
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the point carries no value. */
+export const NO_RECORDED_VALUE = 1;
 
 /** A metric name Prometheus accepts: other characters become `_` (runs of them one), no leading digit. */
 export const prometheusMetricName = memo((name: string): string => {
@@ -28,25 +31,27 @@ export function memo(f: (text: string) => string): (text: string) => string {
 }
 
 /**
- * The labels of a data point: the resource's attributes, then the point's (which win), names made valid (two that
- * become one join their values with `;`), plus `job` and `instance` from `service.namespace/service.name` and
- * `service.instance.id` when the resource has them.
+ * The labels of a resource's data points: its attributes, names made valid (two that become one join their values
+ * with `;`), plus `job` and `instance` from `service.namespace/service.name` and `service.instance.id` when it has them.
  */
-export function otelLabels(resource: Readonly<Record<string, string>>, point: Readonly<Record<string, string>>): Record<string, string> {
-  const labels: Record<string, string> = {};
-  const put = (source: Readonly<Record<string, string>>) => {
-    const seen = new Set<string>();
-    for (const [key, value] of Object.entries(source)) {
-      const name = prometheusLabelName(key);
-      labels[name] = seen.has(name) && labels[name] ? `${labels[name]};${value}` : value;
-      seen.add(name);
-    }
-  };
-  put(resource);
-  put(point);
+export function resourceLabels(resource: Readonly<Record<string, string>>): Record<string, string> {
+  const labels = withLabels({}, resource);
   const service = resource['service.name'];
   if (service) labels.job = resource['service.namespace'] ? `${resource['service.namespace']}/${service}` : service;
   if (resource['service.instance.id']) labels.instance = resource['service.instance.id'];
+  return labels;
+}
+
+/** `base` with a data point's attributes added as labels (a point's attribute wins over the resource's). */
+export function withLabels(base: Readonly<Record<string, string>>, attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const labels: Record<string, string> = { ...base };
+  const seen = new Set<string>();
+  for (const key of Object.keys(attributes)) {
+    const name = prometheusLabelName(key);
+    const value = attributes[key]!;
+    labels[name] = seen.has(name) && labels[name] ? `${labels[name]};${value}` : value;
+    seen.add(name);
+  }
   return labels;
 }
 
@@ -56,42 +61,39 @@ export function otelLabels(resource: Readonly<Record<string, string>>, point: Re
  * summary as `<name>{quantile}`, `<name>_sum`, `<name>_count`, a histogram as cumulative `<name>_bucket{le}`,
  * `_sum`, `_count`, an exponential histogram as `_sum` and `_count` only. A point without a recorded value is skipped.
  */
-export function writeOtelMetric(set: SeriesSet, metric: Otlp, resource: Readonly<Record<string, string>>): void {
-  const name = prometheusMetricName(String(metric.name ?? ''));
-  const each = (points: Otlp[] | undefined, write: (labels: LabelSet, at: number, p: Otlp) => void) => {
-    for (const p of points ?? []) {
-      if (!noRecordedValue(p)) write(set.labels(otelLabels(resource, attributeMap(p.attributes))), millis(p.timeUnixNano), p);
+export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: Readonly<Record<string, string>>): void {
+  const name = prometheusMetricName(metric.name);
+  const counter = metric.kind === 'sum' && metric.monotonic && metric.temporality === CUMULATIVE;
+  const series = counter && !name.endsWith('_total') ? `${name}_total` : name;
+  for (const p of metric.points) {
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) continue;
+    const labels = set.labels(withLabels(base, p.attributes));
+    const at = p.timeMs;
+    switch (metric.kind) {
+      case 'gauge':
+      case 'sum':
+        set.add(series, labels, p.value, at);
+        break;
+      case 'summary':
+        for (const q of p.quantiles) set.add(name, labels, q.value, at, 'quantile', String(q.quantile));
+        set.add(`${name}_sum`, labels, p.sum ?? 0, at);
+        set.add(`${name}_count`, labels, p.count, at);
+        break;
+      case 'histogram': {
+        let cumulative = 0;
+        p.bounds.forEach((bound, i) => {
+          cumulative += p.bucketCounts[i] ?? 0;
+          set.add(`${name}_bucket`, labels, cumulative, at, 'le', String(bound));
+        });
+        set.add(`${name}_bucket`, labels, p.count, at, 'le', '+Inf');
+        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
+        set.add(`${name}_count`, labels, p.count, at);
+        break;
+      }
+      case 'exponentialHistogram':
+        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
+        set.add(`${name}_count`, labels, p.count, at);
+        break;
     }
-  };
-  const numberValue = (p: Otlp) => Number(p.asDouble ?? p.asInt ?? 0);
-  if (metric.gauge) each(metric.gauge.dataPoints, (labels, at, p) => set.add(name, labels, numberValue(p), at));
-  else if (metric.sum) {
-    const counter = metric.sum.isMonotonic === true && metric.sum.aggregationTemporality === CUMULATIVE;
-    const series = counter && !name.endsWith('_total') ? `${name}_total` : name;
-    each(metric.sum.dataPoints, (labels, at, p) => set.add(series, labels, numberValue(p), at));
-  } else if (metric.summary) {
-    each(metric.summary.dataPoints, (labels, at, p) => {
-      for (const q of p.quantileValues ?? []) set.add(name, labels, Number(q.value ?? 0), at, 'quantile', String(q.quantile ?? 0));
-      set.add(`${name}_sum`, labels, Number(p.sum ?? 0), at);
-      set.add(`${name}_count`, labels, Number(p.count ?? 0), at);
-    });
-  } else if (metric.histogram) {
-    each(metric.histogram.dataPoints, (labels, at, p) => {
-      const bounds: number[] = p.explicitBounds ?? [];
-      const counts: number[] = (p.bucketCounts ?? []).map(Number);
-      let cumulative = 0;
-      bounds.forEach((bound, i) => {
-        cumulative += counts[i] ?? 0;
-        set.add(`${name}_bucket`, labels, cumulative, at, 'le', String(bound));
-      });
-      set.add(`${name}_bucket`, labels, Number(p.count ?? 0), at, 'le', '+Inf');
-      if (p.sum !== undefined) set.add(`${name}_sum`, labels, Number(p.sum), at);
-      set.add(`${name}_count`, labels, Number(p.count ?? 0), at);
-    });
-  } else if (metric.exponentialHistogram) {
-    each(metric.exponentialHistogram.dataPoints, (labels, at, p) => {
-      if (p.sum !== undefined) set.add(`${name}_sum`, labels, Number(p.sum), at);
-      set.add(`${name}_count`, labels, Number(p.count ?? 0), at);
-    });
   }
 }

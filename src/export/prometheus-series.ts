@@ -1,5 +1,3 @@
-import { otlpTypes } from '../otlp/schema.ts';
-
 /** One sample of a Prometheus series: a value at epoch milliseconds. */
 export interface Sample {
   readonly value: number;
@@ -95,41 +93,3 @@ function ordered(timestamps: readonly number[], values: readonly number[]): Samp
   for (let i = 0; i < timestamps.length; i++) byTime.set(timestamps[i]!, values[i]!);
   return [...byTime].sort((a, b) => a[0] - b[0]).map(([timestampMs, value]) => ({ timestampMs, value }));
 }
-
-/** An OTLP KeyValue as protobufjs's toObject gives it (oneofs not named, defaults left out). */
-interface KeyValue {
-  readonly key?: string;
-  readonly value?: Readonly<Record<string, unknown>>;
-}
-
-/** OTLP attributes as strings: scalars as they print, arrays and kvlists as JSON. */
-export function attributeMap(attributes: readonly KeyValue[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of attributes ?? []) if (kv.key) out[kv.key] = anyValueText(kv.value);
-  return out;
-}
-
-function anyValueText(value: Readonly<Record<string, unknown>> | undefined): string {
-  if (!value) return '';
-  if (typeof value.stringValue === 'string') return value.stringValue;
-  for (const field of ['boolValue', 'intValue', 'doubleValue', 'bytesValue']) if (value[field] !== undefined) return String(value[field]);
-  const nested = (value.arrayValue ?? value.kvlistValue) as { values?: unknown[] } | undefined;
-  if (!nested) return '';
-  if (value.arrayValue) return JSON.stringify((nested.values ?? []).map((v) => anyValueText(v as Record<string, unknown>)));
-  return JSON.stringify(attributeMap(nested.values as KeyValue[]));
-}
-
-/** OTLP as protobufjs's toObject gives it (64-bit integers as numbers: milliseconds and counts stay exact). */
-// biome-ignore lint/suspicious/noExplicitAny: walked by field name, as the OTLP schema lays it out
-export type Otlp = Record<string, any>;
-
-export function decodeMetricsRequest(payload: Uint8Array): Otlp {
-  const T = otlpTypes.ExportMetricsServiceRequest;
-  return T.toObject(T.decode(payload), { longs: Number, bytes: String, enums: Number, defaults: false, oneofs: false });
-}
-
-/** OTLP's nanoseconds (as a number) → Prometheus's milliseconds. */
-export const millis = (nanos: unknown): number => Math.round(Number(nanos ?? 0) / 1e6);
-
-/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the point carries no value. */
-export const noRecordedValue = (point: { readonly flags?: number }): boolean => ((point.flags ?? 0) & 1) === 1;

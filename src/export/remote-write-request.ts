@@ -1,7 +1,8 @@
 import protobuf from 'protobufjs';
 import { compressSync } from 'snappy';
-import { writeOtelMetric } from './otel-to-prometheus.ts';
-import { attributeMap, decodeMetricsRequest, type PromSeries, SeriesSet } from './prometheus-series.ts';
+import { readMetricsRequest } from './metrics-reader.ts';
+import { resourceLabels, writeOtelMetric } from './otel-to-prometheus.ts';
+import { type PromSeries, SeriesSet } from './prometheus-series.ts';
 import { writeYaceSummary } from './yace-names.ts';
 
 export type MetricNaming = 'otel' | 'yace';
@@ -9,13 +10,11 @@ export type MetricNaming = 'otel' | 'yace';
 /** An OTLP metrics export request as Prometheus series, named by `naming` (metric-stream summaries only for `yace`). */
 export function toSeries(payload: Uint8Array, naming: MetricNaming): SeriesSet {
   const set = new SeriesSet();
-  for (const rm of decodeMetricsRequest(payload).resourceMetrics ?? []) {
-    const resource = attributeMap(rm.resource?.attributes);
-    for (const sm of rm.scopeMetrics ?? []) {
-      for (const metric of sm.metrics ?? []) {
-        if (naming === 'yace' && metric.summary && writeYaceSummary(set, metric, resource)) continue;
-        writeOtelMetric(set, metric, resource);
-      }
+  for (const resource of readMetricsRequest(payload)) {
+    const base = resourceLabels(resource.attributes);
+    for (const metric of resource.metrics) {
+      if (naming === 'yace' && metric.kind === 'summary' && writeYaceSummary(set, metric, resource.attributes)) continue;
+      writeOtelMetric(set, metric, base);
     }
   }
   return set;

@@ -1,5 +1,6 @@
-import { memo } from './otel-to-prometheus.ts';
-import { attributeMap, millis, noRecordedValue, type Otlp, type SeriesSet } from './prometheus-series.ts';
+import { memo, NO_RECORDED_VALUE } from './otel-to-prometheus.ts';
+import type { MetricData } from './metrics-reader.ts';
+import type { SeriesSet } from './prometheus-series.ts';
 
 /*
  * YACE's (yet-another-cloudwatch-exporter) names, rule for rule as its pkg/promutil writes them (PromString,
@@ -84,40 +85,35 @@ function cloudWatchIdentity(metricName: string, point: Readonly<Record<string, s
  * `account_id` and `tag_<key>`, at the CloudWatch timestamp; and, for a known resource, `aws_<namespace>_info` = 0
  * with its tags. Returns false, writing nothing, for a metric that is not a CloudWatch one.
  */
-export function writeYaceSummary(set: SeriesSet, metric: Otlp, resource: Readonly<Record<string, string>>): boolean {
-  const points: Otlp[] = metric.summary?.dataPoints ?? [];
-  const first = points[0] ? attributeMap(points[0].attributes) : {};
-  if (!cloudWatchIdentity(String(metric.name ?? ''), first)) return false;
+export function writeYaceSummary(set: SeriesSet, metric: MetricData, resource: Readonly<Record<string, string>>): boolean {
+  const points = metric.points;
+  if (!cloudWatchIdentity(metric.name, points[0]?.attributes ?? {})) return false;
+  const context: Record<string, string> = {};
+  if (resource['cloud.region']) context.region = resource['cloud.region'];
+  if (resource['cloud.account.id']) context.account_id = resource['cloud.account.id'];
+  const resourceTags: Record<string, string> = {};
+  for (const key of Object.keys(resource)) if (key.startsWith(TAG_PREFIX)) putValid(resourceTags, tagLabel(key), resource[key]!);
   for (const p of points) {
-    if (noRecordedValue(p)) continue;
-    const attributes = attributeMap(p.attributes);
-    const id = cloudWatchIdentity(String(metric.name ?? ''), attributes);
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) continue;
+    const attributes = p.attributes;
+    const id = cloudWatchIdentity(metric.name, attributes);
     if (!id) continue;
-    const context: Record<string, string> = {};
-    if (resource['cloud.region']) context.region = resource['cloud.region'];
-    if (resource['cloud.account.id']) context.account_id = resource['cloud.account.id'];
-    const tags: Record<string, string> = {};
+    const tags: Record<string, string> = { ...resourceTags };
     const dimensions: Record<string, string> = {};
-    for (const source of [resource, attributes]) {
-      for (const [key, value] of Object.entries(source)) {
-        if (key.startsWith(TAG_PREFIX)) putValid(tags, tagLabel(key), value);
-      }
-    }
-    for (const [key, value] of Object.entries(attributes)) {
-      if (!isDimension(key)) continue;
-      putValid(dimensions, dimensionLabel(key), value);
+    for (const key of Object.keys(attributes)) {
+      if (key.startsWith(TAG_PREFIX)) putValid(tags, tagLabel(key), attributes[key]!);
+      else if (isDimension(key)) putValid(dimensions, dimensionLabel(key), attributes[key]!);
     }
     const arn = attributes['cloud.resource_id'] ?? resource['cloud.resource_id'];
     const labels = set.labels({ ...dimensions, ...tags, ...context, name: arn ?? 'global' });
-    const at = millis(p.timeUnixNano);
-    const count = Number(p.count ?? 0);
-    const sum = Number(p.sum ?? 0);
+    const at = p.timeMs;
+    const sum = p.sum ?? 0;
     const prefix = yaceMetricPrefix(`${id.namespace}\u0000${id.metric}`);
     const add = (statistic: string, value: number) => set.add(`${prefix}_${statisticSuffix(statistic)}`, labels, value, at);
     add('Sum', sum);
-    add('SampleCount', count);
-    if (count > 0) add('Average', sum / count);
-    for (const q of p.quantileValues ?? []) add(quantileStatistic(Number(q.quantile ?? 0)), Number(q.value ?? 0));
+    add('SampleCount', p.count);
+    if (p.count > 0) add('Average', sum / p.count);
+    for (const q of p.quantiles) add(quantileStatistic(q.quantile), q.value);
     if (arn) set.add(yaceMetricName(id.namespace, 'info', ''), set.labels({ ...tags, ...context, name: arn }), 0, at);
   }
   return true;
