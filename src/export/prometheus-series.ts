@@ -15,8 +15,10 @@ export class LabelSet {
   readonly pairs: ReadonlyArray<readonly [string, string]>;
   /** Identifies the set among a request's series. */
   readonly key: string;
-  /** The series with these labels, by name (and the extra label's value). */
-  readonly series = new Map<string, Collected>();
+  /** The series with these labels (a handful: a point's statistics), by name and the extra label's value. */
+  readonly series: Collected[] = [];
+  /** Each pair as an encoded remote-write Label field, made by the encoder once for all the set's series. */
+  encoded: Buffer[] | undefined;
 
   constructor(labels: Readonly<Record<string, string>>) {
     const pairs: Array<[string, string]> = [];
@@ -32,7 +34,7 @@ export class LabelSet {
   }
 }
 
-interface Collected {
+export interface Collected {
   readonly name: string;
   readonly labels: LabelSet;
   /** One label more than the set's, as a summary's `quantile` or a histogram bucket's `le`. */
@@ -63,15 +65,26 @@ export class SeriesSet {
   }
 
   add(name: string, labels: LabelSet, value: number, timestampMs: number, extraName?: string, extraValue?: string): void {
-    const key = extraName === undefined ? name : `${name}\u0000${extraName}\u0000${extraValue}`;
-    let series = labels.series.get(key);
+    let series: Collected | undefined;
+    for (const c of labels.series) {
+      if (c.name === name && c.extra?.[0] === extraName && c.extra?.[1] === extraValue) {
+        series = c;
+        break;
+      }
+    }
     if (!series) {
       const extra = extraName === undefined ? undefined : ([extraName, extraValue!] as const);
-      labels.series.set(key, (series = { name, labels, extra, timestamps: [], values: [] }));
+      series = { name, labels, extra, timestamps: [], values: [] };
+      labels.series.push(series);
       this.all.push(series);
     }
     series.timestamps.push(timestampMs);
     series.values.push(value);
+  }
+
+  /** Every series as collected (labels not merged, samples not ordered), for the encoder. */
+  collected(): readonly Collected[] {
+    return this.all;
   }
 
   /** Every series, labels sorted (`__name__` among them) and samples in time order (Prometheus refuses them out of order). */
@@ -85,7 +98,7 @@ export class SeriesSet {
   }
 }
 
-function ordered(timestamps: readonly number[], values: readonly number[]): Sample[] {
+export function ordered(timestamps: readonly number[], values: readonly number[]): Sample[] {
   let sorted = true;
   for (let i = 1; i < timestamps.length && sorted; i++) sorted = timestamps[i - 1]! < timestamps[i]!;
   if (sorted) return timestamps.map((timestampMs, i) => ({ timestampMs, value: values[i]! }));
