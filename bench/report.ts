@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { imageEnv, imageNodeFlags } from '../test/helpers/service.ts';
 import type { LargeRequestResult } from './large-request.ts';
 import type { PhaseResult } from './load.ts';
+import type { RemoteWriteResult } from './remote-write.ts';
 import { args, concurrency } from './options.ts';
 import { ROUNDS, type OverRounds } from './rounds.ts';
 
@@ -12,10 +13,11 @@ export interface Measured {
   readonly spread: Record<string, number[]>;
   readonly ratios: Record<string, OverRounds>;
   readonly large: LargeRequestResult | undefined;
+  readonly remoteWrite?: RemoteWriteResult | undefined;
 }
 
 /** Prints the run's figures: a line per workload, the baselines, the ratios, the enrichment's cost, the large request, then all of it as JSON. */
-export function report({ results, baseline, spread, ratios, large }: Measured): void {
+export function report({ results, baseline, spread, ratios, large, remoteWrite }: Measured): void {
   console.log(
     `firetap bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, the compiled service (${Object.entries(imageEnv())
       .map(([k, v]) => `${k}=${v}`)
@@ -66,6 +68,14 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
         `longest event-loop stall ${large.maxEventLoopStallMs} ms, slowest /healthz ${large.maxHealthzMs} ms`,
     );
   }
+  if (remoteWrite) {
+    const rates = remoteWrite.datapointsPerSecond;
+    console.log(
+      `Prometheus remote write vs OTLP (three services, alternating slices): otlp ${rates.otlp}, remote-write ${rates['remote-write']}, ` +
+        `remote-write with YACE names ${rates['rw+yace']} datapoints/s; remote-write/otlp ${show(remoteWrite.remoteWriteVsOtlp)}, ` +
+        `yace ${show(remoteWrite.yaceRemoteWriteVsOtlp)} (target ≥ 0.7); not 200: ${JSON.stringify(remoteWrite.failed)}; peak RSS MB ${JSON.stringify(remoteWrite.peakRssMb)}`,
+    );
+  }
   console.log(
     JSON.stringify({
       bench: 'firetap',
@@ -78,6 +88,7 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
       baselineRange: spread,
       ratios,
       large,
+      remoteWrite,
       results: results.map(({ latencies: _, ...r }) => r),
     }),
   );

@@ -3,13 +3,13 @@
  * posts realistic Firehose requests with a fixed number in flight, and prints throughput (counted
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
- *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|spans]
+ *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|spans|remote-write]
  *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  * The parts: options.ts (flags), fleet.ts and workloads.ts (what is posted), load.ts (one measured phase),
  * baselines.ts (what firetap is compared with), rounds.ts (phases and baselines in rounds),
- * large-request.ts (one 64 MiB request), report.ts (what is printed).
+ * large-request.ts (one 64 MiB request), remote-write.ts (Prometheus remote write against OTLP), report.ts (what is printed).
  */
 import { imageEnv, startService } from '../test/helpers/service.ts';
 import { logsBaselines, metricsBaseline, spansFloor } from './baselines.ts';
@@ -17,6 +17,7 @@ import { ENRICHED, PLAIN, startAws } from './fleet.ts';
 import { largeRequestPhase } from './large-request.ts';
 import { closeConnections, phase, type PhaseResult, type Target } from './load.ts';
 import { args, durationMs } from './options.ts';
+import { remoteWritePhases } from './remote-write.ts';
 import { report } from './report.ts';
 import { ROUNDS, rounds, type OverRounds } from './rounds.ts';
 import { compiledEntry, startCountingSink } from './service.ts';
@@ -107,8 +108,9 @@ async function main() {
     }
     child.kill('SIGTERM');
     await exited;
-    const large = !runs('metrics') ? undefined : await largeRequestPhase(metricsPlain.records, sink.url, ENTRY);
-    report({ results, baseline, spread, ratios, large });
+    const remoteWrite = runs('remote-write') ? await remoteWritePhases(metricsPlain, sink.url, sink.pid, ENTRY) : undefined;
+    const large = runs('metrics') ? await largeRequestPhase(metricsPlain.records, sink.url, ENTRY) : undefined;
+    report({ results, baseline, spread, ratios, large, remoteWrite });
   } finally {
     child.kill('SIGTERM');
     closeConnections();

@@ -52,7 +52,9 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_METRICS_FORMAT', 'metrics.format'],
   ['FIRETAP_LOGS_FORMAT', 'logs.format'],
   ['FIRETAP_METRICS_EXPORTERS', 'metrics.exporters', parseList],
+  ['FIRETAP_METRIC_NAMING', 'metrics.naming'],
   ['FIRETAP_LOGS_EXPORTERS', 'logs.exporters', parseList],
+  ['FIRETAP_CLOUDWATCH_LOGS_GROUP', 'logs.cloudWatchLogGroup'],
   ['FIRETAP_VPC_FLOW_LOG_FORMAT', 'logs.vpcFlowLogFormat'],
   ['FIRETAP_CLOUDTRAIL_LOG_GROUPS', 'logs.cloudTrailLogGroups', parseList],
   ['FIRETAP_DETECT_CLOUDTRAIL', 'logs.detectCloudTrail', parseBoolean],
@@ -71,6 +73,13 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_METER_ENDPOINT', 'meters.endpoint'],
   ['FIRETAP_METER_HEADERS', 'meters.headers', parseHeaders],
   ['FIRETAP_METER_TIMEOUT_MS', 'meters.timeoutMs'],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_URL', 'prometheusRemoteWrite.url'],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_AUTH', 'prometheusRemoteWrite.auth'],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN', 'prometheusRemoteWrite.bearerToken'],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_BASIC_AUTH', 'prometheusRemoteWrite.basicAuth'],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_HEADERS', 'prometheusRemoteWrite.headers', parseHeaders],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_TIMEOUT_MS', 'prometheusRemoteWrite.timeoutMs'],
+  ['FIRETAP_PROMETHEUS_REMOTE_WRITE_SIGV4_REGION', 'prometheusRemoteWrite.sigv4Region'],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', 'otlp.endpoint'],
   ['OTEL_EXPORTER_OTLP_HEADERS', 'otlp.headers', parseHeaders],
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'otlp.compression'],
@@ -93,7 +102,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
 ];
 
 /** Config paths whose values are credentials. */
-const SECRET_PATHS = /^accessKeys|headers|externalId|^eventbridge\.(apiKeys|basicAuth)/;
+const SECRET_PATHS = /^accessKeys|headers|externalId|^eventbridge\.(apiKeys|basicAuth)|^prometheusRemoteWrite\.(bearerToken|basicAuth)/;
 
 /** `scheme://user:password@host` → `scheme://[redacted]@host`, wherever it appears in a text. */
 export function redactUserinfo(text: string): string {

@@ -30,7 +30,7 @@ const nonNegativeInt = z.coerce.number().int().nonnegative();
 const stringMap = z.record(z.string().min(1), z.string());
 
 /** The kinds of exporter a signal may be sent to (each has a factory in src/export/exporter-types.ts). */
-export const EXPORTER_TYPES = ['otlp-http', 'debug'] as const;
+export const EXPORTER_TYPES = ['otlp-http', 'prometheus-remote-write', 'debug'] as const;
 export type ExporterType = (typeof EXPORTER_TYPES)[number];
 
 /** A signal's exporters, by type; default (absent): otlp-http when its OTLP endpoint is set, else debug. */
@@ -83,6 +83,12 @@ const logsSchema = z.strictObject({
     .describe(
       'Metrics read out of CloudWatch Logs events, Lambda REPORT lines and Embedded Metric Format (see [Metrics from log events](formats.md#metrics-from-log-events)); `none` for neither.',
     ),
+  cloudWatchLogGroup: z
+    .enum(['source', 'configured'])
+    .default('source')
+    .describe(
+      'Exporting to the CloudWatch Logs OTLP endpoint: `source` sends a request whose records all come from one log group to the group of that name (else to the `x-aws-log-group` header); `configured`: always to the header.',
+    ),
   exporters: exportersSchema.meta({
     description: 'Where logs (EventBridge events included) are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.',
     defaultText: '`otlp-http` when an OTLP logs endpoint is set, else `debug`',
@@ -115,6 +121,28 @@ const eventBridgeSchema = z.strictObject({
     .describe('Accepted `user:password` of a Basic connection. Neither set: `/eventbridge/events` answers 401 to every event.'),
   allowUnauthenticated: z.boolean().default(false).describe('`true`: with neither of the two above set, accept events without credentials (warned at start).'),
   timeoutMs: positiveInt.max(60_000).default(4500).describe('Time to deliver one event; EventBridge waits 5 s for an API destination.'),
+});
+
+/** Prometheus remote write 1.0 of metrics (src/export/prometheus-remote-write.ts). */
+const prometheusRemoteWriteSchema = z.strictObject({
+  url: httpUrl()
+    .optional()
+    .describe(
+      'Remote-write URL (AMP: `https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/api/v1/remote_write`); set, metrics go there too (see [Backends](backends.md)).',
+    ),
+  auth: z
+    .enum(['none', 'bearer', 'basic', 'sigv4'])
+    .default('none')
+    .describe('`bearer` (the token below), `basic` (user:password below), `sigv4` (AWS Signature V4 for service `aps`, default credential chain) or `none`.'),
+  bearerToken: z.string().min(1).optional().describe('The token of `auth=bearer` (secret).'),
+  basicAuth: z
+    .string()
+    .regex(/^[^:]+:.+$/, 'expected user:password')
+    .optional()
+    .describe('`user:password` of `auth=basic` (secret).'),
+  headers: stringMap.default({}).describe('Headers of each remote-write request (`key=value,…`, secret), e.g. `X-Scope-OrgID=acme` for Mimir.'),
+  timeoutMs: positiveInt.default(10_000).describe('Milliseconds per remote-write attempt.'),
+  sigv4Region: z.string().min(1).optional().meta({ description: 'The region SigV4 signs for.', defaultText: 'inferred from the URL host' }),
 });
 
 const metersSchema = z.strictObject({
@@ -249,6 +277,7 @@ export const configSchema = z.strictObject({
   traces: tracesSchema.prefault({}),
   eventbridge: eventBridgeSchema.prefault({}),
   meters: metersSchema.prefault({}),
+  prometheusRemoteWrite: prometheusRemoteWriteSchema.prefault({}),
   metrics: z
     .strictObject({
       format: z
@@ -256,9 +285,15 @@ export const configSchema = z.strictObject({
         .default('auto')
         .describe('How `/firehose/metrics` reads records when the request has no `?format=`: `auto`, `opentelemetry1.0`, `opentelemetry0.7`, `json`.'),
       exporters: exportersSchema.meta({
-        description: 'Where metrics are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.',
-        defaultText: '`otlp-http` when an OTLP metrics endpoint is set, else `debug`',
+        description: 'Where metrics are exported: exporter types, comma-separated (`otlp-http`, `prometheus-remote-write`, `debug`), each listed once.',
+        defaultText: '`otlp-http` when an OTLP metrics endpoint is set and `prometheus-remote-write` when its URL is set, else `debug`',
       }),
+      naming: z
+        .enum(['otel', 'yace'])
+        .default('otel')
+        .describe(
+          'Metric-stream names on every metrics exporter: `otel` as CloudWatch sends them; `yace` as YACE names them (`aws_ec2_cpuutilization_maximum`, see [YACE names](backends.md#yace-names)).',
+        ),
     })
     .prefault({}),
   otlp: z

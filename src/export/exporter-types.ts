@@ -4,6 +4,7 @@ import type { Config, ExporterType, Signal } from '../config/schema.ts';
 import { createDebugExporter } from './debug.ts';
 import type { Exporter } from './exporter.ts';
 import { createOtlpHttpExporter } from './otlp-http.ts';
+import { createRemoteWriteExporter } from './prometheus-remote-write.ts';
 
 /** What a factory may use to build one signal's exporter. */
 export interface ExporterContext {
@@ -34,7 +35,18 @@ export const EXPORTER_FACTORIES: Readonly<Record<ExporterType, ExporterFactory>>
         `${exportersSetting(signal)} lists otlp-http, but no OTLP endpoint is set for ${signal}: set OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`,
       );
     }
-    return reliable(createOtlpHttpExporter({ signal, config: { ...c, endpoint: c.endpoint }, userAgent }));
+    const logGroupFromSource = signal === 'logs' && config.logs.cloudWatchLogGroup === 'source';
+    return reliable(createOtlpHttpExporter({ signal, config: { ...c, endpoint: c.endpoint }, userAgent, logGroupFromSource }));
+  },
+  'prometheus-remote-write': ({ signal, config, userAgent, reliable }) => {
+    const c = config.prometheusRemoteWrite;
+    if (signal !== 'metrics') {
+      throw new ConfigError(`${exportersSetting(signal)} lists prometheus-remote-write, which takes metrics only: list it in FIRETAP_METRICS_EXPORTERS`);
+    }
+    if (c.url === undefined) {
+      throw new ConfigError(`${exportersSetting(signal)} lists prometheus-remote-write, but no URL is set: set FIRETAP_PROMETHEUS_REMOTE_WRITE_URL`);
+    }
+    return reliable(createRemoteWriteExporter({ config: { ...c, url: c.url }, naming: config.metrics.naming, userAgent }));
   },
   debug: ({ debugOutput }) => createDebugExporter(debugOutput),
 };

@@ -26,6 +26,10 @@ export interface HttpExporterOptions {
   readonly read?: (body: Buffer, contentType: string | null) => ExportResult;
   /** Applied to each attempt's final bytes and headers right before they are posted (SigV4). */
   readonly sign?: SignHook;
+  /** The headers of one request in place of `headers` (chosen from its content, as CloudWatch Logs' log group). */
+  readonly headersFor?: (request: ExportRequest) => Readonly<Record<string, string>>;
+  /** Which non-2xx statuses a retry may fix; OTLP/HTTP's (429, 502, 503, 504) when absent. */
+  readonly retryableStatus?: (status: number) => boolean;
 }
 
 /**
@@ -34,22 +38,22 @@ export interface HttpExporterOptions {
  * Retries and the in-flight limit are decorators around it (see ExporterContext.reliable).
  */
 export function createHttpExporter(options: HttpExporterOptions): Exporter {
-  const { name, url, headers, timeoutMs, encode, read, sign } = options;
+  const { name, url, headers, timeoutMs, encode, read, sign, retryableStatus, headersFor } = options;
   const target = sign ? new URL(url) : undefined;
   return {
     async export(request: ExportRequest): Promise<ExportResult> {
       const body = encode ? await encode(request) : request.payload;
-      let sent = headers;
+      let sent = headersFor ? headersFor(request) : headers;
       if (sign && target) {
         try {
-          sent = await sign({ method: 'POST', url: target, headers, body });
+          sent = await sign({ method: 'POST', url: target, headers: sent, body });
         } catch (err) {
           // Credentials may come back (IMDS, a rotated role): retryable. The provider's message holds no secret.
           const message = `${name}: signing the request failed`;
           return { status: 'retryable', message, detail: `${message}: ${errorMessage(err)}` };
         }
       }
-      const answer = await postOnce(name, url, sent, body, Math.min(timeoutMs, request.deadline - Date.now()));
+      const answer = await postOnce(name, url, sent, body, Math.min(timeoutMs, request.deadline - Date.now()), retryableStatus);
       if ('result' in answer) return answer.result;
       return read ? read(answer.body, answer.contentType) : success;
     },

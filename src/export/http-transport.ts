@@ -9,6 +9,7 @@ export const MAX_RESPONSE_BODY_BYTES = 4 * 1024 * 1024;
 
 /** OTLP/HTTP "Failures": only these statuses may be retried. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+export const otlpRetryableStatus = (status: number): boolean => RETRYABLE_STATUS.has(status);
 
 /** A failure, classified; or a 2xx answer's body, for the exporter to read. */
 export type HttpAnswer = { result: ExportResult } | { body: Buffer; contentType: string | null };
@@ -26,7 +27,14 @@ export type HttpAnswer = { result: ExportResult } | { body: Buffer; contentType:
  * (WebIDL), costs more CPU per request, and compiles its bundled undici on the first call, holding the
  * event loop in the middle of the first large request.
  */
-export function postOnce(name: string, url: string, headers: Readonly<Record<string, string>>, body: Uint8Array, timeoutMs: number): Promise<HttpAnswer> {
+export function postOnce(
+  name: string,
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: Uint8Array,
+  timeoutMs: number,
+  retryableStatus: (status: number) => boolean = otlpRetryableStatus,
+): Promise<HttpAnswer> {
   const timeout = Math.max(1, timeoutMs);
   return new Promise((resolve) => {
     let target: URL;
@@ -55,7 +63,7 @@ export function postOnce(name: string, url: string, headers: Readonly<Record<str
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
-        const answered = () => settle(classify(name, where, res, Buffer.concat(chunks)));
+        const answered = () => settle(classify(name, where, res, Buffer.concat(chunks), retryableStatus));
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size <= MAX_RESPONSE_BODY_BYTES) {
@@ -83,12 +91,12 @@ export function postOnce(name: string, url: string, headers: Readonly<Record<str
   });
 }
 
-function classify(name: string, where: string, res: IncomingMessage, text: Buffer): HttpAnswer {
+function classify(name: string, where: string, res: IncomingMessage, text: Buffer, retryableStatus: (status: number) => boolean): HttpAnswer {
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) return { body: text, contentType: res.headers['content-type'] ?? null };
   const message = `${name} answered ${status}`;
   const detail = `${name} ${where} answered ${status}${summarize(text)}`;
-  if (RETRYABLE_STATUS.has(status)) {
+  if (retryableStatus(status)) {
     const header = res.headers['retry-after'];
     const retryAfterMs = parseRetryAfterMs(typeof header === 'string' ? header : null);
     return { result: retryAfterMs === undefined ? { status: 'retryable', message, detail } : { status: 'retryable', message, detail, retryAfterMs } };

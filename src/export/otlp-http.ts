@@ -4,7 +4,8 @@ import type { OtlpSignalConfig, Signal } from '../config/schema.ts';
 import { decodeToJson, otlpTypes, OTLP_JSON_OPTIONS } from '../otlp/schema.ts';
 import type { ExportRequest, ExportResult, Exporter } from './exporter.ts';
 import { createHttpExporter } from './http-exporter.ts';
-import { createSigv4Signer, sigv4ScopeFor } from './sigv4.ts';
+import { createSigv4Signer, inferSigv4Scope, sigv4ScopeFor } from './sigv4.ts';
+import { resourceStrings } from '../otlp/resource-strings.ts';
 
 const gzip = promisify(gzipCallback);
 
@@ -19,6 +20,8 @@ export interface OtlpHttpExporterOptions {
   readonly config: OtlpSignalConfig & { readonly endpoint: string };
   /** Identifies firetap to the backend. */
   readonly userAgent: string;
+  /** CloudWatch Logs: a request whose records all come from one log group goes to that group (x-aws-log-group). */
+  readonly logGroupFromSource?: boolean;
 }
 
 /**
@@ -37,7 +40,10 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
   };
   if (config.compression === 'gzip') headers['content-encoding'] = 'gzip';
   // Checked here, at startup: a missing region or log group header is a ConfigError, not a failed export.
-  const sign = config.auth === 'sigv4' ? createSigv4Signer(sigv4ScopeFor(signal, config)) : undefined;
+  const scope = config.auth === 'sigv4' ? sigv4ScopeFor(signal, config) : undefined;
+  const sign = scope ? createSigv4Signer(scope) : undefined;
+  const cloudWatchLogs = signal === 'logs' && (scope?.service ?? inferSigv4Scope(new URL(config.endpoint).hostname)?.service) === 'logs';
+  const headersFor = cloudWatchLogs && options.logGroupFromSource ? sourceLogGroupHeaders(headers) : undefined;
   const responseType = RESPONSE_TYPES[signal];
 
   const encode = async (request: ExportRequest): Promise<Uint8Array> => {
@@ -52,6 +58,7 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     read: partialSuccess,
     ...(json || config.compression === 'gzip' ? { encode } : {}),
     ...(sign ? { sign } : {}),
+    ...(headersFor ? { headersFor } : {}),
   });
 
   function partialSuccess(body: Buffer, contentType: string | null): ExportResult {
@@ -70,4 +77,17 @@ export function createOtlpHttpExporter(options: OtlpHttpExporterOptions): Export
     }
     return { status: 'success' };
   }
+}
+
+/** The configured headers, with x-aws-log-group set to the request's one source log group when it has one. */
+function sourceLogGroupHeaders(headers: Readonly<Record<string, string>>): (request: ExportRequest) => Readonly<Record<string, string>> {
+  const configured = Object.keys(headers).find((name) => name.toLowerCase() === 'x-aws-log-group');
+  return (request) => {
+    const groups = resourceStrings(request.payload, 'aws.log.group.names');
+    if (groups.size !== 1) return headers;
+    const own: Record<string, string> = { ...headers };
+    if (configured) delete own[configured];
+    own['x-aws-log-group'] = groups.values().next().value!;
+    return own;
+  };
 }

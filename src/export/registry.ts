@@ -9,6 +9,7 @@ import { createFanOut } from './fan-out.ts';
 import { createJsonPostExporter } from './json-post.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
 import type { TapHub } from './tap.ts';
+import { withYaceNames } from './yace-otlp.ts';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes; stdout unless a test says otherwise. */
@@ -18,9 +19,17 @@ export interface ExporterOptions {
   readonly tap?: TapHub;
 }
 
-/** A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set, else debug. */
+/**
+ * A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set and, for metrics,
+ * prometheus-remote-write when its URL is set (both: a fan-out), else debug.
+ */
 export function exporterTypes(config: Config, signal: Signal): readonly ExporterType[] {
-  return config[signal].exporters ?? (config.otlp[signal].endpoint === undefined ? ['debug'] : ['otlp-http']);
+  const configured = config[signal].exporters;
+  if (configured) return configured;
+  const types: ExporterType[] = [];
+  if (config.otlp[signal].endpoint !== undefined) types.push('otlp-http');
+  if (signal === 'metrics' && config.prometheusRemoteWrite.url !== undefined) types.push('prometheus-remote-write');
+  return types.length === 0 ? ['debug'] : types;
 }
 
 /**
@@ -45,11 +54,27 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
           },
         }),
     };
-    const members = exporterTypes(config, signal).map((type) => EXPORTER_FACTORIES[type](context));
+    const members = exporterTypes(config, signal).map((type) => {
+      const exporter = counted(EXPORTER_FACTORIES[type](context), (outcome) => metrics.exporterFailures.inc({ signal, exporter: type, outcome }));
+      // Remote write names its series itself; every other metrics exporter is given YACE's names when asked.
+      return signal === 'metrics' && config.metrics.naming === 'yace' && type !== 'prometheus-remote-write' ? withYaceNames(exporter) : exporter;
+    });
     const exporter = members.length === 1 ? members[0]! : createFanOut(members);
     return options.tap ? options.tap.wrap(exporter) : exporter;
   };
   return { metrics: build('metrics'), logs: build('logs'), traces: build('traces') };
+}
+
+/** Reports each request an exporter did not accept in the end (its retries done), so each member of a fan-out is counted apart. */
+function counted(exporter: Exporter, failed: (outcome: 'retryable' | 'permanent') => void): Exporter {
+  return {
+    async export(request) {
+      const result = await exporter.export(request);
+      if (result.status !== 'success') failed(result.status);
+      return result;
+    },
+    shutdown: () => exporter.shutdown(),
+  };
 }
 
 /** The billing endpoint meter records are POSTed to (as a JSON array), retried like an OTLP export; none when unset. */

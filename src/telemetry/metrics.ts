@@ -73,6 +73,12 @@ export function createMetrics() {
       registers,
     }),
     exportRetries: new Counter({ name: 'firetap_export_retries_total', help: 'OTLP export attempts that were retried', labelNames: ['signal'], registers }),
+    exporterFailures: new Counter({
+      name: 'firetap_exporter_failures_total',
+      help: 'Export requests one exporter of a signal did not accept in the end, by exporter type and outcome (retryable, permanent)',
+      labelNames: ['signal', 'exporter', 'outcome'],
+      registers,
+    }),
     exportDuration: new Histogram({
       name: 'firetap_export_duration_seconds',
       help: 'Time to deliver one OTLP export request, retries included, by signal and outcome',

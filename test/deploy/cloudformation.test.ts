@@ -252,6 +252,19 @@ describe('the CloudFormation templates', () => {
     });
   });
 
+  it("grant the IRSA role each AWS backend's write action only when that backend is named", () => {
+    const t = load('firetap-enrichment-iam.yaml');
+    const statements = t.Resources.ExportPolicy.Properties.PolicyDocument.Statement.map((s: any) => s['Fn::If']);
+    expect(statements.map((s: any) => [s[0], s[1].Action])).toEqual([
+      ['Amp', 'aps:RemoteWrite'],
+      ['Logs', 'logs:PutLogEvents'],
+      ['Metrics', 'cloudwatch:PutMetricData'],
+      ['Osis', 'osis:Ingest'],
+    ]);
+    expect(t.Resources.ExportPolicy.Condition).toBe('Exports');
+    expect(t.Resources.IrsaRole.Properties.ManagedPolicyArns['Fn::If'][0]).toBe('Exports');
+  });
+
   it('point an EventBridge API destination at /eventbridge/events with the key firetap reads, retrying, with a dead-letter queue', () => {
     const t = load('firetap-eventbridge.yaml');
     const r = t.Resources;

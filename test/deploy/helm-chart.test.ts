@@ -5,6 +5,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, loadConfig } from '../../src/config/load.ts';
+import { exporterTypes } from '../../src/export/registry.ts';
 import { fakeKubernetes, helm } from '../helpers/helm.ts';
 
 /**
@@ -437,6 +438,28 @@ describe('the Helm chart, rendered by helm', () => {
       expect(config.otlp[signal].compression).toBe('none');
     }
     expect(plainEnv(await render({ otlp: { compression: 'gzip' } })).OTEL_EXPORTER_OTLP_COMPRESSION).toBe('gzip');
+  });
+
+  it('sends metrics to Prometheus remote write beside OTLP, its credentials from a Secret, in an environment the service accepts', async () => {
+    const manifests = await render({
+      otlp: { endpoint: 'http://otel-collector:4318' },
+      prometheusRemoteWrite: {
+        url: 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1/api/v1/remote_write',
+        auth: 'bearer',
+        secret: { name: 'remote-write', bearerTokenKey: 'token', headersKey: 'headers' },
+      },
+      config: { metricNaming: 'yace' },
+    });
+    const env = plainEnv(manifests);
+    expect(env).toMatchObject({ FIRETAP_PROMETHEUS_REMOTE_WRITE_AUTH: 'bearer', FIRETAP_METRIC_NAMING: 'yace' });
+    const fromSecret = container(manifests).env.filter((e: any) => e.valueFrom?.secretKeyRef?.name === 'remote-write');
+    expect(fromSecret.map((e: any) => [e.name, e.valueFrom.secretKeyRef.key])).toEqual([
+      ['FIRETAP_PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN', 'token'],
+      ['FIRETAP_PROMETHEUS_REMOTE_WRITE_HEADERS', 'headers'],
+    ]);
+    const config = loadConfig({ ...env, FIRETAP_ACCESS_KEYS: 'k', FIRETAP_PROMETHEUS_REMOTE_WRITE_BEARER_TOKEN: 't' });
+    expect(exporterTypes(config, 'metrics')).toEqual(['otlp-http', 'prometheus-remote-write']);
+    expect(envNames(await render({}))).not.toContain('FIRETAP_PROMETHEUS_REMOTE_WRITE_URL');
   });
 
   it('writes the dead letter to S3 when a URL is given, instead of the emptyDir', async () => {

@@ -17,13 +17,15 @@ describe('exporters chosen by type', () => {
   it('refuses an unknown type, listing the known ones', () => {
     expect(() => loadConfig({ FIRETAP_METRICS_EXPORTERS: 'otlp-http,prometheus' })).toThrow(ConfigError);
     expect(() => loadConfig({ FIRETAP_METRICS_EXPORTERS: 'otlp-http,prometheus' })).toThrow(
-      'FIRETAP_METRICS_EXPORTERS [1]: unknown exporter type "prometheus"; known types: otlp-http, debug',
+      'FIRETAP_METRICS_EXPORTERS [1]: unknown exporter type "prometheus"; known types: otlp-http, prometheus-remote-write, debug',
     );
   });
 
   it('refuses a type listed twice, and a list of none', () => {
     expect(() => loadConfig({ FIRETAP_LOGS_EXPORTERS: 'debug,debug' })).toThrow('FIRETAP_LOGS_EXPORTERS: lists an exporter type twice; list each once');
-    expect(() => loadConfig({ FIRETAP_LOGS_EXPORTERS: ',' })).toThrow('FIRETAP_LOGS_EXPORTERS: expected at least one exporter type (otlp-http, debug)');
+    expect(() => loadConfig({ FIRETAP_LOGS_EXPORTERS: ',' })).toThrow(
+      'FIRETAP_LOGS_EXPORTERS: expected at least one exporter type (otlp-http, prometheus-remote-write, debug)',
+    );
   });
 
   it('names the missing endpoint when otlp-http is listed for a signal without one', () => {

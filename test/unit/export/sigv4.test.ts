@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import aws4 from 'aws4';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 import { EXPORTER_FACTORIES } from '../../../src/export/exporter-types.ts';
@@ -10,15 +8,9 @@ import type { Exporter } from '../../../src/export/exporter.ts';
 import { createHttpExporter } from '../../../src/export/http-exporter.ts';
 import { createSigv4Signer, inferSigv4Scope } from '../../../src/export/sigv4.ts';
 import { otlpTypes } from '../../../src/otlp/schema.ts';
-
-const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
-
-interface Received {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
+import { buildTestApp } from '../../helpers/build-test-app.ts';
+import { firehoseBody, firehoseHeaders, logsMessage, logsRecord } from '../../helpers/cloudwatch-fixtures.ts';
+import { CREDENTIALS, type Received, verifies } from '../../helpers/sigv4-verify.ts';
 
 let server: Server;
 let url = '';
@@ -55,34 +47,6 @@ beforeEach(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-/**
- * Recomputes the request's signature with the aws4 package from what the server received: the signed
- * headers' values as they arrived, the body's own hash (not the header's claim) and the body's bytes.
- */
-function verifies(request: Received, region: string, service: string): boolean {
-  const auth = /^AWS4-HMAC-SHA256 Credential=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(String(request.headers.authorization));
-  if (!auth) return false;
-  const signedNames = auth[2]!.split(';');
-  const headers: Record<string, string> = {};
-  for (const name of signedNames) headers[name] = String(request.headers[name] ?? '');
-  if ('x-amz-content-sha256' in headers) headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
-  const ignore: Record<string, boolean> = {};
-  for (const name of ['content-length', 'content-type', 'x-amz-security-token']) if (!signedNames.includes(name)) ignore[name] = true;
-  const options = {
-    host: headers.host,
-    path: request.path,
-    method: request.method,
-    headers,
-    body: request.body,
-    region,
-    service,
-    extraHeadersToIgnore: ignore,
-  };
-  aws4.sign(options, CREDENTIALS);
-  const recomputed = /Signature=([0-9a-f]{64})/.exec(String(options.headers.Authorization ?? options.headers.authorization))?.[1];
-  return auth[1] === `${CREDENTIALS.accessKeyId}/${headers['x-amz-date']!.slice(0, 8)}/${region}/${service}/aws4_request` && recomputed === auth[3];
-}
 
 const logsPayload = () =>
   otlpTypes.ExportLogsServiceRequest.encode(
@@ -203,5 +167,38 @@ describe('SigV4 region and service', () => {
     const payload = otlpTypes.ExportMetricsServiceRequest.encode({}).finish();
     await exporter.export({ signal: 'metrics', payload, items: 0, deadline: Date.now() + 5000 });
     expect(verifies(received[0]!, 'ap-south-1', 'monitoring')).toBe(true);
+  });
+});
+
+describe('the CloudWatch Logs OTLP target', () => {
+  const LOGS_ENV = {
+    OTEL_EXPORTER_OTLP_LOGS_AUTH: 'sigv4',
+    FIRETAP_SIGV4_REGION: 'eu-west-1',
+    FIRETAP_SIGV4_SERVICE: 'logs',
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-aws-log-group=firetap-fallback,x-aws-log-stream=firetap',
+    FIRETAP_LOGS_EXPORTERS: 'otlp-http',
+  };
+  const post = async (env: Record<string, string>, groups: string[]) => {
+    const t = await buildTestApp({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${url}/v1/logs`, ...LOGS_ENV, ...env });
+    const records = groups.map((logGroup) => logsRecord(logsMessage({ logGroup, events: [{ timestamp: 1_795_000_000_000, message: `from ${logGroup}` }] })));
+    const res = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders('cwl'), payload: firehoseBody(records, 'cwl') });
+    expect(res.statusCode).toBe(200);
+    expect(received).toHaveLength(1);
+    expect(verifies(received[0]!, 'eu-west-1', 'logs')).toBe(true);
+    return received[0]!.headers;
+  };
+
+  it('sends an export whose records all come from one log group to that group, signed with it, the stream as configured', async () => {
+    const headers = await post({}, ['/aws/lambda/checkout', '/aws/lambda/checkout']);
+    expect(headers['x-aws-log-group']).toBe('/aws/lambda/checkout');
+    expect(headers['x-aws-log-stream']).toBe('firetap');
+  });
+
+  it('sends an export of several log groups to the configured group', async () => {
+    expect((await post({}, ['/aws/lambda/checkout', '/aws/lambda/orders']))['x-aws-log-group']).toBe('firetap-fallback');
+  });
+
+  it('sends every export to the configured group with FIRETAP_CLOUDWATCH_LOGS_GROUP=configured', async () => {
+    expect((await post({ FIRETAP_CLOUDWATCH_LOGS_GROUP: 'configured' }, ['/aws/lambda/checkout']))['x-aws-log-group']).toBe('firetap-fallback');
   });
 });

@@ -1,0 +1,99 @@
+import type { MetricData } from './metrics-reader.ts';
+import type { SeriesSet } from './prometheus-series.ts';
+
+const CUMULATIVE = 2;
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the point carries no value. */
+export const NO_RECORDED_VALUE = 1;
+
+/** A metric name Prometheus accepts: other characters become `_` (runs of them one), no leading digit. */
+export const prometheusMetricName = memo((name: string): string => {
+  const clean = name.replace(/[^a-zA-Z0-9_:]+/g, '_');
+  return /^[0-9]/.test(clean) ? `_${clean}` : clean;
+});
+
+/** A label name Prometheus accepts: other characters become `_`, a leading digit gets `key_` before it. */
+export const prometheusLabelName = memo((key: string): string => {
+  const clean = key.replace(/[^a-zA-Z0-9_]/g, '_');
+  return /^[0-9]/.test(clean) ? `key_${clean}` : clean;
+});
+
+/** Names repeat from point to point: each is worked out once (the cache starts again past 10,000). */
+export function memo(f: (text: string) => string): (text: string) => string {
+  const cache = new Map<string, string>();
+  return (text) => {
+    let out = cache.get(text);
+    if (out === undefined) {
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(text, (out = f(text)));
+    }
+    return out;
+  };
+}
+
+/**
+ * The labels of a resource's data points: its attributes, names made valid (two that become one join their values
+ * with `;`), plus `job` and `instance` from `service.namespace/service.name` and `service.instance.id` when it has them.
+ */
+export function resourceLabels(resource: Readonly<Record<string, string>>): Record<string, string> {
+  const labels = withLabels({}, resource);
+  const service = resource['service.name'];
+  if (service) labels.job = resource['service.namespace'] ? `${resource['service.namespace']}/${service}` : service;
+  if (resource['service.instance.id']) labels.instance = resource['service.instance.id'];
+  return labels;
+}
+
+/** `base` with a data point's attributes added as labels (a point's attribute wins over the resource's). */
+export function withLabels(base: Readonly<Record<string, string>>, attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const labels: Record<string, string> = { ...base };
+  const seen = new Set<string>();
+  for (const key of Object.keys(attributes)) {
+    const name = prometheusLabelName(key);
+    const value = attributes[key]!;
+    labels[name] = seen.has(name) && labels[name] ? `${labels[name]};${value}` : value;
+    seen.add(name);
+  }
+  return labels;
+}
+
+/**
+ * Writes one OTLP metric as Prometheus series, by the OpenTelemetry → Prometheus rules: a gauge and a non-monotonic
+ * or delta sum as one gauge series (a delta: the interval's value), a cumulative monotonic sum as `<name>_total`, a
+ * summary as `<name>{quantile}`, `<name>_sum`, `<name>_count`, a histogram as cumulative `<name>_bucket{le}`,
+ * `_sum`, `_count`, an exponential histogram as `_sum` and `_count` only. A point without a recorded value is skipped.
+ */
+export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: Readonly<Record<string, string>>): void {
+  const name = prometheusMetricName(metric.name);
+  const counter = metric.kind === 'sum' && metric.monotonic && metric.temporality === CUMULATIVE;
+  const series = counter && !name.endsWith('_total') ? `${name}_total` : name;
+  for (const p of metric.points) {
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) continue;
+    const labels = set.labels(withLabels(base, p.attributes));
+    const at = p.timeMs;
+    switch (metric.kind) {
+      case 'gauge':
+      case 'sum':
+        set.add(series, labels, p.value, at);
+        break;
+      case 'summary':
+        for (const q of p.quantiles) set.add(name, labels, q.value, at, 'quantile', String(q.quantile));
+        set.add(`${name}_sum`, labels, p.sum ?? 0, at);
+        set.add(`${name}_count`, labels, p.count, at);
+        break;
+      case 'histogram': {
+        let cumulative = 0;
+        p.bounds.forEach((bound, i) => {
+          cumulative += p.bucketCounts[i] ?? 0;
+          set.add(`${name}_bucket`, labels, cumulative, at, 'le', String(bound));
+        });
+        set.add(`${name}_bucket`, labels, p.count, at, 'le', '+Inf');
+        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
+        set.add(`${name}_count`, labels, p.count, at);
+        break;
+      }
+      case 'exponentialHistogram':
+        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
+        set.add(`${name}_count`, labels, p.count, at);
+        break;
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/** One sample of a Prometheus series: a value at epoch milliseconds. */
+export interface Sample {
+  readonly value: number;
+  readonly timestampMs: number;
+}
+
+/** A Prometheus series: its labels sorted by name (`__name__` among them) and its samples in time order. */
+export interface PromSeries {
+  readonly labels: ReadonlyArray<readonly [string, string]>;
+  readonly samples: readonly Sample[];
+}
+
+/** A data point's labels, sorted by name (empty values left out: Prometheus treats them as absent), with its series. */
+export class LabelSet {
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  /** Identifies the set among a request's series. */
+  readonly key: string;
+  /** The series with these labels (a handful: a point's statistics), by name and the extra label's value. */
+  readonly series: Collected[] = [];
+  /** Each pair as an encoded remote-write Label field, made by the encoder once for all the set's series. */
+  encoded: Buffer[] | undefined;
+
+  constructor(labels: Readonly<Record<string, string>>) {
+    const pairs: Array<[string, string]> = [];
+    for (const name of Object.keys(labels)) {
+      const value = labels[name];
+      if (value !== undefined && value !== '' && name !== '__name__') pairs.push([name, value]);
+    }
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.pairs = pairs;
+    let key = '';
+    for (const [name, value] of pairs) key += `${name}\u0000${value}\u0001`;
+    this.key = key;
+  }
+}
+
+export interface Collected {
+  readonly name: string;
+  readonly labels: LabelSet;
+  /** One label more than the set's, as a summary's `quantile` or a histogram bucket's `le`. */
+  readonly extra: readonly [string, string] | undefined;
+  readonly timestamps: number[];
+  readonly values: number[];
+}
+
+/**
+ * Series collected from one export request, found again by their labels (each set once per data point) and name.
+ * A second sample of a series at the same millisecond replaces the first.
+ */
+export class SeriesSet {
+  private readonly sets = new Map<string, LabelSet>();
+  private readonly all: Collected[] = [];
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  /** The request's one LabelSet of these labels. */
+  labels(labels: Readonly<Record<string, string>>): LabelSet {
+    const fresh = new LabelSet(labels);
+    const known = this.sets.get(fresh.key);
+    if (known) return known;
+    this.sets.set(fresh.key, fresh);
+    return fresh;
+  }
+
+  add(name: string, labels: LabelSet, value: number, timestampMs: number, extraName?: string, extraValue?: string): void {
+    let series: Collected | undefined;
+    for (const c of labels.series) {
+      if (c.name === name && c.extra?.[0] === extraName && c.extra?.[1] === extraValue) {
+        series = c;
+        break;
+      }
+    }
+    if (!series) {
+      const extra = extraName === undefined ? undefined : ([extraName, extraValue!] as const);
+      series = { name, labels, extra, timestamps: [], values: [] };
+      labels.series.push(series);
+      this.all.push(series);
+    }
+    series.timestamps.push(timestampMs);
+    series.values.push(value);
+  }
+
+  /** Every series as collected (labels not merged, samples not ordered), for the encoder. */
+  collected(): readonly Collected[] {
+    return this.all;
+  }
+
+  /** Every series, labels sorted (`__name__` among them) and samples in time order (Prometheus refuses them out of order). */
+  *series(): IterableIterator<PromSeries> {
+    for (const { name, labels, extra, timestamps, values } of this.all) {
+      const pairs: Array<readonly [string, string]> = [['__name__', name], ...labels.pairs];
+      if (extra) pairs.push(extra);
+      if (extra || labels.pairs.some(([k]) => k < '__name__')) pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      yield { labels: pairs, samples: ordered(timestamps, values) };
+    }
+  }
+}
+
+export function ordered(timestamps: readonly number[], values: readonly number[]): Sample[] {
+  let sorted = true;
+  for (let i = 1; i < timestamps.length && sorted; i++) sorted = timestamps[i - 1]! < timestamps[i]!;
+  if (sorted) return timestamps.map((timestampMs, i) => ({ timestampMs, value: values[i]! }));
+  const byTime = new Map<number, number>();
+  for (let i = 0; i < timestamps.length; i++) byTime.set(timestamps[i]!, values[i]!);
+  return [...byTime].sort((a, b) => a[0] - b[0]).map(([timestampMs, value]) => ({ timestampMs, value }));
+}
