@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectState } from '../../src/state/connect.ts';
 import { StateFallback } from '../../src/state/fallback.ts';
