@@ -4,7 +4,7 @@
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
  *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs]
- *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)]
+ *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)] [--state]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  * The parts: options.ts (flags), fleet.ts and workloads.ts (what is posted), load.ts (one measured phase),
@@ -12,6 +12,7 @@
  * large-request.ts (one 64 MiB request), report.ts (what is printed).
  */
 import { imageEnv, startService } from '../test/helpers/service.ts';
+import { RedisServer } from '../test/helpers/redis-server.ts';
 import { logsBaselines, metricsBaseline } from './baselines.ts';
 import { ENRICHED, PLAIN, startAws } from './fleet.ts';
 import { largeRequestPhase } from './large-request.ts';
@@ -25,7 +26,7 @@ import { logsWorkload, metricsWorkload } from './workloads.ts';
 /** The compiled service (what the image runs), built once per bench run. */
 const ENTRY = compiledEntry();
 
-async function startFiretap(sinkUrl: string, awsUrl: string) {
+async function startFiretap(sinkUrl: string, awsUrl: string, stateUrl: string | undefined) {
   return startService(
     {
       ...imageEnv(),
@@ -38,6 +39,7 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
       ...(args['decode-threads'] !== undefined ? { FIRETAP_DECODE_THREADS: args['decode-threads'] } : {}),
+      ...(stateUrl ? { FIRETAP_STATE_URL: stateUrl } : {}),
       // e.g. FIRETAP_BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the service under the load.
       ...(process.env.FIRETAP_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FIRETAP_BENCH_NODE_OPTIONS } : {}),
     },
@@ -52,7 +54,8 @@ async function main() {
   const logs = logsWorkload();
   const sink = await startCountingSink();
   const aws = await startAws();
-  const { child, base, exited } = await startFiretap(sink.url, aws.url);
+  const store = args.state ? await new RedisServer().start() : undefined;
+  const { child, base, exited } = await startFiretap(sink.url, aws.url, store?.url);
   const target: Target = { base, pid: child.pid!, sinkPid: sink.pid };
   const baseline: Record<string, number> = {};
   const spread: Record<string, number[]> = {};
@@ -103,6 +106,7 @@ async function main() {
     closeConnections();
     sink.close();
     await aws.stop();
+    await store?.close();
   }
 }
 
