@@ -79,16 +79,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
   const tap = config.tap ? new TapHub() : undefined;
+  // Without FIRETAP_STATE_URL, this process's memory; with it, what the replicas share.
+  const fleet = await openFleetState(config, metrics, app.log);
   const exporters =
     options.exporters ??
     createExporters(config, metrics, {
       ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(tap ? { tap } : {}),
+      fanOutStore: fleet.fanOutStore,
     });
   const deadLetter = await openDeadLetter(config);
-  // Without FIRETAP_STATE_URL, this process's memory; with it, what the replicas share.
-  const fleet = await openFleetState(config, metrics, app.log);
   // The AWS SDK clients weigh ~150 MB of memory once loaded: only when enrichment is on.
   const TagScraperClass = config.enrichment.regions.length > 0 ? (await import('./enrich/scraper.ts')).TagScraper : undefined;
   const scraper: TagCache | undefined =

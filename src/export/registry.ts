@@ -9,6 +9,7 @@ import { createFanOut } from './fan-out.ts';
 import { createJsonPostExporter } from './json-post.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
 import type { TapHub } from './tap.ts';
+import type { LedgerStore } from '../state/ledger-store.ts';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes; stdout unless a test says otherwise. */
@@ -16,6 +17,8 @@ export interface ExporterOptions {
   readonly retry?: RetryOptions;
   /** The live tap (FIRETAP_TAP): each signal's exporter is wrapped to feed it. */
   readonly tap?: TapHub;
+  /** Where a fan-out remembers which members accepted a batch, when the replicas share a state store. */
+  readonly fanOutStore?: LedgerStore | undefined;
 }
 
 /** A signal's exporter types: as configured, else otlp-http when its OTLP endpoint is set, else debug. */
@@ -46,7 +49,7 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
         }),
     };
     const members = exporterTypes(config, signal).map((type) => EXPORTER_FACTORIES[type](context));
-    const exporter = members.length === 1 ? members[0]! : createFanOut(members);
+    const exporter = members.length === 1 ? members[0]! : createFanOut(members, options.fanOutStore ? { store: options.fanOutStore } : {});
     return options.tap ? options.tap.wrap(exporter) : exporter;
   };
   return { metrics: build('metrics'), logs: build('logs') };

@@ -7,7 +7,7 @@ import type { TagScraper, TagScraperOptions } from '../enrich/scraper.ts';
 import { SharedTagCache } from '../enrich/shared-tag-cache.ts';
 import { DeliveryLedger } from '../pipeline/delivery-ledger.ts';
 import { StateFallback } from '../state/fallback.ts';
-import { MemoryLedgerStore } from '../state/ledger-store.ts';
+import { MemoryLedgerStore, type LedgerStore } from '../state/ledger-store.ts';
 import { RedisMeterIdStore } from '../state/meter-id-store.ts';
 import { RedisLedgerStore } from '../state/redis-ledger-store.ts';
 import { RedisSnapshotChannel } from '../state/redis-snapshot-channel.ts';
@@ -19,6 +19,8 @@ const RESERVE_MARGIN_MS = 5000;
 /** What the replicas share (or each keeps to itself, without FIRETAP_STATE_URL). */
 export interface FleetState {
   readonly ledger: DeliveryLedger;
+  /** Which members of a fan-out accepted a batch, for the whole fleet (undefined: each fan-out's own memory). */
+  readonly fanOutStore: LedgerStore | undefined;
   readonly meterIds: SharedMeterIds | undefined;
   /** The tag cache: this process's own scraper, or the fleet's (one scraper, its snapshot loaded by all). */
   tagCache(create: (extra: Pick<TagScraperOptions, 'onRefreshed'>) => TagScraper): TagCache;
@@ -33,7 +35,7 @@ export async function openFleetState(config: Config, metrics: Metrics, log: Fast
   const local = new MemoryLedgerStore();
   const redis = openStateClient(config.state);
   if (!redis) {
-    return { ledger: new DeliveryLedger(local), meterIds: undefined, tagCache: (create) => create({}), close: async () => {} };
+    return { ledger: new DeliveryLedger(local), fanOutStore: undefined, meterIds: undefined, tagCache: (create) => create({}), close: async () => {} };
   }
   const fallback = new StateFallback(metrics, log);
   // An outage is the fallback's to report (once per transition); the client's own error events would repeat it.
@@ -51,6 +53,7 @@ export async function openFleetState(config: Config, metrics: Metrics, log: Fast
   }
   return {
     ledger: new DeliveryLedger(new RedisLedgerStore(redis, local, fallback, keyPrefix)),
+    fanOutStore: new RedisLedgerStore(redis, new MemoryLedgerStore(), fallback, keyPrefix),
     meterIds: {
       store: new RedisMeterIdStore(redis, fallback, keyPrefix, config.requestTimeoutMs + RESERVE_MARGIN_MS),
       windowMs: config.meters.dedupeWindowSeconds * 1000,

@@ -7,6 +7,8 @@ import { LEDGER_TTL_MS, MemoryLedgerStore } from '../../src/state/ledger-store.t
 import { RedisLedgerStore } from '../../src/state/redis-ledger-store.ts';
 import { RedisMeterIdStore } from '../../src/state/meter-id-store.ts';
 import { RedisSnapshotChannel } from '../../src/state/redis-snapshot-channel.ts';
+import type { ExportResult, Exporter } from '../../src/export/exporter.ts';
+import { createFanOut } from '../../src/export/fan-out.ts';
 import { createMetrics } from '../../src/telemetry/metrics.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 
@@ -135,5 +137,34 @@ describe('the scraper lease and snapshot channel', () => {
     expect(await b.lead(300)).toBe(false);
     await new Promise((r) => setTimeout(r, 350));
     expect(await b.lead(300)).toBe(true);
+  });
+});
+
+describe('a fan-out of several exporters over the store', () => {
+  /** Answers from a script (success once it is used up), counting its calls. */
+  const member = (...script: ExportResult[]): Exporter & { calls: number } => ({
+    calls: 0,
+    async export() {
+      this.calls++;
+      return script.shift() ?? { status: 'success' };
+    },
+    async shutdown() {},
+  });
+
+  it("sends a batch's retry on another replica only to the members that had not accepted it", async () => {
+    const a = await replica();
+    const b = await replica();
+    const [a1, a2] = [member(), member({ status: 'retryable', message: 'backend 2 answered 503' })];
+    const [b1, b2] = [member(), member()];
+    const onA = createFanOut([a1, a2], { store: new RedisLedgerStore(a.redis, new MemoryLedgerStore(), a.fallback, a.prefix) });
+    const onB = createFanOut([b1, b2], { store: new RedisLedgerStore(b.redis, new MemoryLedgerStore(), b.fallback, b.prefix) });
+    const request = { signal: 'logs' as const, payload: new Uint8Array(), items: 3, deadline: Date.now() + 5000, batchKey: 'logs\u0000r\u0000d\u00000-3' };
+    expect((await onA.export(request)).status).toBe('retryable');
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await onB.export(request)).status).toBe('success');
+    expect([a1.calls, a2.calls, b1.calls, b2.calls]).toEqual([1, 1, 0, 1]);
+    // Without a batch key nothing is recognised: every member gets it again (at least once per member).
+    await onB.export({ ...request, batchKey: undefined });
+    expect([b1.calls, b2.calls]).toEqual([1, 2]);
   });
 });
