@@ -21,7 +21,7 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
       .map(([k, v]) => `${k}=${v}`)
       .join(
         ' ',
-      )} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}, state store ${args.state ? 'redis-server (FIRETAP_STATE_URL)' : 'none (in memory)'}`,
+      )} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}, state store ${args.state ? 'redis-server (FIRETAP_STATE_URL)' : 'none (in memory)'}, ${args.processes} service process(es)`,
   );
   for (const r of results) {
     const unit = r.name.startsWith('metrics') ? 'datapoints/s' : 'events/s';
@@ -72,6 +72,7 @@ export function report({ results, baseline, spread, ratios, large }: Measured): 
       rounds: ROUNDS,
       compression: args.compression,
       stateStore: args.state,
+      processes: Number(args.processes),
       enrichmentCost,
       baseline,
       baselineRange: spread,

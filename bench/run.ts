@@ -5,6 +5,7 @@
  *
  *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs]
  *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)] [--state]
+ *                    [--processes N (service processes, requests round-robin; their CPU and peak RSS summed)]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  * The parts: options.ts (flags), fleet.ts and workloads.ts (what is posted), load.ts (one measured phase),
@@ -43,7 +44,8 @@ async function startFiretap(sinkUrl: string, awsUrl: string, stateUrl: string | 
       // e.g. FIRETAP_BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the service under the load.
       ...(process.env.FIRETAP_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FIRETAP_BENCH_NODE_OPTIONS } : {}),
     },
-    /tag cache refreshed/,
+    // Ready with tags: its own refresh, or (a follower of a fleet with --state) the leader's snapshot loaded.
+    /tag cache refreshed|loaded the tag snapshot/,
     ENTRY,
   );
 }
@@ -55,8 +57,12 @@ async function main() {
   const sink = await startCountingSink();
   const aws = await startAws();
   const store = args.state ? await new RedisServer().start() : undefined;
-  const { child, base, exited } = await startFiretap(sink.url, aws.url, store?.url);
-  const target: Target = { base, pid: child.pid!, sinkPid: sink.pid };
+  const services = await Promise.all(Array.from({ length: Math.max(1, Number(args.processes)) }, () => startFiretap(sink.url, aws.url, store?.url)));
+  const target: Target = { bases: services.map((s) => s.base), pids: services.map((s) => s.child.pid!), sinkPid: sink.pid };
+  const stopServices = async () => {
+    for (const s of services) s.child.kill('SIGTERM');
+    await Promise.all(services.map((s) => s.exited));
+  };
   const baseline: Record<string, number> = {};
   const spread: Record<string, number[]> = {};
   const ratios: Record<string, OverRounds> = {};
@@ -97,12 +103,11 @@ async function main() {
       Object.assign(spread, l.spread);
       Object.assign(ratios, { logsVsFloor: l.ratio('logs', 'floor'), logsVsNaive: l.ratio('logs', 'naive') });
     }
-    child.kill('SIGTERM');
-    await exited;
+    await stopServices();
     const large = args.only === 'logs' ? undefined : await largeRequestPhase(metricsPlain.records, sink.url, ENTRY);
     report({ results, baseline, spread, ratios, large });
   } finally {
-    child.kill('SIGTERM');
+    for (const s of services) s.child.kill('SIGTERM');
     closeConnections();
     sink.close();
     await aws.stop();
