@@ -72,6 +72,8 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_STATE_URL', 'state.url'],
   ['FIRETAP_STATE_USERNAME', 'state.username'],
   ['FIRETAP_STATE_PASSWORD_FILE', 'state.passwordFile'],
+  ['FIRETAP_STATE_IAM_CACHE_NAME', 'state.iamCacheName'],
+  ['FIRETAP_STATE_IAM_REGION', 'state.iamRegion'],
   ['FIRETAP_STATE_KEY_PREFIX', 'state.keyPrefix'],
   ['FIRETAP_STATE_TIMEOUT_MS', 'state.timeoutMs'],
   ['FIRETAP_STATE_LEASE_TTL_MS', 'state.leaseTtlMs'],

@@ -7,6 +7,7 @@ import type { TagScraper, TagScraperOptions } from '../enrich/scraper.ts';
 import { SharedTagCache } from '../enrich/shared-tag-cache.ts';
 import { DeliveryLedger } from '../pipeline/delivery-ledger.ts';
 import { StateFallback } from '../state/fallback.ts';
+import { keepIamToken } from '../state/iam-token.ts';
 import { MemoryLedgerStore, type LedgerStore } from '../state/ledger-store.ts';
 import { RedisMeterIdStore } from '../state/meter-id-store.ts';
 import { RedisLedgerStore } from '../state/redis-ledger-store.ts';
@@ -40,7 +41,16 @@ export async function openFleetState(config: Config, metrics: Metrics, log: Fast
   const fallback = new StateFallback(metrics, log);
   // An outage is the fallback's to report (once per transition); the client's own error events would repeat it.
   redis.on('error', () => {});
-  const { keyPrefix } = config.state;
+  const { keyPrefix, iamCacheName, iamRegion, username } = config.state;
+  // ElastiCache IAM authentication: a token signed with the pod's credentials stands for the password.
+  const stopToken =
+    iamCacheName && iamRegion && username
+      ? await keepIamToken(
+          redis,
+          { cacheName: iamCacheName, region: iamRegion, userId: username, serverless: new URL(config.state.url!).hostname.includes('.serverless.') },
+          (err) => fallback.failed('iam_token', err),
+        )
+      : () => {};
   try {
     await redis.connect();
     await redis.ping();
@@ -69,6 +79,7 @@ export async function openFleetState(config: Config, metrics: Metrics, log: Fast
         createScraper: (onRefreshed) => create({ onRefreshed }),
       }),
     close: async () => {
+      stopToken();
       redis.disconnect();
     },
   };

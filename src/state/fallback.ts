@@ -2,7 +2,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from '../telemetry/metrics.ts';
 
 /** What a store operation was doing when it failed: the label of firetap_state_errors_total. */
-export type StateOp = 'ledger_read' | 'ledger_write' | 'meter_reserve' | 'meter_confirm' | 'meter_release' | 'lease' | 'snapshot_publish' | 'snapshot_load';
+export type StateOp =
+  | 'ledger_read'
+  | 'ledger_write'
+  | 'meter_reserve'
+  | 'meter_confirm'
+  | 'meter_release'
+  | 'lease'
+  | 'snapshot_publish'
+  | 'snapshot_load'
+  | 'iam_token';
 
 /**
  * Counts every store operation that fell back to local memory and logs the transitions only: one warning

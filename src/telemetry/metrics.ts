@@ -190,7 +190,7 @@ export function createMetrics() {
     }),
     stateErrors: new Counter({
       name: 'firetap_state_errors_total',
-      help: 'State store operations that failed and fell back to local memory (ledger_read, ledger_write, meter_reserve, meter_confirm, meter_release, lease, snapshot_publish, snapshot_load)',
+      help: 'State store operations that failed and fell back to local memory (ledger_read, ledger_write, meter_reserve, meter_confirm, meter_release, lease, snapshot_publish, snapshot_load, iam_token)',
       labelNames: ['op'],
       registers,
     }),

@@ -66,4 +66,29 @@ describe('the state store settings', () => {
     writeFileSync(empty, '\n');
     expect(problem(() => openStateClient(loadConfig({ FIRETAP_STATE_URL: url, FIRETAP_STATE_PASSWORD_FILE: empty }).state))).toContain('is empty');
   });
+
+  it('take ElastiCache IAM authentication only with its user and region, and never beside a password file', () => {
+    const url = 'rediss://firetap-state-abc123.serverless.euw1.cache.amazonaws.com:6379';
+    const iam = loadConfig({
+      FIRETAP_STATE_URL: url,
+      FIRETAP_STATE_IAM_CACHE_NAME: 'firetap-state',
+      FIRETAP_STATE_USERNAME: 'firetap',
+      FIRETAP_STATE_IAM_REGION: 'eu-west-1',
+    });
+    expect(iam.state).toMatchObject({ iamCacheName: 'firetap-state', iamRegion: 'eu-west-1', username: 'firetap' });
+    const missing = problem(() => loadConfig({ FIRETAP_STATE_URL: url, FIRETAP_STATE_IAM_CACHE_NAME: 'firetap-state' }));
+    expect(missing).toContain('set FIRETAP_STATE_USERNAME');
+    expect(missing).toContain('set FIRETAP_STATE_IAM_REGION');
+    expect(
+      problem(() =>
+        loadConfig({
+          FIRETAP_STATE_URL: url,
+          FIRETAP_STATE_IAM_CACHE_NAME: 'firetap-state',
+          FIRETAP_STATE_USERNAME: 'firetap',
+          FIRETAP_STATE_IAM_REGION: 'eu-west-1',
+          FIRETAP_STATE_PASSWORD_FILE: '/etc/firetap/state/password',
+        }),
+      ),
+    ).toContain('unset FIRETAP_STATE_PASSWORD_FILE or FIRETAP_STATE_IAM_CACHE_NAME');
+  });
 });

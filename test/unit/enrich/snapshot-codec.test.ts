@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/enrich/snapshot-codec.ts';
-import { buildScopeIndex, lookupMetric, scopeKey, tagFilterOf } from '../../../src/enrich/snapshot.ts';
+import { buildScopeIndex, lookupMetric, scopeKey, tagFilterOf, type DiscoveredResource } from '../../../src/enrich/snapshot.ts';
 
-const resources = [
+const resources: DiscoveredResource[] = [
   {
     arn: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1',
     tags: { team: 'fleet', secret: 'x' },
