@@ -81,7 +81,11 @@ export class TagScraper implements TagCache {
   }
 
   held(): SnapshotHeld {
-    return { version: this.refreshes, ageSeconds: this.refreshedAt === undefined ? undefined : (Date.now() - this.refreshedAt) / 1000, leader: true };
+    return {
+      version: this.refreshes === 0 ? undefined : this.refreshes,
+      ageSeconds: this.refreshedAt === undefined ? undefined : (Date.now() - this.refreshedAt) / 1000,
+      leader: true,
+    };
   }
 
   /** True once the first refresh finished (whatever its outcome), or when the ready timeout has passed. */

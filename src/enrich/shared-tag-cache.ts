@@ -6,7 +6,7 @@ import type { SnapshotHeld, TagCache } from './enrichment.ts';
 import type { TagScraper } from './scraper.ts';
 import type { EnrichmentConfig } from './settings.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
-import { scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
+import { resourceCounts, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
 
 export interface SharedTagCacheOptions {
   readonly config: EnrichmentConfig;
@@ -40,10 +40,11 @@ export class SharedTagCache implements TagCache {
 
   constructor(opts: SharedTagCacheOptions) {
     this.opts = opts;
-    opts.metrics.setSnapshotAges(() =>
-      [...this.scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (Date.now() - s.fetchedAt) / 1000 })),
-    );
+    opts.metrics.setSnapshotAges(this.ages);
   }
+
+  /** The age of each scope this replica serves (the leader's scraper would report its own, the same scopes). */
+  private readonly ages = () => [...this.scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (Date.now() - s.fetchedAt) / 1000 }));
 
   scope(account: string, region: string): ScopeIndex | undefined {
     return this.scopes.get(scopeKey(account, region));
@@ -109,6 +110,7 @@ export class SharedTagCache implements TagCache {
       if (!this.scraper) {
         log.info({ leaseTtlMs }, 'took the tag scraper lease: this replica scrapes AWS for the fleet');
         this.scraper = this.opts.createScraper((scopes) => void this.publish(scopes));
+        metrics.setSnapshotAges(this.ages);
         metrics.scraperLeader.set(1);
         this.scraper.start();
       }
@@ -156,6 +158,15 @@ export class SharedTagCache implements TagCache {
     this.scopes = scopes;
     this.version = version;
     this.heldSince = Math.min(...[...scopes.values()].map((s) => s.fetchedAt), Date.now());
-    this.opts.metrics.snapshotVersion.set(version ?? 0);
+    const { metrics } = this.opts;
+    metrics.snapshotVersion.set(version ?? 0);
+    if (this.scraper) return;
+    // The leader's scraper sets these for the scopes it built; a follower, for the scopes it loaded.
+    metrics.enrichmentResources.reset();
+    metrics.enrichmentStale.reset();
+    for (const s of scopes.values()) {
+      metrics.enrichmentStale.set({ account: s.account, region: s.region }, s.stale ? 1 : 0);
+      for (const [namespace, n] of resourceCounts(s)) metrics.enrichmentResources.set({ account: s.account, region: s.region, namespace }, n);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { StateFallback } from './fallback.ts';
 
@@ -21,6 +21,8 @@ export interface MeterIdStore {
 }
 
 const CONFIRMED = 'c';
+/** uniqueIds are the sender's text: one longer than this is keyed by its hash, so that keys stay small. */
+const MAX_ID_IN_KEY = 128;
 /** Deletes a reservation only if it is still this attempt's (not one confirmed or taken over since). */
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
@@ -44,6 +46,10 @@ export class RedisMeterIdStore implements MeterIdStore {
     this.reserveTtlMs = reserveTtlMs;
   }
 
+  private key(id: string): string {
+    return this.prefix + (id.length <= MAX_ID_IN_KEY ? id : `sha256:${createHash('sha256').update(id).digest('base64url')}`);
+  }
+
   async reserve(ids: readonly string[]): Promise<MeterReservation & { token: string }> {
     const token = randomUUID();
     const none = { counted: new Set<string>(), elsewhere: new Set<string>(), token };
@@ -52,7 +58,7 @@ export class RedisMeterIdStore implements MeterIdStore {
       'meter_reserve',
       async () => {
         const pipeline = this.redis.pipeline();
-        for (const id of ids) pipeline.set(this.prefix + id, token, 'PX', this.reserveTtlMs, 'NX').get(this.prefix + id);
+        for (const id of ids) pipeline.set(this.key(id), token, 'PX', this.reserveTtlMs, 'NX').get(this.key(id));
         const results = (await pipeline.exec()) ?? [];
         const counted = new Set<string>();
         const elsewhere = new Set<string>();
@@ -75,7 +81,7 @@ export class RedisMeterIdStore implements MeterIdStore {
       'meter_confirm',
       async () => {
         const pipeline = this.redis.pipeline();
-        for (const id of ids) pipeline.set(this.prefix + id, CONFIRMED, 'PX', windowMs);
+        for (const id of ids) pipeline.set(this.key(id), CONFIRMED, 'PX', windowMs);
         for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
       },
       undefined,
@@ -88,7 +94,7 @@ export class RedisMeterIdStore implements MeterIdStore {
       'meter_release',
       async () => {
         const pipeline = this.redis.pipeline();
-        for (const id of ids) pipeline.eval(RELEASE, 1, this.prefix + id, token);
+        for (const id of ids) pipeline.eval(RELEASE, 1, this.key(id), token);
         for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
       },
       undefined,

@@ -113,6 +113,21 @@ describe('meter-record uniqueIds in the store', () => {
   });
 });
 
+describe('meter-record uniqueIds of any length', () => {
+  it('are keyed by their hash when long, and still counted once', async () => {
+    const a = await replica();
+    const store = new RedisMeterIdStore(a.redis, a.fallback, a.prefix, 10_000);
+    const long = `order-${'x'.repeat(500)}`;
+    const first = await store.reserve([long]);
+    await store.confirm([long], 60_000);
+    expect((await store.reserve([long])).counted).toEqual(new Set([long]));
+    expect(first.counted.size).toBe(0);
+    const keys = await a.redis.keys('test:meter:*');
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.length).toBeLessThan(80);
+  });
+});
+
 describe('the scraper lease and snapshot channel', () => {
   it('lets one replica lead and publish, the others load its version, and another lead once it resigns', async () => {
     const a = new RedisSnapshotChannel((await replica()).redis, 'test:');
