@@ -205,6 +205,16 @@ describe('a fleet of three replicas sharing one state store', () => {
     const fleetCalls = aws.calls.length;
     expect((await states()).filter((s) => s.snapshot?.leader)).toHaveLength(1);
     expect(new Set((await states()).map((s) => s.snapshot?.version)).size).toBe(1);
+    // A follower's lookup answers from the snapshot it loaded, and says which one.
+    const follower = fleet[(await states()).findIndex((s) => !s.snapshot?.leader)]!;
+    const lookup = (await (
+      await fetch(`${follower.base}/enrichment/resources?arn=arn:aws:ec2:${REGION}:${ACCOUNT}:instance/${INSTANCE}`, {
+        headers: { 'x-amz-firehose-access-key': 'fleet-key' },
+      })
+    ).json()) as { snapshot: { version: number; leader: boolean; ageSeconds: number }; resources: Array<{ tags: Record<string, string> }> };
+    expect(lookup.snapshot).toMatchObject({ version: (await readyz(follower)).snapshot?.version, leader: false });
+    expect(lookup.snapshot.ageSeconds).toBeGreaterThanOrEqual(0);
+    expect(lookup.resources.map((r) => r.tags.team)).toEqual(['fleet']);
 
     // One replica alone (its own fleet, under another key prefix) makes as many calls for one refresh.
     const before = aws.calls.length;
