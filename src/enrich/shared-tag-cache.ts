@@ -23,8 +23,8 @@ export interface SharedTagCacheOptions {
  * The fleet's one tag scraper. Every third of the lease's TTL, a replica takes or renews the lease; the one
  * holding it runs a TagScraper and publishes each snapshot it builds, the others load each new version
  * (they poll it). All serve tags from the snapshot they hold. A leader that loses the lease (or cannot
- * renew it within its TTL) stops scraping; when the leader dies, the lease expires and another replica
- * takes it within one TTL. While the store is away, every replica keeps serving the snapshot it holds.
+ * renew it before its key expires) stops scraping; when the leader dies, the key expires and another
+ * replica takes it within one TTL. While the store is away, every replica keeps serving the snapshot it holds.
  */
 export class SharedTagCache implements TagCache {
   private scopes: ReadonlyMap<string, ScopeIndex> = new Map();
@@ -103,7 +103,10 @@ export class SharedTagCache implements TagCache {
 
   private async turn(): Promise<void> {
     const { channel, fallback, leaseTtlMs, log, metrics } = this.opts;
-    const leads = await fallback.attempt('lease', () => channel.lead(leaseTtlMs), undefined);
+    // The key lives two renewals (one may be missed): it expires at most 2/3 of the TTL after the leader's death,
+    // and another replica, trying every third, holds it within one TTL.
+    const holdMs = Math.ceil((leaseTtlMs * 2) / 3);
+    const leads = await fallback.attempt('lease', () => channel.lead(holdMs), undefined);
     if (this.stopped) return;
     if (leads === true) {
       this.renewedAt = Date.now();
@@ -116,8 +119,8 @@ export class SharedTagCache implements TagCache {
       }
       return;
     }
-    // Lost to another replica, or not renewed within the lease's TTL (another may hold it by now).
-    if (this.scraper && (leads === false || Date.now() - this.renewedAt >= leaseTtlMs)) await this.stepDown('the lease passed to another replica');
+    // Lost to another replica, or not renewed before its key expired (another may hold it by now).
+    if (this.scraper && (leads === false || Date.now() - this.renewedAt >= holdMs)) await this.stepDown('the lease passed to another replica');
     if (leads === undefined || this.scraper) return;
     await this.loadNewer();
   }

@@ -234,7 +234,8 @@ describe('a fleet of three replicas sharing one state store', () => {
     leader!.child.kill('SIGKILL');
     await leader!.exited;
     await expect.poll(async () => (await states()).some((s) => s.snapshot?.leader), { timeout: 10_000, interval: 50 }).toBe(true);
-    expect(Date.now() - killedAt).toBeLessThanOrEqual(LEASE_TTL_MS + 500);
+    // Within one TTL, and a little for the processes' scheduling and this poll.
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(LEASE_TTL_MS + 250);
     await expect.poll(() => aws.calls.length - callsBefore, { timeout: 10_000 }).toBeGreaterThanOrEqual(fleetCalls);
 
     // Tags keep flowing from the surviving replicas.
