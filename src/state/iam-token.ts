@@ -18,7 +18,7 @@ export interface IamAuth {
 type Credentials = () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined }>;
 
 /** RFC 3986 escaping, as SigV4 canonicalises query values. */
-const escape = (text: string): string => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const uriEscape = (text: string): string => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * An ElastiCache IAM auth token (the `AUTH` password of an IAM-enabled user): a SigV4-presigned
@@ -37,7 +37,7 @@ export async function elastiCacheIamToken(auth: IamAuth, credentials: Credential
     },
     { expiresIn: TOKEN_SECONDS, ...(signingDate ? { signingDate } : {}) },
   );
-  const query = Object.entries(presigned.query ?? {}).map(([k, v]) => `${escape(k)}=${escape(String(v))}`);
+  const query = Object.entries(presigned.query ?? {}).map(([k, v]) => `${uriEscape(k)}=${uriEscape(String(v))}`);
   return `${auth.cacheName}/?${query.join('&')}`;
 }
 
