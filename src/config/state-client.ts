@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { connectState } from '../state/connect.ts';
 import type { StateConfig } from '../state/settings.ts';
 import { ConfigError } from './load.ts';
 
-/** The shared store's client when FIRETAP_STATE_URL is set; the password file is read once, here, at start. */
-export function openStateClient(config: StateConfig): Redis | undefined {
+/**
+ * The shared store's client when FIRETAP_STATE_URL is set; the password file is read once, here, at start. The
+ * client library (~25 MB of memory once loaded) is loaded only then.
+ */
+export async function openStateClient(config: StateConfig): Promise<Redis | undefined> {
   if (!config.url) return undefined;
   let password: string | undefined;
   if (config.passwordFile) {
@@ -19,5 +21,6 @@ export function openStateClient(config: StateConfig): Redis | undefined {
     if (password === '')
       throw new ConfigError(`FIRETAP_STATE_PASSWORD_FILE: ${config.passwordFile} is empty; it should hold the store's password or auth token`);
   }
+  const { connectState } = await import('../state/connect.ts');
   return connectState({ ...config, url: config.url }, { password });
 }

@@ -34,7 +34,7 @@ export interface FleetState {
  */
 export async function openFleetState(config: Config, metrics: Metrics, log: FastifyBaseLogger): Promise<FleetState> {
   const local = new MemoryLedgerStore();
-  const redis = openStateClient(config.state);
+  const redis = await openStateClient(config.state);
   if (!redis) {
     return { ledger: new DeliveryLedger(local), fanOutStore: undefined, meterIds: undefined, tagCache: (create) => create({}), close: async () => {} };
   }

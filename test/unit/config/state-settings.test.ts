@@ -15,13 +15,21 @@ const problem = (run: () => unknown): string => {
   }
   throw new Error('expected a ConfigError');
 };
+const asyncProblem = async (run: () => Promise<unknown>): Promise<string> => {
+  const err = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigError);
+  return (err as Error).message;
+};
 
 describe('the state store settings', () => {
-  it('keep every part in memory without FIRETAP_STATE_URL, with a 30 s scraper lease', () => {
+  it('keep every part in memory without FIRETAP_STATE_URL, with a 30 s scraper lease', async () => {
     const config = loadConfig({});
     expect(config.state.url).toBeUndefined();
     expect(config.state.leaseTtlMs).toBe(30_000);
-    expect(openStateClient(config.state)).toBeUndefined();
+    expect(await openStateClient(config.state)).toBeUndefined();
   });
 
   it('refuse a URL that is not redis:// or rediss://, saying what to write and never echoing its password', () => {
@@ -33,14 +41,14 @@ describe('the state store settings', () => {
     expect(problem(() => loadConfig({ FIRETAP_STATE_LEASE_TTL_MS: '100' }))).toContain('FIRETAP_STATE_LEASE_TTL_MS');
   });
 
-  it('connect over TLS for rediss://, with the user of the URL and the password or auth token of the secret file', () => {
+  it('connect over TLS for rediss://, with the user of the URL and the password or auth token of the secret file', async () => {
     const secret = join(dir, 'token');
     writeFileSync(secret, 'file-token\n');
     const config = loadConfig({
       FIRETAP_STATE_URL: 'rediss://firetap:url-password@my-cache.serverless.euw1.cache.amazonaws.com:6379/2',
       FIRETAP_STATE_PASSWORD_FILE: secret,
     });
-    const client = openStateClient(config.state)!;
+    const client = (await openStateClient(config.state))!;
     expect(client.options).toMatchObject({
       host: 'my-cache.serverless.euw1.cache.amazonaws.com',
       port: 6379,
@@ -51,20 +59,20 @@ describe('the state store settings', () => {
       enableOfflineQueue: false,
     });
     client.disconnect();
-    const plain = openStateClient(loadConfig({ FIRETAP_STATE_URL: 'redis://:url%40password@127.0.0.1:6380' }).state)!;
+    const plain = (await openStateClient(loadConfig({ FIRETAP_STATE_URL: 'redis://:url%40password@127.0.0.1:6380' }).state))!;
     expect(plain.options).toMatchObject({ host: '127.0.0.1', port: 6380, password: 'url@password' });
     expect(plain.options.tls).toBeUndefined();
     plain.disconnect();
   });
 
-  it('name a password file that cannot be read or is empty', () => {
+  it('name a password file that cannot be read or is empty', async () => {
     const url = 'redis://127.0.0.1:6379';
-    expect(problem(() => openStateClient(loadConfig({ FIRETAP_STATE_URL: url, FIRETAP_STATE_PASSWORD_FILE: join(dir, 'absent') }).state))).toContain(
+    expect(await asyncProblem(() => openStateClient(loadConfig({ FIRETAP_STATE_URL: url, FIRETAP_STATE_PASSWORD_FILE: join(dir, 'absent') }).state))).toContain(
       `FIRETAP_STATE_PASSWORD_FILE: cannot read ${join(dir, 'absent')} (ENOENT)`,
     );
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n');
-    expect(problem(() => openStateClient(loadConfig({ FIRETAP_STATE_URL: url, FIRETAP_STATE_PASSWORD_FILE: empty }).state))).toContain('is empty');
+    expect(await asyncProblem(() => openStateClient(loadConfig({ FIRETAP_STATE_URL: url, FIRETAP_STATE_PASSWORD_FILE: empty }).state))).toContain('is empty');
   });
 
   it('take ElastiCache IAM authentication only with its user and region, and never beside a password file', () => {
