@@ -65,6 +65,8 @@ function createSharedFanOut(members: readonly Exporter[], store: LedgerStore): E
         results.forEach((result, i) => {
           if (result.status === 'success' && !record.delivered.has(String(i))) store.add(key, record, String(i));
         });
+        // Before the answer: the request's 200 (and another replica's retry) may follow at once.
+        await store.settled(key);
       }
       return combineResults(results);
     },

@@ -16,6 +16,8 @@ export interface LedgerStore {
   add(key: string, record: LedgerRecord, batchId: string): void;
   /** Marks the request delivered in full; settles once the store has it (or gave up). */
   complete(key: string, record: LedgerRecord): Promise<void>;
+  /** Settles once the store has every batch added for this key so far (or gave up). */
+  settled(key: string): Promise<void>;
 }
 
 /** The delivery ledger's retention: Firehose retries for up to 2 hours, plus margin. */
@@ -58,6 +60,8 @@ export class MemoryLedgerStore implements LedgerStore {
   async complete(_key: string, record: LedgerRecord): Promise<void> {
     record.complete = true;
   }
+
+  async settled(): Promise<void> {}
 
   get size(): number {
     return this.entries.size;

@@ -52,6 +52,10 @@ export class RedisLedgerStore implements LedgerStore {
   async complete(key: string, record: LedgerRecord): Promise<void> {
     record.complete = true;
     this.write(key, COMPLETE);
+    await this.settled(key);
+  }
+
+  async settled(key: string): Promise<void> {
     await Promise.all(this.pending.get(key) ?? []);
   }
 
