@@ -16,6 +16,7 @@ const LAYERS = [
   ['config', '^src/config/'],
   ['decode', '^src/decode/'],
   ['enrich', '^src/enrich/'],
+  ['state', '^src/state/'],
   ['otlp', '^src/otlp/'],
   ['telemetry', '^src/telemetry/'],
   ['memory', '^src/memory/'],

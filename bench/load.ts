@@ -3,11 +3,20 @@ import { firehoseHeaders } from '../test/helpers/cloudwatch-fixtures.ts';
 import { concurrency, MiB } from './options.ts';
 import { processStats } from './service.ts';
 
-/** The service under load: its base URL and pid, and the counting sink's pid, whose CPU counts with the load generator's. */
+/**
+ * The service under load: the base URL and pid of each of its processes (--processes; requests go round-robin), and
+ * the counting sink's pid, whose CPU counts with the load generator's.
+ */
 export interface Target {
-  readonly base: string;
-  readonly pid: number;
+  readonly bases: readonly string[];
+  readonly pids: readonly number[];
   readonly sinkPid: number | undefined;
+}
+
+/** The service's processes together: their peak RSS and CPU seconds summed. */
+function serviceStats(pids: readonly number[]): { peakRssMb: number; cpuSeconds: number } {
+  const all = pids.map(processStats);
+  return { peakRssMb: all.reduce((n, s) => n + s.peakRssMb, 0), cpuSeconds: all.reduce((n, s) => n + s.cpuSeconds, 0) };
 }
 
 let requestSerial = 0;
@@ -36,8 +45,8 @@ export function closeConnections(): void {
 
 /** Posts `workload` for `phaseMs` with `concurrency` requests in flight: throughput, latencies, the service's RSS and CPU. */
 export async function phase(target: Target, name: string, url: string, workload: { body: Buffer; items: number }, phaseMs: number) {
-  const { base, pid, sinkPid } = target;
-  const before = processStats(pid);
+  const { bases, pids, sinkPid } = target;
+  const before = serviceStats(pids);
   const ownBefore = process.cpuUsage();
   const sinkBefore = sinkPid ? processStats(sinkPid).cpuSeconds : 0;
   const latencies: number[] = [];
@@ -49,7 +58,7 @@ export async function phase(target: Target, name: string, url: string, workload:
       // Unique ids: a repeated id with the same body is (rightly) acknowledged without being delivered again.
       const requestId = `${name}-${w}-${i}-${(requestSerial++).toString(36)}`;
       const started = performance.now();
-      const status = await post(base + url, firehoseHeaders(requestId), workload.body);
+      const status = await post(bases[(w + i) % bases.length] + url, firehoseHeaders(requestId), workload.body);
       if (status === 200) {
         ok++;
         latencies.push(performance.now() - started);
@@ -59,7 +68,7 @@ export async function phase(target: Target, name: string, url: string, workload:
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const seconds = (performance.now() - started) / 1000;
-  const after = processStats(pid);
+  const after = serviceStats(pids);
   const own = process.cpuUsage(ownBefore);
   const sinkCpu = sinkPid ? processStats(sinkPid).cpuSeconds - sinkBefore : 0;
   latencies.sort((a, b) => a - b);

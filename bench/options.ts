@@ -9,6 +9,10 @@ export const { values: args } = parseArgs({
     only: { type: 'string' },
     'attributes-on': { type: 'string', default: 'datapoint' },
     'decode-threads': { type: 'string' },
+    // With a real redis-server as the state store (FIRETAP_STATE_URL): what the shared ledger costs.
+    state: { type: 'boolean', default: false },
+    // Service processes on this machine, requests spread round-robin (with --state, one fleet sharing the store).
+    processes: { type: 'string', default: '1' },
   },
 });
 export const durationMs = Number(args.duration) * 1000;

@@ -22,7 +22,7 @@ export async function remoteWritePhases(workload: { body: Buffer; items: number 
   ];
   const services = await Promise.all(variants.map((v) => startService({ ...common, ...v.env }, /firetap ready/, entry)));
   try {
-    const targets: Target[] = services.map((s) => ({ base: s.base, pid: s.child.pid!, sinkPid }));
+    const targets: Target[] = services.map((s) => ({ bases: [s.base], pids: [s.child.pid!], sinkPid }));
     const slices: PhaseResult[][] = variants.map(() => []);
     const sliceMs = durationMs / ROUNDS;
     for (let t = 0; t < targets.length; t++) await phase(targets[t]!, 'warm-up', '/firehose/metrics', workload, Math.min(1000, sliceMs));

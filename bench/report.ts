@@ -23,7 +23,7 @@ export function report({ results, baseline, spread, ratios, large, remoteWrite }
       .map(([k, v]) => `${k}=${v}`)
       .join(
         ' ',
-      )} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}`,
+      )} node ${imageNodeFlags().join(' ')} dist/main.js, as the image runs it), ${concurrency} in flight, ${args.duration}s per workload in ${ROUNDS} rounds, OTLP compression ${args.compression}, resource attributes on each ${args['attributes-on']}, decode threads ${args['decode-threads'] ?? 'default'}, state store ${args.state ? 'redis-server (FIRETAP_STATE_URL)' : 'none (in memory)'}, ${args.processes} service process(es)`,
   );
   for (const r of results) {
     const unit = r.name.startsWith('metrics') ? 'datapoints/s' : r.name === 'spans' ? 'spans/s' : 'events/s';
@@ -83,6 +83,8 @@ export function report({ results, baseline, spread, ratios, large, remoteWrite }
       durationSeconds: Number(args.duration),
       rounds: ROUNDS,
       compression: args.compression,
+      stateStore: args.state,
+      processes: Number(args.processes),
       enrichmentCost,
       baseline,
       baselineRange: spread,

@@ -4,7 +4,8 @@
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
  *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|spans|remote-write]
- *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)]
+ *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)] [--state]
+ *                    [--processes N (service processes, requests round-robin; their CPU and peak RSS summed)]
  *
  * All traffic stays on 127.0.0.1, and every phase stops by itself after --duration seconds.
  * The parts: options.ts (flags), fleet.ts and workloads.ts (what is posted), load.ts (one measured phase),
@@ -12,6 +13,7 @@
  * large-request.ts (one 64 MiB request), remote-write.ts (Prometheus remote write against OTLP), report.ts (what is printed).
  */
 import { imageEnv, startService } from '../test/helpers/service.ts';
+import { RedisServer } from '../test/helpers/redis-server.ts';
 import { logsBaselines, metricsBaseline, spansFloor } from './baselines.ts';
 import { ENRICHED, PLAIN, startAws } from './fleet.ts';
 import { largeRequestPhase } from './large-request.ts';
@@ -26,7 +28,7 @@ import { logsWorkload, metricsWorkload, spansWorkload } from './workloads.ts';
 /** The compiled service (what the image runs), built once per bench run. */
 const ENTRY = compiledEntry();
 
-async function startFiretap(sinkUrl: string, awsUrl: string) {
+async function startFiretap(sinkUrl: string, awsUrl: string, stateUrl: string | undefined) {
   return startService(
     {
       ...imageEnv(),
@@ -39,10 +41,12 @@ async function startFiretap(sinkUrl: string, awsUrl: string) {
       AWS_SECRET_ACCESS_KEY: 'bench',
       AWS_EC2_METADATA_DISABLED: 'true',
       ...(args['decode-threads'] !== undefined ? { FIRETAP_DECODE_THREADS: args['decode-threads'] } : {}),
+      ...(stateUrl ? { FIRETAP_STATE_URL: stateUrl } : {}),
       // e.g. FIRETAP_BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the service under the load.
       ...(process.env.FIRETAP_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FIRETAP_BENCH_NODE_OPTIONS } : {}),
     },
-    /tag cache refreshed/,
+    // Ready with tags: its own refresh, or (a follower of a fleet with --state) the leader's snapshot loaded.
+    /tag cache refreshed|loaded the tag snapshot/,
     ENTRY,
   );
 }
@@ -54,8 +58,13 @@ async function main() {
   const spans = spansWorkload();
   const sink = await startCountingSink();
   const aws = await startAws();
-  const { child, base, exited } = await startFiretap(sink.url, aws.url);
-  const target: Target = { base, pid: child.pid!, sinkPid: sink.pid };
+  const store = args.state ? await new RedisServer().start() : undefined;
+  const services = await Promise.all(Array.from({ length: Math.max(1, Number(args.processes)) }, () => startFiretap(sink.url, aws.url, store?.url)));
+  const target: Target = { bases: services.map((s) => s.base), pids: services.map((s) => s.child.pid!), sinkPid: sink.pid };
+  const stopServices = async () => {
+    for (const s of services) s.child.kill('SIGTERM');
+    await Promise.all(services.map((s) => s.exited));
+  };
   const baseline: Record<string, number> = {};
   const spread: Record<string, number[]> = {};
   const ratios: Record<string, OverRounds> = {};
@@ -106,16 +115,16 @@ async function main() {
       Object.assign(spread, s.spread);
       Object.assign(ratios, { spansVsFloor: s.ratio('spans', 'spansFloor') });
     }
-    child.kill('SIGTERM');
-    await exited;
+    await stopServices();
     const remoteWrite = runs('remote-write') ? await remoteWritePhases(metricsPlain, sink.url, sink.pid, ENTRY) : undefined;
     const large = runs('metrics') ? await largeRequestPhase(metricsPlain.records, sink.url, ENTRY) : undefined;
     report({ results, baseline, spread, ratios, large, remoteWrite });
   } finally {
-    child.kill('SIGTERM');
+    for (const s of services) s.child.kill('SIGTERM');
     closeConnections();
     sink.close();
     await aws.stop();
+    await store?.close();
   }
 }
 

@@ -12,7 +12,6 @@ import { DecodePool } from './pipeline/decode-pool.ts';
 import { tagFilterOf } from './enrich/snapshot.ts';
 import { BufferPool } from './memory/buffer-pool.ts';
 import { MemoryBudget } from './memory/memory-budget.ts';
-import { DeliveryLedger } from './pipeline/delivery-ledger.ts';
 import { healthRoutes, type Lifecycle } from './server/health.ts';
 import { httpsOptions } from './server/tls.ts';
 import { connectionLimits, createClientErrorHandler, guardConnections, httpTimeouts, openFileLimit } from './server/connections.ts';
@@ -26,6 +25,8 @@ import { EVENTBRIDGE_ROUTE_DESCRIPTION, eventBridgeRoutes } from './eventbridge/
 import { createNotFoundHandler } from './server/not-found.ts';
 import { createErrorHandler, plainShape } from './server/error-handler.ts';
 import type { TagScraper } from './enrich/scraper.ts';
+import type { TagCache } from './enrich/enrichment.ts';
+import { openFleetState } from './server/fleet-state.ts';
 
 /**
  * Bytes of free buffers kept for the next requests: a body and an export batch each for 8 requests of
@@ -49,8 +50,8 @@ export interface Firetap {
   readonly app: FastifyInstance;
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics;
-  /** The background tag scraper, when enrichment is on; main.ts starts it. */
-  readonly scraper: TagScraper | undefined;
+  /** The background tag cache (this process's scraper, or the fleet's), when enrichment is on; main.ts starts it. */
+  readonly scraper: TagCache | undefined;
 }
 
 /** Builds the service without listening: tests inject requests into it, main.ts listens. */
@@ -78,21 +79,25 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   const lifecycle: Lifecycle = { draining: false, ready: () => true };
   const tap = config.tap ? new TapHub() : undefined;
+  // Without FIRETAP_STATE_URL, this process's memory; with it, what the replicas share.
+  const fleet = await openFleetState(config, metrics, app.log);
   const exporters =
     options.exporters ??
     createExporters(config, metrics, {
       ...(options.debugOutput ? { debugOutput: options.debugOutput } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
       ...(tap ? { tap } : {}),
+      fanOutStore: fleet.fanOutStore,
     });
   const deadLetter = await openDeadLetter(config);
   // The AWS SDK clients weigh ~150 MB of memory once loaded: only when enrichment is on.
-  const scraper =
-    options.scraper ??
-    (config.enrichment.regions.length > 0
-      ? new (await import('./enrich/scraper.ts')).TagScraper({ config: config.enrichment, metrics, log: app.log })
-      : undefined);
-  if (scraper) lifecycle.ready = () => scraper.ready();
+  const TagScraperClass = config.enrichment.regions.length > 0 ? (await import('./enrich/scraper.ts')).TagScraper : undefined;
+  const scraper: TagCache | undefined =
+    options.scraper ?? (TagScraperClass && fleet.tagCache((extra) => new TagScraperClass({ config: config.enrichment, metrics, log: app.log, ...extra })));
+  if (scraper) {
+    lifecycle.ready = () => scraper.ready();
+    lifecycle.snapshot = () => scraper.held();
+  }
 
   // While draining, every answer closes its connection: keep-alive clients (the ALB, Firehose) reconnect
   // to another replica, and the listener can close without waiting for idle sockets to time out.
@@ -107,7 +112,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, lifecycle);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const meterRecords = config.meters.enabled
-    ? { marker: config.meters.marker, dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000), endpoint: createMeterEndpoint(config, metrics) }
+    ? {
+        marker: config.meters.marker,
+        dedupe: new MeterDeduplicator(config.meters.dedupeWindowSeconds * 1000),
+        shared: fleet.meterIds,
+        endpoint: createMeterEndpoint(config, metrics),
+      }
     : undefined;
   const decoders =
     config.decodeThreads > 0
@@ -127,7 +137,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     metrics,
     deadLetter,
     enrichment: scraper,
-    ledger: new DeliveryLedger(),
+    ledger: fleet.ledger,
     buffers: new BufferPool(POOLED_BUFFER_BYTES),
     logs: compileLogOptions({ ...config.logs, spanLogGroups: config.traces.logGroups }),
     meterRecords,
@@ -142,6 +152,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setNotFoundHandler(createNotFoundHandler([...FIREHOSE_ROUTE_DESCRIPTIONS, EVENTBRIDGE_ROUTE_DESCRIPTION]));
   app.addHook('onClose', async () => {
     await Promise.all([...Object.values(exporters).map((e) => e.shutdown()), scraper?.stop(), decoders?.close()]);
+    await fleet.close();
   });
   return { app, lifecycle, metrics, scraper };
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { enrichmentSchema } from '../enrich/settings.ts';
+import { stateSchemaChecked } from '../state/settings.ts';
 import { LOG_METRIC_KINDS } from '../decode/log-metrics.ts';
 import { namePatternProblem } from '../decode/log-options.ts';
 import { DEFAULT_VPC_FLOW_LOG_FORMAT, VPC_FLOW_LOG_FORMAT_PATTERN } from '../decode/vpc-flow-logs.ts';
@@ -278,6 +279,7 @@ export const configSchema = z.strictObject({
   eventbridge: eventBridgeSchema.prefault({}),
   meters: metersSchema.prefault({}),
   prometheusRemoteWrite: prometheusRemoteWriteSchema.prefault({}),
+  state: stateSchemaChecked.prefault({}),
   metrics: z
     .strictObject({
       format: z

@@ -1,6 +1,8 @@
 import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
 import { SCOPE_NAME } from '../version.ts';
 import { isJsonObject } from '../json-object.ts';
+import { FiretapError } from '../errors.ts';
+import type { MeterIdStore } from '../state/meter-id-store.ts';
 
 /** A usage meter record as billing systems (Amberflo's ingest API among them) take it. */
 export interface MeterRecord {
@@ -70,6 +72,12 @@ export class MeterDeduplicator {
   }
 }
 
+/** The fleet's dedupe of meter records (FIRETAP_STATE_URL): the store, and how long a confirmed uniqueId counts. */
+export interface SharedMeterIds {
+  readonly store: MeterIdStore;
+  readonly windowMs: number;
+}
+
 /** What one request's meter records came to: the new ones, and those set aside. */
 export class MeterCollector {
   readonly records: MeterRecord[] = [];
@@ -80,10 +88,14 @@ export class MeterCollector {
   recordIndex = 0;
   private readonly marker: string;
   private readonly dedupe: MeterDeduplicator;
+  private readonly shared: SharedMeterIds | undefined;
+  /** This attempt's reservation in the shared store, while it holds one. */
+  private token: string | undefined;
 
-  constructor(marker: string, dedupe: MeterDeduplicator) {
+  constructor(marker: string, dedupe: MeterDeduplicator, shared?: SharedMeterIds) {
     this.marker = marker;
     this.dedupe = dedupe;
+    this.shared = shared;
   }
 
   /** Reads the meter record of a log line that carries the marker; a line without it is left alone. */
@@ -111,9 +123,43 @@ export class MeterCollector {
     this.records.push(record);
   }
 
+  /**
+   * Reserves the new records' uniqueIds in the fleet's store (when there is one): those another replica
+   * counted already become duplicates. Throws a retryable error when another attempt holds some of them
+   * now (it may yet fail and release them): Firehose's retry finds them counted or free.
+   */
+  async reserve(): Promise<void> {
+    if (!this.shared || this.pending.size === 0) return;
+    const ids = [...this.pending];
+    const { counted, elsewhere, token } = await this.shared.store.reserve(ids);
+    this.token = token;
+    const mine = ids.filter((id) => !counted.has(id) && !elsewhere.has(id));
+    if (elsewhere.size > 0) {
+      await this.shared.store.release(mine, token);
+      this.token = undefined;
+      throw new FiretapError('FIRETAP_OVERLOADED', `${elsewhere.size} meter record(s) of this request are being delivered by another request now; retry`, {
+        retryable: true,
+        retryAfterMs: 1000,
+      });
+    }
+    if (counted.size === 0) return;
+    for (const id of counted) this.pending.delete(id);
+    const kept = this.records.filter((r) => !counted.has(r.uniqueId));
+    this.duplicates += this.records.length - kept.length;
+    this.records.splice(0, this.records.length, ...kept);
+  }
+
   /** Marks this request's records delivered (call once the request is acknowledged). */
-  commit(): void {
+  async commit(): Promise<void> {
     this.dedupe.remember(this.pending);
+    if (this.shared) await this.shared.store.confirm([...this.pending], this.shared.windowMs);
+  }
+
+  /** Gives this attempt's reservation back (its request failed: the retry must count the records). */
+  async release(): Promise<void> {
+    if (!this.shared || this.token === undefined) return;
+    await this.shared.store.release([...this.pending], this.token);
+    this.token = undefined;
   }
 
   /**

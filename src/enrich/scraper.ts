@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { EnrichmentConfig } from './settings.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { DiscoveryError, discoverScope, type ScopeTarget } from './aws-discovery.ts';
-import type { Enrichment } from './enrichment.ts';
+import type { SnapshotHeld, TagCache } from './enrichment.ts';
 import { buildScopeIndex, resourceCounts, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
 import { accountCredentials, callerAccount, type AccountCredentials } from './targets.ts';
 
@@ -28,6 +28,8 @@ export interface TagScraperOptions {
   readonly accounts?: AccountCredentials[];
   /** When the next refresh runs (tests drive it by hand); an unref'd timer by default. */
   readonly schedule?: Schedule;
+  /** Called with each new snapshot (the fleet's leader publishes it: SharedTagCache). */
+  readonly onRefreshed?: (scopes: ReadonlyMap<string, ScopeIndex>) => void;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface TagScraperOptions {
  * jitter) only when the last has finished, on an unref'd timer (opts.schedule) that never keeps the process alive.
  * The request path only reads `scope()`: stale tags beat a blocked delivery.
  */
-export class TagScraper implements Enrichment {
+export class TagScraper implements TagCache {
   private scopes: ReadonlyMap<string, ScopeIndex> = new Map();
   /** Cancels the refresh scheduled next, while one is. */
   private cancelNext: (() => void) | undefined;
@@ -48,6 +50,9 @@ export class TagScraper implements Enrichment {
   );
   private stopped = false;
   private refreshed = false;
+  /** Snapshots this process built, and when the last one was. */
+  private refreshes = 0;
+  private refreshedAt: number | undefined;
   private readonly startedAt = Date.now();
   private readonly accounts: AccountCredentials[];
   private readonly resolvedAccounts = new Map<AccountCredentials, string>();
@@ -73,6 +78,14 @@ export class TagScraper implements Enrichment {
 
   allScopes(): ScopeIndex[] {
     return [...this.scopes.values()];
+  }
+
+  held(): SnapshotHeld {
+    return {
+      version: this.refreshes === 0 ? undefined : this.refreshes,
+      ageSeconds: this.refreshedAt === undefined ? undefined : (Date.now() - this.refreshedAt) / 1000,
+      leader: true,
+    };
   }
 
   /** True once the first refresh finished (whatever its outcome), or when the ready timeout has passed. */
@@ -155,6 +168,9 @@ export class TagScraper implements Enrichment {
     }
     metrics.enrichmentRefreshDuration.observe((performance.now() - started) / 1000);
     this.refreshed = true;
+    this.refreshes++;
+    this.refreshedAt = Date.now();
+    this.opts.onRefreshed?.(results);
     log.info(
       { scopes: results.size, resources: [...results.values()].reduce((n, s) => n + s.byArn.size, 0), ms: Math.round(performance.now() - started) },
       'tag cache refreshed',

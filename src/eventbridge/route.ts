@@ -125,7 +125,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
       throw err;
     }
     const eventId = parsed.event?.id;
-    const ledger = deps.ledger.entry(`eventbridge\u0000${eventId ?? ''}\u0000${createHash('sha256').update(text).digest('base64')}`);
+    const ledger = await deps.ledger.entry(`eventbridge\u0000${eventId ?? ''}\u0000${createHash('sha256').update(text).digest('base64')}`);
     if (ledger.complete) return reply.send({ id: eventId ?? null, status: 'already delivered' });
 
     const stats = new EnrichmentStats();
@@ -144,7 +144,7 @@ export async function eventBridgeRoutes(app: FastifyInstance, deps: PipelineDeps
       logExportFailure(request.log, result, { route: EVENTBRIDGE_ROUTE, eventId });
       throw exportError(result);
     }
-    ledger.complete = true;
+    await ledger.finish();
     request.log.info(
       { route: EVENTBRIDGE_ROUTE, eventId, source: parsed.event?.source, detailType: parsed.event?.['detail-type'], latencyMs: Date.now() - receivedAtMs },
       'delivered',

@@ -1,3 +1,4 @@
+import type { LedgerStore } from '../state/ledger-store.ts';
 import { success, type ExportRequest, type ExportResult, type Exporter } from './exporter.ts';
 
 export interface FanOutOptions {
@@ -5,6 +6,8 @@ export interface FanOutOptions {
   readonly maxRemembered?: number;
   /** How long such a batch is remembered: as long as the delivery ledger remembers a request. */
   readonly ttlMs?: number;
+  /** Remembers in the replicas' state store instead (FIRETAP_STATE_URL): a retry on another replica reaches only the rest. */
+  readonly store?: LedgerStore;
 }
 
 /**
@@ -15,6 +18,7 @@ export interface FanOutOptions {
  * those that did not; a batch without one is sent to every member again (at least once per member).
  */
 export function createFanOut(members: readonly Exporter[], options: FanOutOptions = {}): Exporter {
+  if (options.store) return createSharedFanOut(members, options.store);
   const maxRemembered = options.maxRemembered ?? 10_000;
   const ttlMs = options.ttlMs ?? 2 * 60 * 60 * 1000 + 10 * 60 * 1000;
   const accepted = new Map<string, { readonly members: Set<number>; readonly at: number }>();
@@ -41,6 +45,28 @@ export function createFanOut(members: readonly Exporter[], options: FanOutOption
         // Accepted by all: the delivery ledger records the batch from here on.
         if (now.size === members.length) accepted.delete(key);
         else if (now.size > 0) remember(key, now);
+      }
+      return combineResults(results);
+    },
+    async shutdown(): Promise<void> {
+      await Promise.all(members.map((member) => member.shutdown()));
+    },
+  };
+}
+
+/** The fan-out whose memory of which members accepted a batch is the fleet's ledger store (one read per batch). */
+function createSharedFanOut(members: readonly Exporter[], store: LedgerStore): Exporter {
+  return {
+    async export(request: ExportRequest): Promise<ExportResult> {
+      const key = request.batchKey === undefined ? undefined : `fan-out\u0000${request.batchKey}`;
+      const record = key === undefined ? undefined : await store.load(key);
+      const results = await Promise.all(members.map((member, i) => (record?.delivered.has(String(i)) ? success : member.export(request))));
+      if (key !== undefined && record !== undefined) {
+        results.forEach((result, i) => {
+          if (result.status === 'success' && !record.delivered.has(String(i))) store.add(key, record, String(i));
+        });
+        // Before the answer: the request's 200 (and another replica's retry) may follow at once.
+        await store.settled(key);
       }
       return combineResults(results);
     },

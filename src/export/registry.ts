@@ -10,6 +10,7 @@ import { createJsonPostExporter } from './json-post.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
 import type { TapHub } from './tap.ts';
 import { withYaceNames } from './yace-otlp.ts';
+import type { LedgerStore } from '../state/ledger-store.ts';
 
 export interface ExporterOptions {
   /** Where the debug exporter writes; stdout unless a test says otherwise. */
@@ -17,6 +18,8 @@ export interface ExporterOptions {
   readonly retry?: RetryOptions;
   /** The live tap (FIRETAP_TAP): each signal's exporter is wrapped to feed it. */
   readonly tap?: TapHub;
+  /** Where a fan-out remembers which members accepted a batch, when the replicas share a state store. */
+  readonly fanOutStore?: LedgerStore | undefined;
 }
 
 /**
@@ -59,7 +62,7 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
       // Remote write names its series itself; every other metrics exporter is given YACE's names when asked.
       return signal === 'metrics' && config.metrics.naming === 'yace' && type !== 'prometheus-remote-write' ? withYaceNames(exporter) : exporter;
     });
-    const exporter = members.length === 1 ? members[0]! : createFanOut(members);
+    const exporter = members.length === 1 ? members[0]! : createFanOut(members, options.fanOutStore ? { store: options.fanOutStore } : {});
     return options.tap ? options.tap.wrap(exporter) : exporter;
   };
   return { metrics: build('metrics'), logs: build('logs'), traces: build('traces') };

@@ -59,7 +59,8 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     logFormat: d.logFormat,
     logs: deps.logs,
     derived: d.signal === 'logs' && (deps.logs.metrics.size > 0 || deps.meterRecords) ? new OtlpBatch() : undefined,
-    meterRecords: d.signal === 'logs' && deps.meterRecords ? new MeterCollector(deps.meterRecords.marker, deps.meterRecords.dedupe) : undefined,
+    meterRecords:
+      d.signal === 'logs' && deps.meterRecords ? new MeterCollector(deps.meterRecords.marker, deps.meterRecords.dedupe, deps.meterRecords.shared) : undefined,
     spans: d.signal === 'logs' ? new OtlpBatch() : undefined,
   };
   const { envelope } = d;
@@ -68,7 +69,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   if (d.signal === 'metrics') metrics.metricRequestsDecoded.inc({ thread: offThread ? 'decode' : 'main' });
   // With the request id, the body's digest identifies a retry of the same request (a decode thread hashed it already).
   const digest = offThread?.result.digest ?? (await bodyDigest(envelope.body));
-  const ledger: LedgerEntry = deps.ledger.entry(`${d.signal}\u0000${d.requestId}\u0000${digest}`);
+  const ledger: LedgerEntry = await deps.ledger.entry(`${d.signal}\u0000${d.requestId}\u0000${digest}`);
   if (ledger.complete) {
     offThread?.release(deps.buffers);
     report.records = envelope.count;
@@ -131,7 +132,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     const result = await exportBatch(payload, items, batchId);
     // The exporter is done with the payload (it has settled), and a refused batch is re-encoded from its records.
     deps.buffers.release(payload);
-    if (result.status === 'success' && batchId !== undefined) ledger.delivered.add(batchId);
+    if (result.status === 'success' && batchId !== undefined) ledger.add(batchId);
     if (result.status !== 'permanent') return;
     // The data, not the backend: find the record(s) responsible rather than refuse the whole request.
     if (refusesTheData(result)) refused.push({ first, last, message: result.message });
@@ -196,6 +197,7 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
     }
   }
   if (window.failure === undefined) await flush(true);
+  if (ctx.meterRecords && window.failure === undefined) await ctx.meterRecords.reserve().catch((err: FiretapError) => window.fail(err));
   if (ctx.meterRecords) appendMeterMetrics(ctx.meterRecords, ctx, d);
   if (window.failure === undefined && derived) await derived.flush(envelope.count - 1);
   if (window.failure === undefined && spans) await spans.flush();
@@ -212,10 +214,15 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   ctx.stats.settle();
   countLookups(metrics, d.signal, ctx.stats);
   report.badRecords = bad.length;
-  if (window.failure) throw window.failure;
-  if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
-  ledger.complete = true;
-  ctx.meterRecords?.commit();
+  try {
+    if (window.failure) throw window.failure;
+    if (bad.length > 0) await setAside(deps, d, bad, envelope.count);
+  } catch (err) {
+    await ctx.meterRecords?.release();
+    throw err;
+  }
+  await ledger.finish();
+  await ctx.meterRecords?.commit();
 }
 
 /**

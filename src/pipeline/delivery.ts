@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, Signal } from '../config/schema.ts';
 import type { LogFormat, MetricFormat } from '../decode/formats.ts';
 import type { LogOptions } from '../decode/log-options.ts';
-import type { MeterDeduplicator } from '../decode/meter-records.ts';
+import type { MeterDeduplicator, SharedMeterIds } from '../decode/meter-records.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
 import type { Exporter } from '../export/exporter.ts';
 import type { BufferPool } from '../memory/buffer-pool.ts';
@@ -35,6 +35,8 @@ export interface PipelineDeps {
 export interface MeterPipeline {
   readonly marker: string;
   readonly dedupe: MeterDeduplicator;
+  /** The fleet's dedupe in the state store, when one is configured. */
+  readonly shared?: SharedMeterIds | undefined;
   /** POSTs the records as a JSON array, when an endpoint is configured. */
   readonly endpoint: Exporter | undefined;
 }

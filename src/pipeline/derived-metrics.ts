@@ -46,7 +46,7 @@ export class DerivedMetrics {
     const { d, window } = this;
     const result = await window.export(this.deps.exporters.metrics, 'metrics', payload, items, `${this.ledger.key}\u0000${id}`);
     if (result.status === 'success') {
-      this.ledger.delivered.add(id);
+      this.ledger.add(id);
     } else if (result.status === 'retryable') {
       logExportFailure(d.log, result, { requestId: d.requestId, signal: 'metrics', items });
       window.fail(exportError(result, 'metrics read from the logs: '));

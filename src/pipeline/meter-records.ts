@@ -54,7 +54,7 @@ export async function sendMeterRecords(deps: PipelineDeps, d: Delivery, collecto
   if (!endpoint || collector.records.length === 0 || ledger.delivered.has('meter-records')) return;
   const result = await endpoint.export({ signal: 'logs', payload: Buffer.from(JSON.stringify(collector.records)), items: collector.records.length, deadline });
   if (result.status === 'success') {
-    ledger.delivered.add('meter-records');
+    ledger.add('meter-records');
     return;
   }
   logExportFailure(d.log, result, { requestId: d.requestId, meterRecords: collector.records.length });

@@ -58,7 +58,7 @@ export class SpansFromLogs {
     const { d, window } = this;
     const result = await window.export(this.deps.exporters.traces, 'traces', payload, items, `${this.ledger.key}\u0000${id}`);
     if (result.status === 'success') {
-      this.ledger.delivered.add(id);
+      this.ledger.add(id);
       return;
     }
     logExportFailure(d.log, result, { requestId: d.requestId, signal: 'traces', items });

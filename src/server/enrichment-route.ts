@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { FiretapError } from '../errors.ts';
 import { createAccessKeyGuard } from './access-keys.ts';
 import { lookupMetric, type IndexedResource, type ScopeIndex } from '../enrich/snapshot.ts';
-import type { TagScraper } from '../enrich/scraper.ts';
+import type { TagCache } from '../enrich/enrichment.ts';
 
 export interface EnrichmentRouteOptions {
-  readonly scraper: TagScraper | undefined;
+  readonly scraper: TagCache | undefined;
   readonly accessKeys: readonly string[];
 }
 
@@ -47,7 +47,9 @@ export async function enrichmentRoutes(app: FastifyInstance, opts: EnrichmentRou
     } else {
       throw new FiretapError('FIRETAP_BAD_REQUEST', 'give ?arn=<resource ARN> or ?namespace=<CloudWatch namespace>&dimension.<Name>=<value>');
     }
+    const held = scraper.held();
     return {
+      snapshot: { version: held.version ?? null, ageSeconds: held.ageSeconds === undefined ? null : Math.round(held.ageSeconds), leader: held.leader },
       snapshots: scopes.map((s: ScopeIndex) => ({
         account: s.account,
         region: s.region,

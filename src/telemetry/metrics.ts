@@ -194,6 +194,22 @@ export function createMetrics() {
       labelNames: ['sampler'],
       registers,
     }),
+    stateErrors: new Counter({
+      name: 'firetap_state_errors_total',
+      help: 'State store operations that failed and fell back to local memory (ledger_read, ledger_write, meter_reserve, meter_confirm, meter_release, lease, snapshot_publish, snapshot_load, iam_token)',
+      labelNames: ['op'],
+      registers,
+    }),
+    snapshotVersion: new Gauge({
+      name: 'firetap_enrichment_snapshot_version',
+      help: 'Version of the tag snapshot this replica serves (published by the fleet leader; 0: none yet)',
+      registers,
+    }),
+    scraperLeader: new Gauge({
+      name: 'firetap_enrichment_leader',
+      help: '1 while this replica holds the scraper lease and scrapes AWS for the fleet',
+      registers,
+    }),
     commonAttributesInvalid: new Counter({
       name: 'firetap_common_attributes_invalid_total',
       help: 'Requests whose X-Amz-Firehose-Common-Attributes header could not be read (the request is still served)',

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config/load.ts';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadAwsServiceSpec } from '@aws-cdk/aws-service-spec';
@@ -170,7 +171,9 @@ function validateTemplate(template: Record<string, any>): string[] {
         const [text, vars] = typeof v === 'string' ? [v, {}] : (v as [string, Record<string, unknown>]);
         const own = new Set(Object.keys(vars ?? {}));
         for (const m of String(text).matchAll(/\$\{([^!}][^}]*)\}/g)) {
-          const [name, attr] = m[1]!.split('.');
+          // An attribute name may hold dots itself (Endpoint.Address): the resource is what comes before the first.
+          const [name, ...rest] = m[1]!.split('.');
+          const attr = rest.join('.');
           if (own.has(m[1]!) || params.has(m[1]!) || PSEUDO.has(m[1]!)) continue;
           if (!(name! in resources)) problems.push(`${path}: Sub variable \${${m[1]}} names nothing`);
           else if (attr && specOf.get(name!) && !(attr in specOf.get(name!).attributes)) problems.push(`${path}: Sub variable \${${m[1]}}: no such attribute`);
@@ -280,5 +283,16 @@ describe('the CloudFormation templates', () => {
     expect(r.InvokeRole.Properties.Policies[0].PolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: 'events:InvokeApiDestination', Resource: { 'Fn::GetAtt': ['ApiDestination', 'Arn'] } },
     ]);
+  });
+
+  it('offer a Valkey serverless cache for the state store, open on 6379 to the cluster security group only, its URL over TLS', () => {
+    const t = load('firetap-state-store.yaml');
+    expect(t.Resources.Cache.Properties.Engine).toBe('valkey');
+    expect(t.Resources.CacheSecurityGroup.Properties.SecurityGroupIngress).toEqual([
+      { IpProtocol: 'tcp', FromPort: 6379, ToPort: 6379, SourceSecurityGroupId: { Ref: 'ClusterSecurityGroupId' }, Description: 'firetap pods' },
+    ]);
+    expect(t.Outputs.StateUrl.Value).toEqual({ 'Fn::Sub': 'rediss://${Cache.Endpoint.Address}:${Cache.Endpoint.Port}' });
+    const url = 'rediss://firetap-state-abc123.serverless.euw1.cache.amazonaws.com:6379';
+    expect(loadConfig({ FIRETAP_STATE_URL: url }).state.url).toBe(url);
   });
 });

@@ -196,6 +196,7 @@ const ALERTS = [
   'FiretapNoRequests',
   'FiretapEventLoopDelayHigh',
   'FiretapRestarting',
+  'FiretapStateStoreFailing',
 ];
 
 describe('the chart with grafanaDashboard and prometheusRule on', () => {
@@ -220,7 +221,7 @@ describe('the chart with grafanaDashboard and prometheusRule on', () => {
     expect(JSON.parse(configMap.data!['firetap.json']!)).toEqual(dashboard);
   });
 
-  it('renders the six alerts, with the thresholds from values, on the release job, each with its runbook section', () => {
+  it('renders the seven alerts, with the thresholds from values, on the release job, each with its runbook section', () => {
     const rendered = rules();
     expect(rendered.map((r) => r.alert)).toEqual(ALERTS);
     const byName = Object.fromEntries(rendered.map((r) => [r.alert, r]));
@@ -273,7 +274,7 @@ describe('the chart with grafanaDashboard and prometheusRule on', () => {
       const file = join(dir, 'rules.yaml');
       writeFileSync(file, stringify(manifests.find((m) => m.kind === 'PrometheusRule')!.spec));
       const { stdout } = await promisify(execFile)(promtool!, ['check', 'rules', file]);
-      expect(stdout).toMatch(/SUCCESS: 6 rules found/);
+      expect(stdout).toMatch(/SUCCESS: 7 rules found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -531,4 +531,52 @@ describe('the Helm chart, rendered by helm', () => {
     expect(generated).toContain('an emptyDir lost with the pod');
     expect(await notes({ accessKeys: { generate: false }, allowUnauthenticated: true })).toContain('WARNING: allowUnauthenticated is set');
   });
+
+  it("shares the replicas' state through state.url, the password file from the existing Secret; NOTES warn of several replicas without a store", async () => {
+    const url = 'rediss://firetap-abc123.serverless.euw1.cache.amazonaws.com:6379';
+    const shared = await render({ state: { url, username: 'firetap', existingSecret: 'firetap-valkey' } });
+    const env = plainEnv(shared);
+    expect(env).toMatchObject({
+      FIRETAP_STATE_URL: url,
+      FIRETAP_STATE_USERNAME: 'firetap',
+      FIRETAP_STATE_PASSWORD_FILE: '/etc/firetap/state/password',
+      FIRETAP_STATE_LEASE_TTL_MS: '30000',
+    });
+    expect(loadConfig({ ...env, FIRETAP_ACCESS_KEYS: 'k' }).state).toMatchObject({ url, username: 'firetap', leaseTtlMs: 30_000 });
+    expect(podSpec(shared).volumes).toContainEqual({
+      name: 'state-secret',
+      secret: { secretName: 'firetap-valkey', items: [{ key: 'password', path: 'password' }] },
+    });
+    expect(container(shared).volumeMounts).toContainEqual({ name: 'state-secret', mountPath: '/etc/firetap/state', readOnly: true });
+    expect(envNames(await render({}))).not.toContain('FIRETAP_STATE_URL');
+    expect(await renderError({ image: { repository: REPOSITORY }, state: { existingSecret: 'firetap-valkey' } })).toContain(
+      'state.existingSecret is set but state.url is not',
+    );
+    expect(validate(merge(defaults, { state: { url: 'http://cache:6379' } }))).toBe(false);
+
+    const notes = async (values: Record<string, unknown>) => {
+      const result = await helm([
+        'install',
+        'firetap',
+        CHART,
+        '--dry-run=client',
+        '-n',
+        'firetap',
+        '-f',
+        valuesFile({ image: { repository: REPOSITORY }, ...values }),
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    };
+    const defaultsNotes = await notes({});
+    expect(defaultsNotes).toContain('WARNING: up to 10 replicas with meter records on and no state store');
+    expect(await notes({ enrichment: { regions: ['eu-west-1'] }, autoscaling: { enabled: false }, replicaCount: 3 })).toContain(
+      'WARNING: up to 3 replicas with meter records and enrichment on and no state store',
+    );
+    expect(await notes({ autoscaling: { enabled: false }, replicaCount: 1 })).not.toContain('WARNING: up to');
+    expect(await notes({ meters: { enabled: false } })).not.toContain('WARNING: up to');
+    const withStore = await notes({ state: { url } });
+    expect(withStore).not.toContain('WARNING: up to');
+    expect(withStore).toContain(`State store: ${url}`);
+  });
 });

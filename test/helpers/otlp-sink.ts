@@ -31,7 +31,7 @@ export class OtlpSink {
   attempts = 0;
   private readonly script: SinkBehaviour[] = [];
   private fallback: SinkBehaviour = { status: 200 };
-  private decide: ((body: Buffer, attempt: number) => SinkBehaviour | undefined) | undefined;
+  private decide: ((body: Buffer, attempt: number, path: string) => SinkBehaviour | undefined) | undefined;
   private server: Server | undefined;
   url = '';
 
@@ -43,7 +43,7 @@ export class OtlpSink {
         this.attempts++;
         const raw = Buffer.concat(chunks);
         const plain = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-        const behaviour = this.decide?.(plain, this.attempts) ?? this.script.shift() ?? this.fallback;
+        const behaviour = this.decide?.(plain, this.attempts, req.url ?? '/') ?? this.script.shift() ?? this.fallback;
         const answer = () => {
           if (behaviour.status >= 200 && behaviour.status < 300) this.record(req, Buffer.concat(chunks));
           res.writeHead(behaviour.status, behaviour.headers ?? {});
@@ -77,8 +77,8 @@ export class OtlpSink {
     return this.decideBy((body) => (predicate(body) ? { status: 400, body: 'invalid data' } : undefined));
   }
 
-  /** Decides each answer from the decoded body and the attempt number (1-based); undefined falls through. */
-  decideBy(decide: ((body: Buffer, attempt: number) => SinkBehaviour | undefined) | undefined): this {
+  /** Decides each answer from the decoded body, the attempt number (1-based) and the path; undefined falls through. */
+  decideBy(decide: ((body: Buffer, attempt: number, path: string) => SinkBehaviour | undefined) | undefined): this {
     this.decide = decide;
     return this;
   }

@@ -343,12 +343,16 @@ describe.each([
   it('keeps /readyz unready until the first snapshot, for at most the configured time; ingestion never waits', async () => {
     aws.fail('sts.AssumeRole', { status: 503, code: 'ServiceUnavailable' });
     const t = await buildTestApp({ ...ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ENRICHMENT_READY_TIMEOUT_MS: '60000' });
-    expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'waiting for the first tag snapshot' });
+    expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({
+      status: 'waiting for the first tag snapshot',
+      snapshot: { version: null, ageSeconds: null, leader: true },
+    });
     // Data is accepted before any snapshot exists, delivered without tags.
     const lines = await postMetrics(t, A, R1, [point('AWS/EC2', 'CPUUtilization', { InstanceId: 'i-0aaaaaaaaaaaaaaa1' })]);
     expect(lines[0]!.attributes['aws.tag.team']).toBeUndefined();
     await t.scraper!.refreshNow();
-    expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ready', snapshot: { version: 1, ageSeconds: 0, leader: true } }]);
     aws.fail('sts.AssumeRole', undefined);
 
     const bounded = await buildTestApp({ ...ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, FIRETAP_ENRICHMENT_READY_TIMEOUT_MS: '0' });

@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
 import { startService } from '../helpers/service.ts';
+import { RedisServer } from '../helpers/redis-server.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const MARKER = 'S3CR3T-MARKER-7f1c';
 const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
@@ -42,6 +46,7 @@ const MALFORMED: Array<[string, Record<string, string>]> = [
   ['userinfo in an invalid OTLP endpoint', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://user:${MARKER}@bad host:4318` }],
   ['userinfo in an invalid signal endpoint', { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `ftp://user:${MARKER}@collector/v1/logs` }],
   ['userinfo in an invalid meter endpoint', { FIRETAP_METER_ENDPOINT: `http://u:${MARKER}@ bad` }],
+  ['userinfo in a state store URL of the wrong scheme', { FIRETAP_STATE_URL: `http://firetap:${MARKER}@cache.local:6379` }],
 ];
 
 describe('no secret in any output', () => {
@@ -102,6 +107,36 @@ describe('no secret in any output', () => {
     // Error lines were written (the backend's refusal), and debug ones: the check below covers them.
     expect(service.output()).toContain('"level":50');
     expect(service.output()).not.toContain(MARKER);
+  });
+
+  it('a service whose state store refuses its password prints neither password, delivers, and counts the fallback; with the password file it connects', async () => {
+    const store = await new RedisServer({ password: `${MARKER}-right` }).start();
+    const services = [];
+    try {
+      const wrong = await startService({
+        FIRETAP_LOG_LEVEL: 'trace',
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        FIRETAP_STATE_URL: store.url.replace('redis://', `redis://default:${MARKER}-wrong@`),
+      });
+      services.push(wrong);
+      const id = 'store-refused';
+      const record = lengthPrefixed(metricStreamRequest({ account: '123456789012', region: 'eu-west-1', streamName: 's' }, sampleDatapoints(2)));
+      const res = await fetch(`${wrong.base}/firehose/metrics`, { method: 'POST', headers: firehoseHeaders(id), body: firehoseBody([record], id) });
+      expect(res.status).toBe(200);
+      expect(await (await fetch(`${wrong.base}/metrics`)).text()).toMatch(/^firetap_state_errors_total\{op="ledger_read"\} [1-9]/m);
+      expect(wrong.output()).toContain('state store unreachable');
+
+      const file = join(mkdtempSync(join(tmpdir(), 'firetap-secret-')), 'password');
+      writeFileSync(file, `${MARKER}-right\n`);
+      const right = await startService({ FIRETAP_LOG_LEVEL: 'trace', FIRETAP_STATE_URL: store.url, FIRETAP_STATE_PASSWORD_FILE: file });
+      services.push(right);
+      expect(right.output()).toContain('state store connected');
+    } finally {
+      for (const s of services) s.child.kill('SIGTERM');
+      await Promise.all(services.map((s) => s.exited));
+      await store.close();
+    }
+    for (const s of services) expect(s.output()).not.toContain(MARKER);
   });
 
   it('names each unknown FIRETAP_ variable at start, with the setting it most likely meant', async () => {
