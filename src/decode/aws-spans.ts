@@ -21,33 +21,43 @@ export interface SpanContext {
   readonly stats: EnrichmentStats;
 }
 
-/** Transaction Search's log group: every X-Ray and OpenTelemetry span of the account, one JSON event each. */
-export const SPANS_LOG_GROUP = 'aws/spans';
-
 /** How far into a text the markers of a span are looked for. */
 const HEAD = 1024;
 
-/** True when a log event's text is a span: a JSON object naming traceId and spanId (or ADOT's AWS-OTEL-TRACE-V1 format) near its start. */
+/**
+ * True when a text (a log event, a raw record's first line) is a span: a JSON object naming `traceId` and `spanId`
+ * near its start and a `startTimeUnixNano` (a log line that carries its trace context has the ids but no span
+ * times), or ADOT's `AWS-OTEL-TRACE-V1` format.
+ */
 export function looksLikeSpan(text: string): boolean {
   let i = 0;
   while (i < text.length && text.charCodeAt(i) <= 0x20) i++;
   if (text.charCodeAt(i) !== 0x7b) return false;
   const head = text.length > i + HEAD ? text.slice(i, i + HEAD) : text;
-  return (head.includes('"traceId"') && head.includes('"spanId"')) || head.includes('AWS-OTEL-TRACE-V1');
+  return (head.includes('"traceId"') && head.includes('"spanId"') && text.includes('"startTimeUnixNano"')) || head.includes('AWS-OTEL-TRACE-V1');
 }
 
 /** A record of spans: a subscription message from aws/spans (its head names the group), or span JSON itself. */
 export function looksLikeSpanRecord(plain: Buffer): boolean {
-  const head = plain.toString('latin1', 0, Math.min(plain.length, 512));
-  if (looksLikeSubscriptionMessage(plain)) return /"logGroup"\s*:\s*"aws\/spans"/.test(head);
-  return looksLikeSpan(head);
+  if (looksLikeSubscriptionMessage(plain)) return /"logGroup"\s*:\s*"aws\/spans"/.test(plain.toString('latin1', 0, Math.min(plain.length, 512)));
+  const firstLine = plain.indexOf(0x0a);
+  return looksLikeSpan(plain.toString('latin1', 0, Math.min(firstLine < 0 ? plain.length : firstLine, 64 * 1024)));
 }
 
-/** True when the message holds spans: its log group is one of `spanGroups`, or its first event is a span. */
-export function isSpanMessage(m: CloudWatchLogsMessage, isSpanGroup: (name: string) => boolean): boolean {
-  if (m.messageType !== 'DATA_MESSAGE') return false;
-  const first = m.logEvents[0];
-  return isSpanGroup(m.logGroup) || (first !== undefined && looksLikeSpan(first.message));
+/**
+ * Which messages of a record hold spans: `strict` those of span log groups (FIRETAP_SPAN_LOG_GROUPS), where a span
+ * that cannot be read fails the record; `byShape` those of other groups whose first event is a span, which stay
+ * logs unless every event reads as a span.
+ */
+export function spanMessages(messages: readonly CloudWatchLogsMessage[], isSpanGroup: (name: string) => boolean) {
+  const strict: CloudWatchLogsMessage[] = [];
+  const byShape: CloudWatchLogsMessage[] = [];
+  for (const m of messages) {
+    if (m.messageType !== 'DATA_MESSAGE') continue;
+    if (isSpanGroup(m.logGroup)) strict.push(m);
+    else if (m.logEvents[0] !== undefined && looksLikeSpan(m.logEvents[0].message)) byShape.push(m);
+  }
+  return { strict, byShape };
 }
 
 /** Reads and groups spans by resource and scope, encoding each resource once, tagged. */
@@ -62,13 +72,20 @@ export class SpanGrouper {
 
   /** Reads one span's JSON text (`where` names it in errors) of the account the message names. */
   addText(text: string, owner: string | undefined, where: string): void {
-    let value: unknown;
+    this.add(readSpanText(text, where), owner);
+  }
+
+  /** Adds a message's spans if every event reads as one; false (nothing added) when one does not. */
+  tryMessage(m: CloudWatchLogsMessage): boolean {
+    const reads: ReadSpan[] = [];
     try {
-      value = parseExactJson(text);
+      for (let i = 0; i < m.logEvents.length; i++) reads.push(readSpanText(m.logEvents[i]!.message, 'span'));
     } catch (err) {
-      throw new RecordError('json', `${where} is not JSON: ${(err as Error).message}`);
+      if (err instanceof RecordError) return false;
+      throw err;
     }
-    this.add(readSpan(value, where), owner);
+    for (const read of reads) this.add(read, m.owner);
+    return true;
   }
 
   add(read: ReadSpan, owner: string | undefined): void {
@@ -107,6 +124,16 @@ export class SpanGrouper {
     for (const a of this.ctx.resourceAttributes) r.add(a.key, a.encoded);
     return r.finish();
   }
+}
+
+function readSpanText(text: string, where: string): ReadSpan {
+  let value: unknown;
+  try {
+    value = parseExactJson(text);
+  } catch (err) {
+    throw new RecordError('json', `${where} is not JSON: ${(err as Error).message}`);
+  }
+  return readSpan(value, where);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);

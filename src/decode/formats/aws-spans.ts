@@ -1,4 +1,4 @@
-import { SpanGrouper, addSpanMessages, isSpanMessage, looksLikeSpanRecord, spanRecordGroups } from '../aws-spans.ts';
+import { SpanGrouper, addSpanMessages, looksLikeSpanRecord, spanMessages, spanRecordGroups } from '../aws-spans.ts';
 import type { LogRecordContext, LogRecordFormat } from '../record-format.ts';
 import { appendSpanGroups } from '../../otlp/spans.ts';
 import type { CloudWatchLogsMessage } from '../cloudwatch-logs-message.ts';
@@ -21,15 +21,17 @@ export const AWS_SPANS: LogRecordFormat<'aws-spans'> = {
 };
 
 /**
- * Takes the messages of span log groups (FIRETAP_SPAN_LOG_GROUPS) or whose events are spans out of a record's
- * messages and writes their spans to the traces batch, all read first (a bad span fails the record unwritten).
- * Returns the other messages.
+ * Takes the span messages out of a record's messages (see spanMessages) and writes their spans to the traces
+ * batch, all read first: a bad span of a span log group fails the record unwritten; a message of another group
+ * that does not read as spans throughout stays logs. Returns the messages that stay logs.
  */
 export function divertSpanMessages(messages: CloudWatchLogsMessage[], ctx: LogRecordContext): CloudWatchLogsMessage[] {
-  const spans = messages.filter((m) => isSpanMessage(m, ctx.logs.spanLogGroups.matches));
-  if (spans.length === 0) return messages;
+  const { strict, byShape } = spanMessages(messages, ctx.logs.spanLogGroups.matches);
+  if (strict.length === 0 && byShape.length === 0) return messages;
   const grouper = new SpanGrouper(ctx);
-  addSpanMessages(spans, grouper);
+  addSpanMessages(strict, grouper);
+  const diverted = new Set(strict);
+  for (const m of byShape) if (grouper.tryMessage(m)) diverted.add(m);
   if (ctx.spans) appendSpanGroups(grouper.groups(), ctx.spans);
-  return messages.filter((m) => !spans.includes(m));
+  return diverted.size === 0 ? messages : messages.filter((m) => !diverted.has(m));
 }

@@ -4,6 +4,7 @@ import { RecordError } from '../../../src/decode/record-error.ts';
 import { OtlpBatch } from '../../../src/otlp/batch.ts';
 import { decodeToJson } from '../../../src/otlp/schema.ts';
 import { RECORD_CODECS } from '../../../src/pipeline/record-codecs.ts';
+import { logsMessage } from '../../helpers/cloudwatch-fixtures.ts';
 import { recordContext } from '../../helpers/record-context.ts';
 import { sdkEncodedSpans } from '../../helpers/sdk-spans.ts';
 import { T0, ecsSpan, lambdaTrace, oddSpan, rawJson, spanText, spansMessage, xraySegmentSpan } from '../../helpers/span-fixtures.ts';
@@ -187,5 +188,33 @@ describe('spans from aws/spans (the traces route)', () => {
       // The SDK adds its own telemetry.sdk.* and service.name defaults; every attribute of ours is among its.
       for (const a of mine.resource) expect(theirs.resource).toContainEqual(a);
     }
+  });
+});
+
+describe('spans on the logs route', () => {
+  /** One logs-route record decoded: its log records' bodies and its spans' names. */
+  async function logsRoute(message: Record<string, unknown>) {
+    const spans = new OtlpBatch();
+    const batch = new OtlpBatch();
+    await RECORD_CODECS.logs(gzipSync(JSON.stringify(message)).toString('base64'), batch, recordContext({ spans }));
+    const logs = decodeToJson('logs', batch.take().payload) as Json;
+    const bodies = (logs.resourceLogs ?? []).flatMap((rl: Json) => rl.scopeLogs.flatMap((sl: Json) => sl.logRecords.map((r: Json) => r.body.stringValue)));
+    return { bodies, spans: flat(decodeToJson('traces', spans.take().payload)).map((s) => s.span.name) };
+  }
+
+  it('keeps as logs the JSON log lines that carry their trace context (traceId and spanId, but no span times)', async () => {
+    const line = '{"level":"info","traceId":"6739a8f0c1d2e3f4a5b6c7d8e9f00112","spanId":"a1b2c3d4e5f60718","msg":"order placed"}';
+    const got = await logsRoute(logsMessage({ logGroup: '/aws/lambda/checkout', events: [{ timestamp: 1, message: line }] }));
+    expect(got).toEqual({ bodies: [line], spans: [] });
+  });
+
+  it('reads spans in a log group of another name by their shape, and keeps a message as logs unless all of it reads as spans', async () => {
+    expect(await logsRoute(spansMessage([ecsSpan()], '/otel/cart'))).toEqual({ bodies: [], spans: ['GET /cart/{id}'] });
+    const broken = spansMessage([ecsSpan(), { ...ecsSpan(), spanId: 'nope' }], '/otel/cart');
+    expect((await logsRoute(broken)).bodies).toHaveLength(2);
+  });
+
+  it('refuses a record of a span log group whose span cannot be read, rather than forwarding it as logs', async () => {
+    await expect(logsRoute(spansMessage([{ ...ecsSpan(), spanId: 'nope' }]))).rejects.toThrow(/spanId is "nope"/);
   });
 });
