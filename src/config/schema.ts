@@ -34,7 +34,7 @@ const stringMap = z.record(z.string().min(1), z.string());
 export const EXPORTER_TYPES = ['otlp-http', 'prometheus-remote-write', 'debug'] as const;
 export type ExporterType = (typeof EXPORTER_TYPES)[number];
 
-/** A signal's exporters, by type; default (absent): otlp-http when its OTLP endpoint is set, else debug. */
+/** A signal's exporters, by type; default (absent): see exporterTypes in src/export/registry.ts. */
 const exportersSchema = z
   .array(z.enum(EXPORTER_TYPES, { error: (issue) => `unknown exporter type ${JSON.stringify(issue.input)}; known types: ${EXPORTER_TYPES.join(', ')}` }))
   .min(1, `expected at least one exporter type (${EXPORTER_TYPES.join(', ')})`)

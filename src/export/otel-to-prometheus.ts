@@ -45,12 +45,16 @@ export function resourceLabels(resource: Readonly<Record<string, string>>): Reco
 /** `base` with a data point's attributes added as labels (a point's attribute wins over the resource's). */
 export function withLabels(base: Readonly<Record<string, string>>, attributes: Readonly<Record<string, string>>): Record<string, string> {
   const labels: Record<string, string> = { ...base };
-  const seen = new Set<string>();
-  for (const key of Object.keys(attributes)) {
+  // Only a key that had to change can meet another: the names written are kept from the first such key on.
+  const keys = Object.keys(attributes);
+  let seen: Set<string> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const name = prometheusLabelName(key);
     const value = attributes[key]!;
-    labels[name] = seen.has(name) && labels[name] ? `${labels[name]};${value}` : value;
-    seen.add(name);
+    if (name !== key) seen ??= new Set(keys.slice(0, i));
+    labels[name] = seen?.has(name) && labels[name] ? `${labels[name]};${value}` : value;
+    seen?.add(name);
   }
   return labels;
 }

@@ -58,15 +58,24 @@ function sortedPieces(series: Collected, piece: (name: string, value: string) =>
   const set: LabelSet = series.labels;
   set.encoded ??= set.pairs.map(([name, value]) => labelField(name, value));
   const merged: Buffer[] = [];
-  const extras: Array<readonly [string, string]> = [['__name__', series.name]];
-  if (series.extra) extras.push(series.extra);
-  extras.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  let next = 0;
+  const extra = series.extra;
+  let nameDone = false;
+  let extraDone = extra === undefined;
   for (let i = 0; i < set.pairs.length; i++) {
-    while (next < extras.length && extras[next]![0] < set.pairs[i]![0]) merged.push(piece(extras[next]![0], extras[next++]![1]));
+    const at = set.pairs[i]![0];
+    // '__name__' sorts before any extra label firetap adds (`le`, `quantile`).
+    if (!nameDone && '__name__' < at) {
+      merged.push(piece('__name__', series.name));
+      nameDone = true;
+    }
+    if (!extraDone && nameDone && extra![0] < at) {
+      merged.push(piece(extra![0], extra![1]));
+      extraDone = true;
+    }
     merged.push(set.encoded[i]!);
   }
-  while (next < extras.length) merged.push(piece(extras[next]![0], extras[next++]![1]));
+  if (!nameDone) merged.push(piece('__name__', series.name));
+  if (!extraDone) merged.push(piece(extra![0], extra![1]));
   return merged;
 }
 

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
-import { type CloudWatchDatapoint, firehoseBody, firehoseHeaders, lengthPrefixed, metricStreamRequest } from '../helpers/cloudwatch-fixtures.ts';
+import {
+  type CloudWatchDatapoint,
+  firehoseBody,
+  firehoseHeaders,
+  lengthPrefixed,
+  logsMessage,
+  logsRecord,
+  metricStreamRequest,
+} from '../helpers/cloudwatch-fixtures.ts';
 import { FakeAws } from '../helpers/fake-aws.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { PrometheusServer } from '../helpers/prometheus-server.ts';
@@ -81,8 +89,8 @@ async function post(t: TestApp, requestId: string, points: CloudWatchDatapoint[]
   return t.app.inject({ method: 'POST', url: '/firehose/metrics', headers: firehoseHeaders(requestId), payload: firehoseBody([record], requestId) });
 }
 
-describe('metric streams written to a real Prometheus', () => {
-  it("are queryable under YACE's names with the resource's tags, one series per statistic, at CloudWatch's timestamps", async () => {
+describe('metrics written to a real Prometheus through remote write', () => {
+  it("from a metric stream are queryable under YACE's names with the resource's tags, one series per statistic, at CloudWatch's timestamps", async () => {
     const t = await startApp({ FIRETAP_METRIC_NAMING: 'yace', FIRETAP_ENRICHMENT_REGIONS: REGION });
     const at = minute(3);
     const res = await post(t, 'yace', [cpu(at - 60_000), cpu(at), memory(at, 'orders-yace')]);
@@ -122,7 +130,7 @@ describe('metric streams written to a real Prometheus', () => {
     expect(rds!.value).toBe(2_147_483_648);
   });
 
-  it('are queryable under their OpenTelemetry names by default: quantiles, _sum and _count of each summary', async () => {
+  it('from a metric stream are queryable under their OpenTelemetry names by default: quantiles, _sum and _count of each summary', async () => {
     const t = await startApp({});
     const at = minute(4);
     expect((await post(t, 'otel', [memory(at, 'orders-otel')])).statusCode).toBe(200);
@@ -159,5 +167,38 @@ describe('metric streams written to a real Prometheus', () => {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('firetap_exporter_failures_total{signal="metrics",exporter="prometheus-remote-write",outcome="retryable"} 1');
     expect(metrics).not.toContain('exporter="otlp-http"');
+  });
+
+  it('include those read from Lambda REPORT and Embedded Metric Format log lines too, under both namings', async () => {
+    const at = minute(2);
+    const report = (ms: number) =>
+      `REPORT RequestId: 6f1c2f3a-0b1d-4e5f-8a9b-0c1d2e3f4a5b\tDuration: ${ms} ms\tBilled Duration: ${Math.ceil(ms)} ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB\t\n`;
+    const emf = (service: string) =>
+      `${JSON.stringify({ _aws: { Timestamp: at, CloudWatchMetrics: [{ Namespace: 'shop', Dimensions: [['Service']], Metrics: [{ Name: 'Orders', Unit: 'Count' }] }] }, Service: service, Orders: 3 })}\n`;
+    for (const [naming, fn] of [
+      ['otel', 'checkout-otel'],
+      ['yace', 'checkout-yace'],
+    ] as const) {
+      const t = await startApp({ FIRETAP_METRIC_NAMING: naming });
+      const record = logsRecord(
+        logsMessage({
+          logGroup: `/aws/lambda/${fn}`,
+          events: [
+            { timestamp: at, message: report(50.5) },
+            { timestamp: at + 1000, message: emf(fn) },
+            { timestamp: at + 2000, message: report(10.5) },
+          ],
+        }),
+      );
+      const res = await t.app.inject({ method: 'POST', url: '/firehose/logs', headers: firehoseHeaders(naming), payload: firehoseBody([record], naming) });
+      expect(res.statusCode).toBe(200);
+    }
+    const value = async (promql: string) => (await prometheus.query(promql)).map((s) => s.value);
+    expect(await value('aws_lambda_duration_count{FunctionName="checkout-otel"}')).toEqual([2]);
+    expect(await value('aws_lambda_duration_sum{FunctionName="checkout-otel"}')).toEqual([61]);
+    expect(await value('amazonaws_com_shop_Orders_sum{Service="checkout-otel"}')).toEqual([3]);
+    expect(await value('aws_lambda_duration_sample_count{dimension_FunctionName="checkout-yace"}')).toEqual([2]);
+    expect(await value('aws_lambda_duration_maximum{dimension_FunctionName="checkout-yace"}')).toEqual([50.5]);
+    expect(await value('aws_shop_orders_sum{dimension_Service="checkout-yace"}')).toEqual([3]);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 import { EXPORTER_FACTORIES } from '../../../src/export/exporter-types.ts';
 import type { Exporter } from '../../../src/export/exporter.ts';
+import { resourceLabels, withLabels } from '../../../src/export/otel-to-prometheus.ts';
 import { remoteWriteScope } from '../../../src/export/prometheus-remote-write.ts';
 import { createExporters, exporterTypes } from '../../../src/export/registry.ts';
 import { toSeries } from '../../../src/export/remote-write-request.ts';
@@ -244,5 +245,13 @@ describe('OpenTelemetry metrics that are no metric stream, as Prometheus series'
       { timestampMs: T, value: 1 },
       { timestampMs: T + 2000, value: 4 },
     ]);
+  });
+
+  it("joins the values of a point's two attributes that make one label name with ';', and lets a point's attribute win over its resource's", () => {
+    expect(withLabels(resourceLabels({ 'host.name': 'from-resource', env: 'prod' }), { 'a.b': 'x', a_b: 'y', host_name: 'from-point' })).toEqual({
+      host_name: 'from-point',
+      env: 'prod',
+      a_b: 'x;y',
+    });
   });
 });
