@@ -160,8 +160,22 @@ function encodeScope(scope: ReadSpan['scope']): Uint8Array {
 export function addSpanMessages(messages: readonly CloudWatchLogsMessage[], grouper: SpanGrouper): void {
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
-    for (let i = 0; i < m.logEvents.length; i++) grouper.addText(m.logEvents[i]!.message, m.owner, `span (logEvents[${i}] of ${m.logGroup})`);
+    const events = m.logEvents;
+    for (let i = 0; i < events.length; i++) {
+      try {
+        grouper.addText(events[i]!.message, m.owner, SPAN);
+      } catch (err) {
+        throw named(err, `span (logEvents[${i}] of ${m.logGroup})`);
+      }
+    }
   }
+}
+
+/** What a span is called while it is read; an error then names it in full (not built for every span). */
+const SPAN = 'span';
+
+function named(err: unknown, where: string): unknown {
+  return err instanceof RecordError && err.message.startsWith(SPAN) ? new RecordError(err.reason, where + err.message.slice(SPAN.length)) : err;
 }
 
 /**
@@ -174,7 +188,12 @@ export function spanRecordGroups(plain: Buffer, ctx: SpanContext): SpanGroup[] {
   else {
     const lines = plain.toString('utf8').split('\n');
     for (let i = 0; i < lines.length; i++) {
-      if (lines[i]!.trim() !== '') grouper.addText(lines[i]!, undefined, `span (line ${i + 1})`);
+      if (lines[i]!.trim() === '') continue;
+      try {
+        grouper.addText(lines[i]!, undefined, SPAN);
+      } catch (err) {
+        throw named(err, `span (line ${i + 1})`);
+      }
     }
     if (grouper.count === 0)
       throw new RecordError('format', 'record holds no span (expected span JSON, one per line, or a CloudWatch Logs subscription message of spans)');
