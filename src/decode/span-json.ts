@@ -1,7 +1,7 @@
+import { spanIdOf, traceIdOf } from '../otlp/hex-ids.ts';
 import { markedInteger } from '../otlp/json-values.ts';
 import type { JsonAttributes, SpanData, SpanEvent, SpanLink } from '../otlp/spans.ts';
 import { RecordError } from './record-error.ts';
-import { spanIdOf, traceIdOf } from './span-ids.ts';
 
 /** One span as Transaction Search writes it, read: the span, and the resource and scope it names. */
 export interface ReadSpan {
@@ -23,14 +23,14 @@ const shown = (v: unknown): string => (v === undefined ? 'missing' : JSON.string
 const bad = (message: string): RecordError => new RecordError('format', message);
 
 /** A trace id: 32 hex digits or X-Ray's `1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx`, not all zeros. */
-export function traceIdBytes(v: unknown, where: string, field = ''): Uint8Array {
+export function traceId(v: unknown, where: string, field = ''): string {
   const id = traceIdOf(v);
   if (id) return id;
   throw bad(`${where}${field} is ${shown(v)}; expected 32 hex digits (W3C) or an X-Ray trace id (1-5759e988-bd862e3fe1be46a994272793), not all zeros`);
 }
 
 /** A span id: 16 hex digits, not all zeros. */
-export function spanIdBytes(v: unknown, where: string, field = ''): Uint8Array {
+export function spanId(v: unknown, where: string, field = ''): string {
   const id = spanIdOf(v);
   if (id) return id;
   throw bad(`${where}${field} is ${shown(v)}; expected 16 hex digits, not all zeros`);
@@ -179,8 +179,8 @@ function linksOf(v: unknown, where: string, field = ''): readonly SpanLink[] {
     const at = `${where}${field}[${i}]`;
     if (!isObject(l)) throw bad(`${at} is ${shown(l)}; expected an object`);
     return {
-      traceId: traceIdBytes(l.traceId, at, '.traceId'),
-      spanId: spanIdBytes(l.spanId, at, '.spanId'),
+      traceId: traceId(l.traceId, at, '.traceId'),
+      spanId: spanId(l.spanId, at, '.spanId'),
       traceState: optionalString(l.traceState, at, '.traceState'),
       attributes: attributesOf(l.attributes, at, '.attributes'),
       droppedAttributesCount: optionalCount(l.droppedAttributesCount, at, '.droppedAttributesCount'),
@@ -190,9 +190,9 @@ function linksOf(v: unknown, where: string, field = ''): readonly SpanLink[] {
 }
 
 /** No parent: absent, empty, or all zeros (as some converters write a root span's). */
-function parentOf(v: unknown, where: string, field = ''): Uint8Array | undefined {
+function parentOf(v: unknown, where: string, field = ''): string | undefined {
   if (v === undefined || v === null || v === '' || v === '0000000000000000') return undefined;
-  return spanIdBytes(v, where, field);
+  return spanId(v, where, field);
 }
 
 /**
@@ -212,8 +212,8 @@ export function readSpan(value: unknown, where: string, field = ''): ReadSpan {
   const name = optionalString(s.name, where, '.name');
   return {
     span: {
-      traceId: traceIdBytes(s.traceId, where, '.traceId'),
-      spanId: spanIdBytes(s.spanId, where, '.spanId'),
+      traceId: traceId(s.traceId, where, '.traceId'),
+      spanId: spanId(s.spanId, where, '.spanId'),
       parentSpanId: parentOf(s.parentSpanId, where, '.parentSpanId'),
       traceState: optionalString(s.traceState, where, '.traceState'),
       flags: optionalFlags(s.flags, where, '.flags'),

@@ -1,4 +1,5 @@
 import type { OtlpBatch } from './batch.ts';
+import { writeHexId } from './hex-ids.ts';
 import { writeAttributes } from './json-values.ts';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type Writer, tag } from './wire-format.ts';
 import { closeField, openField } from './wire-write.ts';
@@ -15,19 +16,19 @@ export interface SpanEvent {
 }
 
 export interface SpanLink {
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
+  readonly traceId: string;
+  readonly spanId: string;
   readonly traceState: string | undefined;
   readonly attributes: JsonAttributes | undefined;
   readonly droppedAttributesCount: number;
   readonly flags: number | undefined;
 }
 
-/** One span, read and checked: ids as bytes, times as exact nanoseconds, kind and status code as OTLP numbers. */
+/** One span, read and checked: ids as their hex text (hex-ids.ts), times as exact nanoseconds, kind and status code as OTLP numbers. */
 export interface SpanData {
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
-  readonly parentSpanId: Uint8Array | undefined;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
   readonly traceState: string | undefined;
   readonly flags: number | undefined;
   readonly name: string;
@@ -115,10 +116,10 @@ function count(w: Writer, field: number, value: number): void {
  */
 function writeSpan(w: Writer, s: SpanData): void {
   const span = openField(w, tag(2, WIRE_LEN), SPAN);
-  w.uint32(tag(1, WIRE_LEN)).bytes(s.traceId);
-  w.uint32(tag(2, WIRE_LEN)).bytes(s.spanId);
+  writeHexId(w, tag(1, WIRE_LEN), s.traceId);
+  writeHexId(w, tag(2, WIRE_LEN), s.spanId);
   if (s.traceState) w.uint32(tag(3, WIRE_LEN)).string(s.traceState);
-  if (s.parentSpanId) w.uint32(tag(4, WIRE_LEN)).bytes(s.parentSpanId);
+  if (s.parentSpanId) writeHexId(w, tag(4, WIRE_LEN), s.parentSpanId);
   w.uint32(tag(5, WIRE_LEN)).string(s.name);
   if (s.kind !== 0) w.uint32(tag(6, WIRE_VARINT)).int32(s.kind);
   fixed64(w, 7, s.startTimeUnixNano);
@@ -138,8 +139,8 @@ function writeSpan(w: Writer, s: SpanData): void {
   for (const l of s.links) {
     // Link { trace_id 1; span_id 2; trace_state 3; attributes 4; dropped_attributes_count 5; flags 6 }
     const link = openField(w, tag(13, WIRE_LEN), SPAN);
-    w.uint32(tag(1, WIRE_LEN)).bytes(l.traceId);
-    w.uint32(tag(2, WIRE_LEN)).bytes(l.spanId);
+    writeHexId(w, tag(1, WIRE_LEN), l.traceId);
+    writeHexId(w, tag(2, WIRE_LEN), l.spanId);
     if (l.traceState) w.uint32(tag(3, WIRE_LEN)).string(l.traceState);
     writeAttributes(w, 4, l.attributes);
     count(w, 5, l.droppedAttributesCount);
