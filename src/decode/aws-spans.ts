@@ -3,7 +3,7 @@ import type { EnrichmentStats } from '../enrich/enrichment-stats.ts';
 import { spanResourceAttributes } from '../enrich/span-resources.ts';
 import { encodeJsonKeyValue, writeAttributes } from '../otlp/json-values.ts';
 import { ResourceBuilder } from '../otlp/resource.ts';
-import type { JsonAttributes, ScopeSpans, SpanGroup } from '../otlp/spans.ts';
+import type { JsonAttributes, ScopeSpans, SpanData, SpanGroup } from '../otlp/spans.ts';
 import { type EncodedAttribute, WIRE_LEN, Writer, tag } from '../otlp/wire.ts';
 import { looksLikeSubscriptionMessage, parseCloudWatchLogsJson } from './cloudwatch-logs.ts';
 import type { CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
@@ -60,9 +60,28 @@ export function spanMessages(messages: readonly CloudWatchLogsMessage[], isSpanG
   return { strict, byShape };
 }
 
+interface ResourceGroup {
+  readonly key: string;
+  readonly resource: Uint8Array;
+  readonly scopes: ScopeGroup[];
+  /** The scopes by name, version and attributes, once there are more than a few. */
+  byKey?: Map<string, ScopeGroup>;
+}
+
+interface ScopeGroup extends ScopeSpans {
+  readonly name: string;
+  readonly version: string;
+  readonly attributes: string;
+  readonly spans: SpanData[];
+}
+
+/** Up to this many resources a record's are found by comparing keys in turn: no hash of a new key per span. */
+const FEW = 8;
+
 /** Reads and groups spans by resource and scope, encoding each resource once, tagged. */
 export class SpanGrouper {
-  private readonly resources = new Map<string, { resource: Uint8Array; scopes: Map<string, ScopeSpans> }>();
+  private readonly list: ResourceGroup[] = [];
+  private readonly resources = new Map<string, ResourceGroup>();
   private readonly ctx: SpanContext;
   count = 0;
 
@@ -90,20 +109,32 @@ export class SpanGrouper {
 
   add(read: ReadSpan, owner: string | undefined): void {
     const { resource, scope } = read;
-    const account = str(resource['cloud.account.id']) ?? owner ?? this.ctx.account;
-    const region = str(resource['cloud.region']) ?? this.ctx.region;
-    const key = `${account ?? ''}\u0000${region ?? ''}\u0000${stableKey(resource)}`;
-    let group = this.resources.get(key);
-    if (!group) this.resources.set(key, (group = { resource: this.encodeResource(resource, account, region), scopes: new Map() }));
-    const scopeKey = `${scope.name}\u0000${scope.version}\u0000${scope.attributes ? stableKey(scope.attributes) : ''}`;
-    let spans = group.scopes.get(scopeKey);
-    if (!spans) group.scopes.set(scopeKey, (spans = { scope: encodeScope(scope), spans: [] }));
-    spans.spans.push(read.span);
+    const ownAccount = str(resource['cloud.account.id']);
+    const ownRegion = str(resource['cloud.region']);
+    const account = ownAccount ?? owner ?? this.ctx.account;
+    const region = ownRegion ?? this.ctx.region;
+    // A resource naming its account and region is keyed by its JSON alone (no copy with a prefix).
+    const json = stableKey(resource);
+    const key = ownAccount !== undefined && ownRegion !== undefined ? json : `${account ?? ''}\u0000${region ?? ''}\u0000${json}`;
+    let group = this.find(key);
+    if (!group) {
+      group = { key, resource: this.encodeResource(resource, account, region), scopes: [] };
+      this.list.push(group);
+      this.resources.set(key, group);
+    }
+    scopeGroup(group, scope).spans.push(read.span);
     this.count++;
   }
 
+  private find(key: string): ResourceGroup | undefined {
+    const list = this.list;
+    if (list.length > FEW) return this.resources.get(key);
+    for (let i = 0; i < list.length; i++) if (list[i]!.key === key) return list[i];
+    return undefined;
+  }
+
   groups(): SpanGroup[] {
-    return [...this.resources.values()].map((g) => ({ resource: g.resource, scopes: [...g.scopes.values()] }));
+    return this.list;
   }
 
   /** The span's own attributes first; then those of the AWS resource it names (tag cache), then the configured ones. */
@@ -154,6 +185,29 @@ function encodeScope(scope: ReadSpan['scope']): Uint8Array {
   if (scope.version) w.uint32(tag(2, WIRE_LEN)).string(scope.version);
   writeAttributes(w, 3, scope.attributes);
   return w.finish();
+}
+
+/** The spans of a resource's scope; a resource of more than a few scopes finds them by a key. */
+function scopeGroup(group: ResourceGroup, scope: ReadSpan['scope']): ScopeGroup {
+  const { name, version } = scope;
+  const attributes = scope.attributes ? stableKey(scope.attributes) : '';
+  const scopes = group.scopes;
+  if (scopes.length <= FEW) {
+    for (let i = 0; i < scopes.length; i++) {
+      const g = scopes[i]!;
+      if (g.name === name && g.version === version && g.attributes === attributes) return g;
+    }
+  } else {
+    const found = group.byKey!.get(`${name}\u0000${version}\u0000${attributes}`);
+    if (found) return found;
+  }
+  const g = { name, version, attributes, scope: encodeScope(scope), spans: [] };
+  scopes.push(g);
+  if (scopes.length > FEW) {
+    group.byKey ??= new Map();
+    for (const s of scopes.length === FEW + 1 ? scopes : [g]) group.byKey.set(`${s.name}\u0000${s.version}\u0000${s.attributes}`, s);
+  }
+  return g;
 }
 
 /** Adds every event of span messages (each event one span) to the grouper. */
