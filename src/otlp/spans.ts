@@ -93,13 +93,21 @@ export function writeFixed64Digits(w: Writer, digits: string): void {
     w.fixed32(n % TWO_32).fixed32(Math.floor(n / TWO_32));
     return;
   }
-  const high = Number(digits.slice(0, -9));
-  const low = Number(digits.slice(-9));
+  const split = digits.length - 9;
+  const high = decimal(digits, 0, split);
+  const low = decimal(digits, split, digits.length);
   const hh = Math.floor(high / 65536);
   const t1 = (high - hh * 65536) * 1e9; // < 2^46
   const t2 = hh * 1e9; // < 2^49
   const lowPart = (t2 % 65536) * 65536 + t1 + low; // < 2^47
   w.fixed32(lowPart % TWO_32).fixed32(Math.floor(t2 / 65536) + Math.floor(lowPart / TWO_32));
+}
+
+/** The value of the decimal digits [from, to) (fewer than 16): no substring, no string-to-number conversion. */
+function decimal(digits: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (digits.charCodeAt(i) - 0x30);
+  return n;
 }
 
 function fixed64(w: Writer, field: number, digits: string): void {
