@@ -1,25 +1,10 @@
-import type { Enrichment } from '../enrich/enrichment.ts';
-import type { EnrichmentStats } from '../enrich/enrichment-stats.ts';
-import { spanResourceAttributes } from '../enrich/span-resources.ts';
-import { encodeJsonKeyValue, writeAttributes } from '../otlp/json-values.ts';
-import { ResourceBuilder } from '../otlp/resource.ts';
-import type { JsonAttributes, ScopeSpans, SpanGroup } from '../otlp/spans.ts';
-import { type EncodedAttribute, WIRE_LEN, Writer, tag } from '../otlp/wire.ts';
+import type { SpanGroup } from '../otlp/spans.ts';
 import { looksLikeSubscriptionMessage, parseCloudWatchLogsJson } from './cloudwatch-logs.ts';
 import type { CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
-import { parseExactJson } from './exact-json.ts';
 import { RecordError } from './record-error.ts';
-import { type ReadSpan, readSpan } from './span-json.ts';
+import { type SpanContext, SpanGrouper } from './span-grouper.ts';
 
-/** What span records are read with: where resources are, and the tag cache. */
-export interface SpanContext {
-  readonly resourceAttributes: readonly EncodedAttribute[];
-  /** The region and account of the delivery stream, when the data names none. */
-  readonly region: string | undefined;
-  readonly account: string | undefined;
-  readonly enrichment: Enrichment | undefined;
-  readonly stats: EnrichmentStats;
-}
+export { type SpanContext, SpanGrouper } from './span-grouper.ts';
 
 /** How far into a text the markers of a span are looked for. */
 const HEAD = 1024;
@@ -60,108 +45,26 @@ export function spanMessages(messages: readonly CloudWatchLogsMessage[], isSpanG
   return { strict, byShape };
 }
 
-/** Reads and groups spans by resource and scope, encoding each resource once, tagged. */
-export class SpanGrouper {
-  private readonly resources = new Map<string, { resource: Uint8Array; scopes: Map<string, ScopeSpans> }>();
-  private readonly ctx: SpanContext;
-  count = 0;
-
-  constructor(ctx: SpanContext) {
-    this.ctx = ctx;
-  }
-
-  /** Reads one span's JSON text (`where` names it in errors) of the account the message names. */
-  addText(text: string, owner: string | undefined, where: string): void {
-    this.add(readSpanText(text, where), owner);
-  }
-
-  /** Adds a message's spans if every event reads as one; false (nothing added) when one does not. */
-  tryMessage(m: CloudWatchLogsMessage): boolean {
-    const reads: ReadSpan[] = [];
-    try {
-      for (let i = 0; i < m.logEvents.length; i++) reads.push(readSpanText(m.logEvents[i]!.message, 'span'));
-    } catch (err) {
-      if (err instanceof RecordError) return false;
-      throw err;
-    }
-    for (const read of reads) this.add(read, m.owner);
-    return true;
-  }
-
-  add(read: ReadSpan, owner: string | undefined): void {
-    const { resource, scope } = read;
-    const account = str(resource['cloud.account.id']) ?? owner ?? this.ctx.account;
-    const region = str(resource['cloud.region']) ?? this.ctx.region;
-    const key = `${account ?? ''}\u0000${region ?? ''}\u0000${stableKey(resource)}`;
-    let group = this.resources.get(key);
-    if (!group) this.resources.set(key, (group = { resource: this.encodeResource(resource, account, region), scopes: new Map() }));
-    const scopeKey = `${scope.name}\u0000${scope.version}\u0000${scope.attributes ? stableKey(scope.attributes) : ''}`;
-    let spans = group.scopes.get(scopeKey);
-    if (!spans) group.scopes.set(scopeKey, (spans = { scope: encodeScope(scope), spans: [] }));
-    spans.spans.push(read.span);
-    this.count++;
-  }
-
-  groups(): SpanGroup[] {
-    return [...this.resources.values()].map((g) => ({ resource: g.resource, scopes: [...g.scopes.values()] }));
-  }
-
-  /** The span's own attributes first; then those of the AWS resource it names (tag cache), then the configured ones. */
-  private encodeResource(attributes: JsonAttributes, account: string | undefined, region: string | undefined): Uint8Array {
-    const r = new ResourceBuilder();
-    for (const key in attributes) r.add(key, encodeJsonKeyValue(key, attributes[key]));
-    const { enrichment, stats } = this.ctx;
-    const scope = account !== undefined && region !== undefined ? enrichment?.scope(account, region) : undefined;
-    if (scope) {
-      const found = spanResourceAttributes(scope, attributes);
-      if (found) {
-        for (const [key, value] of Object.entries(found)) r.string(key, value);
-        stats.hit('spans');
-      } else {
-        stats.miss('spans');
-      }
-    }
-    for (const a of this.ctx.resourceAttributes) r.add(a.key, a.encoded);
-    return r.finish();
-  }
-}
-
-function readSpanText(text: string, where: string): ReadSpan {
-  let value: unknown;
-  try {
-    value = parseExactJson(text);
-  } catch (err) {
-    throw new RecordError('json', `${where} is not JSON: ${(err as Error).message}`);
-  }
-  return readSpan(value, where);
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-/** A key for grouping equal attribute maps (bigints and bytes, which JSON.stringify refuses, as text). */
-function stableKey(attributes: JsonAttributes): string {
-  try {
-    return JSON.stringify(attributes);
-  } catch {
-    return JSON.stringify(attributes, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
-  }
-}
-
-/** InstrumentationScope { name 1; version 2; attributes 3 }. */
-function encodeScope(scope: ReadSpan['scope']): Uint8Array {
-  const w = Writer.create();
-  if (scope.name) w.uint32(tag(1, WIRE_LEN)).string(scope.name);
-  if (scope.version) w.uint32(tag(2, WIRE_LEN)).string(scope.version);
-  writeAttributes(w, 3, scope.attributes);
-  return w.finish();
-}
-
 /** Adds every event of span messages (each event one span) to the grouper. */
 export function addSpanMessages(messages: readonly CloudWatchLogsMessage[], grouper: SpanGrouper): void {
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
-    for (let i = 0; i < m.logEvents.length; i++) grouper.addText(m.logEvents[i]!.message, m.owner, `span (logEvents[${i}] of ${m.logGroup})`);
+    const events = m.logEvents;
+    for (let i = 0; i < events.length; i++) {
+      try {
+        grouper.addText(events[i]!.message, m.owner, SPAN);
+      } catch (err) {
+        throw named(err, `span (logEvents[${i}] of ${m.logGroup})`);
+      }
+    }
   }
+}
+
+/** What a span is called while it is read; an error then names it in full (not built for every span). */
+const SPAN = 'span';
+
+function named(err: unknown, where: string): unknown {
+  return err instanceof RecordError && err.message.startsWith(SPAN) ? new RecordError(err.reason, where + err.message.slice(SPAN.length)) : err;
 }
 
 /**
@@ -174,7 +77,12 @@ export function spanRecordGroups(plain: Buffer, ctx: SpanContext): SpanGroup[] {
   else {
     const lines = plain.toString('utf8').split('\n');
     for (let i = 0; i < lines.length; i++) {
-      if (lines[i]!.trim() !== '') grouper.addText(lines[i]!, undefined, `span (line ${i + 1})`);
+      if (lines[i]!.trim() === '') continue;
+      try {
+        grouper.addText(lines[i]!, undefined, SPAN);
+      } catch (err) {
+        throw named(err, `span (line ${i + 1})`);
+      }
     }
     if (grouper.count === 0)
       throw new RecordError('format', 'record holds no span (expected span JSON, one per line, or a CloudWatch Logs subscription message of spans)');

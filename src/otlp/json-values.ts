@@ -1,4 +1,5 @@
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, Writer, tag } from './wire-format.ts';
+import { closeField, openField } from './wire-write.ts';
 
 /**
  * How an exact JSON reader marks an integer JSON.parse would round (beyond 2⁵³): its digits after this
@@ -39,26 +40,27 @@ export function writeAnyValueFields(w: Writer, value: unknown, depth = 0): void 
     case 'bigint':
       writeBigInteger(w, value);
       return;
-    case 'object':
+    case 'object': {
       if (value === null || depth > 16) return;
       if (value instanceof Uint8Array) {
         w.uint32(tag(7, WIRE_LEN)).bytes(value);
         return;
       }
       if (Array.isArray(value)) {
-        w.uint32(tag(5, WIRE_LEN)).fork();
+        const array = openField(w, tag(5, WIRE_LEN), 0);
         for (const item of value) {
-          w.uint32(tag(1, WIRE_LEN)).fork();
+          const any = openField(w, tag(1, WIRE_LEN), 0);
           writeAnyValueFields(w, item, depth + 1);
-          w.ldelim();
+          closeField(w, any, 0);
         }
-        w.ldelim();
+        closeField(w, array, 0);
         return;
       }
-      w.uint32(tag(6, WIRE_LEN)).fork();
+      const list = openField(w, tag(6, WIRE_LEN), 0);
       for (const [k, v] of Object.entries(value)) writeKeyValue(w, 1, k, v, depth + 1);
-      w.ldelim();
+      closeField(w, list, 0);
       return;
+    }
     default:
       return;
   }
@@ -77,11 +79,13 @@ function writeBigInteger(w: Writer, value: bigint): void {
 
 /** Writes one KeyValue field (`fieldTag` number) of a key and a value of parsed JSON. */
 export function writeKeyValue(w: Writer, field: number, key: string, value: unknown, depth = 0): void {
-  w.uint32(tag(field, WIRE_LEN)).fork();
+  // openField/closeField: no allocation per message, unlike fork/ldelim (most KeyValues are < 128 bytes).
+  const kv = openField(w, tag(field, WIRE_LEN), 0);
   w.uint32(tag(1, WIRE_LEN)).string(key);
-  w.uint32(tag(2, WIRE_LEN)).fork();
+  const any = openField(w, tag(2, WIRE_LEN), 0);
   writeAnyValueFields(w, value, depth);
-  w.ldelim().ldelim();
+  closeField(w, any, 0);
+  closeField(w, kv, 0);
 }
 
 /** Writes a flat attribute map as repeated KeyValue fields of number `field`. */

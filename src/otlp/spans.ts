@@ -1,6 +1,8 @@
 import type { OtlpBatch } from './batch.ts';
+import { writeHexId } from './hex-ids.ts';
 import { writeAttributes } from './json-values.ts';
 import { WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type Writer, tag } from './wire-format.ts';
+import { closeField, openField } from './wire-write.ts';
 
 /** Attributes as a flat map of parsed JSON values (json-values.ts writes each as its AnyValue). */
 export type JsonAttributes = Readonly<Record<string, unknown>>;
@@ -14,19 +16,19 @@ export interface SpanEvent {
 }
 
 export interface SpanLink {
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
+  readonly traceId: string;
+  readonly spanId: string;
   readonly traceState: string | undefined;
   readonly attributes: JsonAttributes | undefined;
   readonly droppedAttributesCount: number;
   readonly flags: number | undefined;
 }
 
-/** One span, read and checked: ids as bytes, times as exact nanoseconds, kind and status code as OTLP numbers. */
+/** One span, read and checked: ids as their hex text (hex-ids.ts), times as exact nanoseconds, kind and status code as OTLP numbers. */
 export interface SpanData {
-  readonly traceId: Uint8Array;
-  readonly spanId: Uint8Array;
-  readonly parentSpanId: Uint8Array | undefined;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
   readonly traceState: string | undefined;
   readonly flags: number | undefined;
   readonly name: string;
@@ -61,20 +63,23 @@ export interface SpanGroup {
 export function appendSpanGroups(groups: readonly SpanGroup[], batch: OtlpBatch): void {
   const w = batch.writer;
   for (const { resource, scopes } of groups) {
-    w.uint32(tag(1, WIRE_LEN)).fork();
+    const rs = openField(w, tag(1, WIRE_LEN), GROUP);
     w.uint32(tag(1, WIRE_LEN)).bytes(resource);
     for (const { scope, spans } of scopes) {
       if (spans.length === 0) continue;
-      w.uint32(tag(2, WIRE_LEN)).fork();
+      const ss = openField(w, tag(2, WIRE_LEN), GROUP);
       w.uint32(tag(1, WIRE_LEN)).bytes(scope);
-      for (const span of spans) writeSpan(w, span);
-      w.ldelim();
+      for (let i = 0; i < spans.length; i++) writeSpan(w, spans[i]!);
+      closeField(w, ss, GROUP);
       batch.items += spans.length;
     }
-    w.ldelim();
+    closeField(w, rs, GROUP);
   }
 }
 
+/** Length guesses for openField: a span (or event, link) of 128 B to 16 KiB; a group of spans up to 2 MiB. */
+const SPAN = 128;
+const GROUP = 1 << 14;
 const TWO_32 = 4294967296;
 
 /**
@@ -88,13 +93,21 @@ export function writeFixed64Digits(w: Writer, digits: string): void {
     w.fixed32(n % TWO_32).fixed32(Math.floor(n / TWO_32));
     return;
   }
-  const high = Number(digits.slice(0, -9));
-  const low = Number(digits.slice(-9));
+  const split = digits.length - 9;
+  const high = decimal(digits, 0, split);
+  const low = decimal(digits, split, digits.length);
   const hh = Math.floor(high / 65536);
   const t1 = (high - hh * 65536) * 1e9; // < 2^46
   const t2 = hh * 1e9; // < 2^49
   const lowPart = (t2 % 65536) * 65536 + t1 + low; // < 2^47
   w.fixed32(lowPart % TWO_32).fixed32(Math.floor(t2 / 65536) + Math.floor(lowPart / TWO_32));
+}
+
+/** The value of the decimal digits [from, to) (fewer than 16): no substring, no string-to-number conversion. */
+function decimal(digits: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (digits.charCodeAt(i) - 0x30);
+  return n;
 }
 
 function fixed64(w: Writer, field: number, digits: string): void {
@@ -110,11 +123,11 @@ function count(w: Writer, field: number, value: number): void {
  * dropped_attributes_count 10; events 11; dropped_events_count 12; links 13; dropped_links_count 14; status 15; flags 16 }.
  */
 function writeSpan(w: Writer, s: SpanData): void {
-  w.uint32(tag(2, WIRE_LEN)).fork();
-  w.uint32(tag(1, WIRE_LEN)).bytes(s.traceId);
-  w.uint32(tag(2, WIRE_LEN)).bytes(s.spanId);
+  const span = openField(w, tag(2, WIRE_LEN), SPAN);
+  writeHexId(w, tag(1, WIRE_LEN), s.traceId);
+  writeHexId(w, tag(2, WIRE_LEN), s.spanId);
   if (s.traceState) w.uint32(tag(3, WIRE_LEN)).string(s.traceState);
-  if (s.parentSpanId) w.uint32(tag(4, WIRE_LEN)).bytes(s.parentSpanId);
+  if (s.parentSpanId) writeHexId(w, tag(4, WIRE_LEN), s.parentSpanId);
   w.uint32(tag(5, WIRE_LEN)).string(s.name);
   if (s.kind !== 0) w.uint32(tag(6, WIRE_VARINT)).int32(s.kind);
   fixed64(w, 7, s.startTimeUnixNano);
@@ -123,33 +136,33 @@ function writeSpan(w: Writer, s: SpanData): void {
   count(w, 10, s.droppedAttributesCount);
   for (const e of s.events) {
     // Event { time_unix_nano 1; name 2; attributes 3; dropped_attributes_count 4 }
-    w.uint32(tag(11, WIRE_LEN)).fork();
+    const event = openField(w, tag(11, WIRE_LEN), SPAN);
     fixed64(w, 1, e.timeUnixNano);
     if (e.name) w.uint32(tag(2, WIRE_LEN)).string(e.name);
     writeAttributes(w, 3, e.attributes);
     count(w, 4, e.droppedAttributesCount);
-    w.ldelim();
+    closeField(w, event, SPAN);
   }
   count(w, 12, s.droppedEventsCount);
   for (const l of s.links) {
     // Link { trace_id 1; span_id 2; trace_state 3; attributes 4; dropped_attributes_count 5; flags 6 }
-    w.uint32(tag(13, WIRE_LEN)).fork();
-    w.uint32(tag(1, WIRE_LEN)).bytes(l.traceId);
-    w.uint32(tag(2, WIRE_LEN)).bytes(l.spanId);
+    const link = openField(w, tag(13, WIRE_LEN), SPAN);
+    writeHexId(w, tag(1, WIRE_LEN), l.traceId);
+    writeHexId(w, tag(2, WIRE_LEN), l.spanId);
     if (l.traceState) w.uint32(tag(3, WIRE_LEN)).string(l.traceState);
     writeAttributes(w, 4, l.attributes);
     count(w, 5, l.droppedAttributesCount);
     if (l.flags !== undefined) w.uint32(tag(6, WIRE_FIXED32)).fixed32(l.flags);
-    w.ldelim();
+    closeField(w, link, SPAN);
   }
   count(w, 14, s.droppedLinksCount);
   if (s.status && (s.status.code !== 0 || s.status.message)) {
     // Status { message 2; code 3 }
-    w.uint32(tag(15, WIRE_LEN)).fork();
+    const status = openField(w, tag(15, WIRE_LEN), 0);
     if (s.status.message) w.uint32(tag(2, WIRE_LEN)).string(s.status.message);
     if (s.status.code !== 0) w.uint32(tag(3, WIRE_VARINT)).int32(s.status.code);
-    w.ldelim();
+    closeField(w, status, 0);
   }
   if (s.flags !== undefined) w.uint32(tag(16, WIRE_FIXED32)).fixed32(s.flags);
-  w.ldelim();
+  closeField(w, span, SPAN);
 }
