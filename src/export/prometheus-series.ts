@@ -17,8 +17,8 @@ export class LabelSet {
   readonly key: string;
   /** The series with these labels (a handful: a point's statistics), by name and the extra label's value. */
   readonly series: Collected[] = [];
-  /** Each pair as an encoded remote-write Label field, made by the encoder once for all the set's series. */
-  encoded: Buffer[] | undefined;
+  /** The encoder's note of where it wrote the set's fields. */
+  encoded: unknown;
 
   constructor(labels: Readonly<Record<string, string>>) {
     const pairs: Array<[string, string]> = [];
