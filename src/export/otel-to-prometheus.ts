@@ -30,6 +30,22 @@ export function memo(f: (text: string) => string): (text: string) => string {
   };
 }
 
+const sumName = memo((name) => `${name}_sum`);
+const countName = memo((name) => `${name}_count`);
+const bucketName = memo((name) => `${name}_bucket`);
+const totalName = memo((name) => (name.endsWith('_total') ? name : `${name}_total`));
+
+/** A quantile or bucket bound as its label value prints it, worked out once per number. */
+export function numberLabel(n: number): string {
+  let text = numberLabels.get(n);
+  if (text === undefined) {
+    if (numberLabels.size >= 10_000) numberLabels.clear();
+    numberLabels.set(n, (text = String(n)));
+  }
+  return text;
+}
+const numberLabels = new Map<number, string>();
+
 /**
  * The labels of a resource's data points: its attributes, names made valid (two that become one join their values
  * with `;`), plus `job` and `instance` from `service.namespace/service.name` and `service.instance.id` when it has them.
@@ -68,7 +84,7 @@ export function withLabels(base: Readonly<Record<string, string>>, attributes: R
 export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: Readonly<Record<string, string>>): void {
   const name = prometheusMetricName(metric.name);
   const counter = metric.kind === 'sum' && metric.monotonic && metric.temporality === CUMULATIVE;
-  const series = counter && !name.endsWith('_total') ? `${name}_total` : name;
+  const series = counter ? totalName(name) : name;
   for (const p of metric.points) {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) continue;
     const labels = set.labels(withLabels(base, p.attributes));
@@ -79,24 +95,24 @@ export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: Readon
         set.add(series, labels, p.value, at);
         break;
       case 'summary':
-        for (const q of p.quantiles) set.add(name, labels, q.value, at, 'quantile', String(q.quantile));
-        set.add(`${name}_sum`, labels, p.sum ?? 0, at);
-        set.add(`${name}_count`, labels, p.count, at);
+        for (const q of p.quantiles) set.add(name, labels, q.value, at, 'quantile', numberLabel(q.quantile));
+        set.add(sumName(name), labels, p.sum ?? 0, at);
+        set.add(countName(name), labels, p.count, at);
         break;
       case 'histogram': {
         let cumulative = 0;
         p.bounds.forEach((bound, i) => {
           cumulative += p.bucketCounts[i] ?? 0;
-          set.add(`${name}_bucket`, labels, cumulative, at, 'le', String(bound));
+          set.add(bucketName(name), labels, cumulative, at, 'le', numberLabel(bound));
         });
-        set.add(`${name}_bucket`, labels, p.count, at, 'le', '+Inf');
-        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
-        set.add(`${name}_count`, labels, p.count, at);
+        set.add(bucketName(name), labels, p.count, at, 'le', '+Inf');
+        if (p.sum !== undefined) set.add(sumName(name), labels, p.sum, at);
+        set.add(countName(name), labels, p.count, at);
         break;
       }
       case 'exponentialHistogram':
-        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
-        set.add(`${name}_count`, labels, p.count, at);
+        if (p.sum !== undefined) set.add(sumName(name), labels, p.sum, at);
+        set.add(countName(name), labels, p.count, at);
         break;
     }
   }

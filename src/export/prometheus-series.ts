@@ -13,8 +13,8 @@ export interface PromSeries {
 /** A data point's labels, sorted by name (empty values left out: Prometheus treats them as absent), with its series. */
 export class LabelSet {
   readonly pairs: ReadonlyArray<readonly [string, string]>;
-  /** Identifies the set among a request's series. */
-  readonly key: string;
+  /** Finds the set among a request's (its pairs compared on a match). */
+  readonly hash: number;
   /** The series with these labels (a handful: a point's statistics), by name and the extra label's value. */
   readonly series: Collected[] = [];
   /** The encoder's note of where it wrote the set's fields. */
@@ -22,16 +22,31 @@ export class LabelSet {
 
   constructor(labels: Readonly<Record<string, string>>) {
     const pairs: Array<[string, string]> = [];
+    let hash = 0x811c9dc5;
     for (const name of Object.keys(labels)) {
       const value = labels[name];
       if (value !== undefined && value !== '' && name !== '__name__') pairs.push([name, value]);
     }
     pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (let i = 0; i < pairs.length; i++) hash = fnv(fnv(hash, pairs[i]![0]), pairs[i]![1]);
     this.pairs = pairs;
-    let key = '';
-    for (const [name, value] of pairs) key += `${name}\u0000${value}\u0001`;
-    this.key = key;
+    this.hash = hash;
   }
+
+  sameLabels(other: LabelSet): boolean {
+    const a = this.pairs;
+    const b = other.pairs;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) return false;
+    return true;
+  }
+}
+
+/** FNV-1a over a string's UTF-16 code units, then a separator (so that ["ab", "c"] and ["a", "bc"] differ). */
+function fnv(seed: number, text: string): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return Math.imul(h ^ 0xffff, 0x01000193);
 }
 
 export interface Collected {
@@ -48,7 +63,8 @@ export interface Collected {
  * A second sample of a series at the same millisecond replaces the first.
  */
 export class SeriesSet {
-  private readonly sets = new Map<string, LabelSet>();
+  /** By hash: one set, or, when hashes collide, an array of them. */
+  private readonly sets = new Map<number, LabelSet | LabelSet[]>();
   private readonly all: Collected[] = [];
 
   get size(): number {
@@ -58,9 +74,15 @@ export class SeriesSet {
   /** The request's one LabelSet of these labels. */
   labels(labels: Readonly<Record<string, string>>): LabelSet {
     const fresh = new LabelSet(labels);
-    const known = this.sets.get(fresh.key);
-    if (known) return known;
-    this.sets.set(fresh.key, fresh);
+    const known = this.sets.get(fresh.hash);
+    if (known === undefined) this.sets.set(fresh.hash, fresh);
+    else if (!Array.isArray(known)) {
+      if (known.sameLabels(fresh)) return known;
+      this.sets.set(fresh.hash, [known, fresh]);
+    } else {
+      for (const set of known) if (set.sameLabels(fresh)) return set;
+      known.push(fresh);
+    }
     return fresh;
   }
 

@@ -30,18 +30,20 @@ interface Encoded {
   nameAt: number;
 }
 
-/** `__name__` fields by metric name, extra-label fields by name and value (each cache starts again past 10,000). */
-const names = new Map<string, Buffer>();
-const extras = new Map<string, Buffer>();
+/** Label fields by name (`__name__`, `le`, `quantile`), then value (each cache starts again past 10,000). */
+const fields = new Map<string, Map<string, Buffer>>();
 function piece(name: string, value: string): Buffer {
-  const pieces = name === '__name__' ? names : extras;
-  const key = name === '__name__' ? value : `${name}\u0000${value}`;
-  let bytes = pieces.get(key);
+  let pieces = fields.get(name);
+  if (pieces === undefined) {
+    if (fields.size >= 100) fields.clear();
+    fields.set(name, (pieces = new Map()));
+  }
+  let bytes = pieces.get(value);
   if (bytes === undefined) {
     if (pieces.size >= 10_000) pieces.clear();
     const end = writeLabel(name, value, ensureScratch(labelSize(name, value)));
     bytes = Buffer.from(scratch.subarray(scratchPos, end));
-    pieces.set(key, bytes);
+    pieces.set(value, bytes);
   }
   return bytes;
 }
