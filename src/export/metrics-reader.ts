@@ -86,8 +86,11 @@ function metric(r: Reader, end: number): MetricData {
   return m;
 }
 
+/** The arrays a point has not needed (most: a gauge or summary has no buckets), shared and frozen. */
+const NONE = Object.freeze([]) as never[];
+
 function point(r: Reader, end: number, kind: MetricKind): DataPoint {
-  const p: DataPoint = { attributes: {}, timeMs: 0, flags: 0, value: 0, count: 0, sum: undefined, bounds: [], bucketCounts: [], quantiles: [] };
+  const p: DataPoint = { attributes: {}, timeMs: 0, flags: 0, value: 0, count: 0, sum: undefined, bounds: NONE, bucketCounts: NONE, quantiles: NONE };
   const attributesField = ATTRIBUTES_FIELD[kind];
   const number = kind === 'gauge' || kind === 'sum';
   while (r.pos < end) {
@@ -103,9 +106,10 @@ function point(r: Reader, end: number, kind: MetricKind): DataPoint {
     else if (kind === 'summary' && field === 8 && wire === 0) p.flags = r.uint32();
     else if (!number && field === 4 && wire === 1) p.count = fixed64(r);
     else if (!number && field === 5 && wire === 1) p.sum = r.double();
-    else if (kind === 'summary' && field === 6 && wire === 2) p.quantiles.push(quantile(r, r.uint32() + r.pos));
-    else if (kind === 'histogram' && field === 6) repeated(r, wire, 1, () => p.bucketCounts.push(fixed64(r)));
-    else if (kind === 'histogram' && field === 7) repeated(r, wire, 1, () => p.bounds.push(r.double()));
+    else if (kind === 'summary' && field === 6 && wire === 2) (p.quantiles === NONE ? (p.quantiles = []) : p.quantiles).push(quantile(r, r.uint32() + r.pos));
+    else if (kind === 'histogram' && field === 6)
+      repeated(r, wire, 1, () => (p.bucketCounts === NONE ? (p.bucketCounts = []) : p.bucketCounts).push(fixed64(r)));
+    else if (kind === 'histogram' && field === 7) repeated(r, wire, 1, () => (p.bounds === NONE ? (p.bounds = []) : p.bounds).push(r.double()));
     else r.skipType(wire);
   }
   return p;

@@ -49,13 +49,40 @@ function fnv(seed: number, text: string): number {
   return Math.imul(h ^ 0xffff, 0x01000193);
 }
 
-export interface Collected {
+/** A series: its name, label set, one label more (a summary's `quantile`, a bucket's `le`) and samples. */
+export class Collected {
   readonly name: string;
   readonly labels: LabelSet;
-  /** One label more than the set's, as a summary's `quantile` or a histogram bucket's `le`. */
-  readonly extra: readonly [string, string] | undefined;
-  readonly timestamps: number[];
-  readonly values: number[];
+  readonly extraName: string | undefined;
+  readonly extraValue: string | undefined;
+  /** The first sample, kept out of arrays: a series of a metric stream has one per request. */
+  readonly timestamp: number;
+  readonly value: number;
+  /** Every sample, once there is a second. */
+  more: { timestamps: number[]; values: number[] } | undefined = undefined;
+
+  constructor(name: string, labels: LabelSet, extraName: string | undefined, extraValue: string | undefined, timestamp: number, value: number) {
+    this.name = name;
+    this.labels = labels;
+    this.extraName = extraName;
+    this.extraValue = extraValue;
+    this.timestamp = timestamp;
+    this.value = value;
+  }
+
+  add(timestamp: number, value: number): void {
+    this.more ??= { timestamps: [this.timestamp], values: [this.value] };
+    this.more.timestamps.push(timestamp);
+    this.more.values.push(value);
+  }
+
+  get timestamps(): readonly number[] {
+    return this.more?.timestamps ?? [this.timestamp];
+  }
+
+  get values(): readonly number[] {
+    return this.more?.values ?? [this.value];
+  }
 }
 
 /**
@@ -87,21 +114,17 @@ export class SeriesSet {
   }
 
   add(name: string, labels: LabelSet, value: number, timestampMs: number, extraName?: string, extraValue?: string): void {
-    let series: Collected | undefined;
-    for (const c of labels.series) {
-      if (c.name === name && c.extra?.[0] === extraName && c.extra?.[1] === extraValue) {
-        series = c;
-        break;
+    const known = labels.series;
+    for (let i = 0; i < known.length; i++) {
+      const c = known[i]!;
+      if (c.name === name && c.extraName === extraName && c.extraValue === extraValue) {
+        c.add(timestampMs, value);
+        return;
       }
     }
-    if (!series) {
-      const extra = extraName === undefined ? undefined : ([extraName, extraValue!] as const);
-      series = { name, labels, extra, timestamps: [], values: [] };
-      labels.series.push(series);
-      this.all.push(series);
-    }
-    series.timestamps.push(timestampMs);
-    series.values.push(value);
+    const series = new Collected(name, labels, extraName, extraValue, timestampMs, value);
+    known.push(series);
+    this.all.push(series);
   }
 
   /** Every series as collected (labels not merged, samples not ordered), for the encoder. */
@@ -111,7 +134,8 @@ export class SeriesSet {
 
   /** Every series, labels sorted (`__name__` among them) and samples in time order (Prometheus refuses them out of order). */
   *series(): IterableIterator<PromSeries> {
-    for (const { name, labels, extra, timestamps, values } of this.all) {
+    for (const { name, labels, extraName, extraValue, timestamps, values } of this.all) {
+      const extra = extraName === undefined ? undefined : ([extraName, extraValue!] as const);
       const pairs: Array<readonly [string, string]> = [['__name__', name], ...labels.pairs];
       if (extra) pairs.push(extra);
       if (extra || labels.pairs.some(([k]) => k < '__name__')) pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));

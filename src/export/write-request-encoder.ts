@@ -56,26 +56,36 @@ export function encodeWriteRequest(set: SeriesSet): Buffer {
   for (const series of set.collected()) {
     const labels = encodedLabels(series.labels);
     const name = piece('__name__', series.name);
-    const extra = series.extra === undefined ? undefined : piece(series.extra[0], series.extra[1]);
-    const { timestamps, values } = samplesOf(series);
+    const extra = series.extraName === undefined ? undefined : piece(series.extraName, series.extraValue!);
     let body = labels.ends.length === 0 ? 0 : labels.ends[labels.ends.length - 1]! - labels.start;
     body += name.length + (extra === undefined ? 0 : extra.length);
+    if (series.more === undefined) {
+      body += 12 + varintSize(series.timestamp);
+      pos = ensureOut(pos, 6 + body);
+      out[pos++] = TAG_TIMESERIES;
+      pos = writeVarint(out, pos, body);
+      pos = writeSample(writeLabels(pos, series, labels, name, extra), series.timestamp, series.value);
+      continue;
+    }
+    const { timestamps, values } = samplesOf(series.more);
     for (let i = 0; i < timestamps.length; i++) body += 12 + varintSize(timestamps[i]!);
     pos = ensureOut(pos, 6 + body);
     out[pos++] = TAG_TIMESERIES;
     pos = writeVarint(out, pos, body);
     pos = writeLabels(pos, series, labels, name, extra);
-    for (let i = 0; i < timestamps.length; i++) {
-      const t = timestamps[i]!;
-      out[pos++] = TAG_SAMPLE;
-      out[pos++] = 10 + varintSize(t);
-      out[pos++] = TAG_DOUBLE;
-      pos = out.writeDoubleLE(values[i]!, pos);
-      out[pos++] = TAG_TIMESTAMP;
-      pos = writeVarint(out, pos, t);
-    }
+    for (let i = 0; i < timestamps.length; i++) pos = writeSample(pos, timestamps[i]!, values[i]!);
   }
   return out.subarray(0, pos);
+}
+
+function writeSample(at: number, timestampMs: number, value: number): number {
+  let pos = at;
+  out[pos++] = TAG_SAMPLE;
+  out[pos++] = 10 + varintSize(timestampMs);
+  out[pos++] = TAG_DOUBLE;
+  pos = out.writeDoubleLE(value, pos);
+  out[pos++] = TAG_TIMESTAMP;
+  return writeVarint(out, pos, timestampMs);
 }
 
 /** The series' labels in name order: its set's, with `__name__` and its extra label merged in. */
@@ -87,7 +97,7 @@ function writeLabels(at: number, series: Collected, labels: Encoded, name: Buffe
   pos = copy(name, 0, name.length, pos);
   if (extra !== undefined) {
     // '__name__' sorts before any extra label firetap adds (`le`, `quantile`).
-    const extraName = series.extra![0];
+    const extraName = series.extraName!;
     let i = labels.nameAt;
     while (i < pairs.length && !(extraName < pairs[i]![0])) i++;
     const to = i === 0 ? labels.start : labels.ends[i - 1]!;
@@ -147,11 +157,11 @@ function copy(src: Buffer, start: number, end: number, at: number): number {
   return at + src.copy(out, at, start, end);
 }
 
-function samplesOf(series: Collected): { timestamps: readonly number[]; values: readonly number[] } {
-  const { timestamps, values } = series;
+function samplesOf(samples: { timestamps: number[]; values: number[] }): { timestamps: readonly number[]; values: readonly number[] } {
+  const { timestamps, values } = samples;
   let inOrder = true;
   for (let i = 1; i < timestamps.length && inOrder; i++) inOrder = timestamps[i - 1]! < timestamps[i]!;
-  if (inOrder) return series;
+  if (inOrder) return samples;
   const sorted = ordered(timestamps, values);
   return { timestamps: sorted.map((s) => s.timestampMs), values: sorted.map((s) => s.value) };
 }
