@@ -20,17 +20,21 @@ export class LabelSet {
   /** The encoder's note of where it wrote the set's fields. */
   encoded: unknown;
 
-  constructor(labels: Readonly<Record<string, string>>) {
-    const pairs: Array<[string, string]> = [];
+  /** `pairs` sorted by name, none empty or `__name__` (see `of`). */
+  constructor(pairs: ReadonlyArray<readonly [string, string]>) {
     let hash = 0x811c9dc5;
+    for (let i = 0; i < pairs.length; i++) hash = fnv(fnv(hash, pairs[i]![0]), pairs[i]![1]);
+    this.pairs = pairs;
+    this.hash = hash;
+  }
+
+  static of(labels: Readonly<Record<string, string>>): LabelSet {
+    const pairs: Array<[string, string]> = [];
     for (const name of Object.keys(labels)) {
       const value = labels[name];
       if (value !== undefined && value !== '' && name !== '__name__') pairs.push([name, value]);
     }
-    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    for (let i = 0; i < pairs.length; i++) hash = fnv(fnv(hash, pairs[i]![0]), pairs[i]![1]);
-    this.pairs = pairs;
-    this.hash = hash;
+    return new LabelSet(pairs.sort(byName));
   }
 
   sameLabels(other: LabelSet): boolean {
@@ -41,6 +45,8 @@ export class LabelSet {
     return true;
   }
 }
+
+export const byName = (a: readonly [string, string], b: readonly [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /** FNV-1a over a string's UTF-16 code units, then a separator (so that ["ab", "c"] and ["a", "bc"] differ). */
 function fnv(seed: number, text: string): number {
@@ -100,7 +106,15 @@ export class SeriesSet {
 
   /** The request's one LabelSet of these labels. */
   labels(labels: Readonly<Record<string, string>>): LabelSet {
-    const fresh = new LabelSet(labels);
+    return this.find(LabelSet.of(labels));
+  }
+
+  /** The request's one LabelSet of these pairs, sorted by name, none empty or `__name__`. */
+  sortedLabels(pairs: ReadonlyArray<readonly [string, string]>): LabelSet {
+    return this.find(new LabelSet(pairs));
+  }
+
+  private find(fresh: LabelSet): LabelSet {
     const known = this.sets.get(fresh.hash);
     if (known === undefined) this.sets.set(fresh.hash, fresh);
     else if (!Array.isArray(known)) {

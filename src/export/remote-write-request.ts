@@ -1,6 +1,6 @@
 import { compressSync } from 'snappy';
 import { readMetricsRequest } from './metrics-reader.ts';
-import { resourceLabels, writeOtelMetric } from './otel-to-prometheus.ts';
+import { baseLabels, resourceLabels, writeOtelMetric } from './otel-to-prometheus.ts';
 import { SeriesSet } from './prometheus-series.ts';
 import { encodeWriteRequest } from './write-request-encoder.ts';
 import { writeYaceSummary } from './yace-names.ts';
@@ -11,7 +11,7 @@ export type MetricNaming = 'otel' | 'yace';
 export function toSeries(payload: Uint8Array, naming: MetricNaming): SeriesSet {
   const set = new SeriesSet();
   for (const resource of readMetricsRequest(payload)) {
-    const base = resourceLabels(resource.attributes);
+    const base = baseLabels(resourceLabels(resource.attributes));
     for (const metric of resource.metrics) {
       if (naming === 'yace' && metric.kind === 'summary' && writeYaceSummary(set, metric, resource.attributes)) continue;
       writeOtelMetric(set, metric, base);
