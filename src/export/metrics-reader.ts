@@ -44,8 +44,14 @@ const KINDS: Record<number, MetricKind> = { 5: 'gauge', 7: 'sum', 9: 'histogram'
 const ATTRIBUTES_FIELD: Record<MetricKind, number> = { gauge: 7, sum: 7, histogram: 9, exponentialHistogram: 1, summary: 7 };
 
 export function readMetricsRequest(payload: Uint8Array): ResourceData[] {
-  const r = Reader.create(payload);
   const out: ResourceData[] = [];
+  eachResource(payload, (resource) => out.push(resource));
+  return out;
+}
+
+/** Each resource of the request in turn, read when its turn comes (so a resource's points die young once used). */
+export function eachResource(payload: Uint8Array, use: (resource: ResourceData) => void): void {
+  const r = Reader.create(payload);
   fields(r, payload.length, (field, end) => {
     if (field !== 1) return;
     const resource: ResourceData = { attributes: {}, metrics: [] };
@@ -59,9 +65,8 @@ export function readMetricsRequest(payload: Uint8Array): ResourceData[] {
           if (m === 2) resource.metrics.push(metric(r, me));
         });
     });
-    out.push(resource);
+    use(resource);
   });
-  return out;
 }
 
 function metric(r: Reader, end: number): MetricData {
