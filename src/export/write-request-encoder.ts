@@ -113,8 +113,9 @@ function encodedLabels(set: LabelSet): Encoded {
   const known = set.encoded as Encoded | undefined;
   if (known !== undefined && known.epoch === epoch) return known;
   const pairs = set.pairs;
+  // At most 3 UTF-8 bytes a UTF-16 unit, 18 of tags and lengths a label: no pass over the text to size it.
   let size = 0;
-  for (let i = 0; i < pairs.length; i++) size += labelSize(pairs[i]![0], pairs[i]![1]);
+  for (let i = 0; i < pairs.length; i++) size += 18 + 3 * (pairs[i]![0].length + pairs[i]![1].length);
   let pos = ensureScratch(size);
   const encoded: Encoded = { epoch, start: pos, ends: new Array<number>(pairs.length), nameAt: pairs.length };
   for (let i = 0; i < pairs.length; i++) {
