@@ -135,11 +135,12 @@ export function writeYaceSummary(set: SeriesSet, metric: MetricData, resource: R
     add('SampleCount', p.count);
     if (p.count > 0) add('Average', sum / p.count);
     for (const q of p.quantiles) add(quantileName(q.quantile), q.value);
-    if (arn) set.add(yaceMetricName(id.namespace, 'info', ''), set.labels({ ...tags, ...context, name: arn }), 0, at);
+    if (arn) set.add(infoName(id.namespace), set.labels({ ...tags, ...context, name: arn }), 0, at);
   }
   return true;
 }
 
+const infoName = memo((namespace) => yaceMetricName(namespace, 'info', ''));
 const tagLabel = memo((key) => `tag_${yaceLabelName(key.slice(TAG_PREFIX.length))}`);
 const dimensionLabel = memo((key) => `dimension_${yaceLabelName(key.startsWith(COLLISION_PREFIX) ? key.slice(COLLISION_PREFIX.length) : key)}`);
 const dimensionKeys = new Map<string, boolean>();
