@@ -16,6 +16,8 @@ const TAG_VALUE = (2 << 3) | 2;
 const TAG_DOUBLE = (1 << 3) | 1;
 const TAG_TIMESTAMP = 2 << 3;
 
+/** The largest buffer kept from one request to the next. */
+const KEEP = 16 << 20;
 let out = Buffer.allocUnsafeSlow(1 << 20);
 let scratch = Buffer.allocUnsafeSlow(1 << 16);
 let scratchPos = 0;
@@ -75,7 +77,11 @@ export function encodeWriteRequest(set: SeriesSet): Buffer {
     pos = writeLabels(pos, series, labels, name, extra);
     for (let i = 0; i < timestamps.length; i++) pos = writeSample(pos, timestamps[i]!, values[i]!);
   }
-  return out.subarray(0, pos);
+  const body = out.subarray(0, pos);
+  // A buffer grown by an outsized request is not kept (the body still holds it until it is compressed).
+  if (out.length > KEEP) out = Buffer.allocUnsafeSlow(1 << 20);
+  if (scratch.length > KEEP) scratch = Buffer.allocUnsafeSlow(1 << 16);
+  return body;
 }
 
 function writeSample(at: number, timestampMs: number, value: number): number {
