@@ -44,8 +44,14 @@ const KINDS: Record<number, MetricKind> = { 5: 'gauge', 7: 'sum', 9: 'histogram'
 const ATTRIBUTES_FIELD: Record<MetricKind, number> = { gauge: 7, sum: 7, histogram: 9, exponentialHistogram: 1, summary: 7 };
 
 export function readMetricsRequest(payload: Uint8Array): ResourceData[] {
-  const r = Reader.create(payload);
   const out: ResourceData[] = [];
+  eachResource(payload, (resource) => out.push(resource));
+  return out;
+}
+
+/** Each resource of the request in turn, read when its turn comes (so a resource's points die young once used). */
+export function eachResource(payload: Uint8Array, use: (resource: ResourceData) => void): void {
+  const r = Reader.create(payload);
   fields(r, payload.length, (field, end) => {
     if (field !== 1) return;
     const resource: ResourceData = { attributes: {}, metrics: [] };
@@ -59,9 +65,8 @@ export function readMetricsRequest(payload: Uint8Array): ResourceData[] {
           if (m === 2) resource.metrics.push(metric(r, me));
         });
     });
-    out.push(resource);
+    use(resource);
   });
-  return out;
 }
 
 function metric(r: Reader, end: number): MetricData {
@@ -86,8 +91,11 @@ function metric(r: Reader, end: number): MetricData {
   return m;
 }
 
+/** The arrays a point has not needed (most: a gauge or summary has no buckets), shared and frozen. */
+const NONE = Object.freeze([]) as never[];
+
 function point(r: Reader, end: number, kind: MetricKind): DataPoint {
-  const p: DataPoint = { attributes: {}, timeMs: 0, flags: 0, value: 0, count: 0, sum: undefined, bounds: [], bucketCounts: [], quantiles: [] };
+  const p: DataPoint = { attributes: {}, timeMs: 0, flags: 0, value: 0, count: 0, sum: undefined, bounds: NONE, bucketCounts: NONE, quantiles: NONE };
   const attributesField = ATTRIBUTES_FIELD[kind];
   const number = kind === 'gauge' || kind === 'sum';
   while (r.pos < end) {
@@ -103,9 +111,10 @@ function point(r: Reader, end: number, kind: MetricKind): DataPoint {
     else if (kind === 'summary' && field === 8 && wire === 0) p.flags = r.uint32();
     else if (!number && field === 4 && wire === 1) p.count = fixed64(r);
     else if (!number && field === 5 && wire === 1) p.sum = r.double();
-    else if (kind === 'summary' && field === 6 && wire === 2) p.quantiles.push(quantile(r, r.uint32() + r.pos));
-    else if (kind === 'histogram' && field === 6) repeated(r, wire, 1, () => p.bucketCounts.push(fixed64(r)));
-    else if (kind === 'histogram' && field === 7) repeated(r, wire, 1, () => p.bounds.push(r.double()));
+    else if (kind === 'summary' && field === 6 && wire === 2) (p.quantiles === NONE ? (p.quantiles = []) : p.quantiles).push(quantile(r, r.uint32() + r.pos));
+    else if (kind === 'histogram' && field === 6)
+      repeated(r, wire, 1, () => (p.bucketCounts === NONE ? (p.bucketCounts = []) : p.bucketCounts).push(fixed64(r)));
+    else if (kind === 'histogram' && field === 7) repeated(r, wire, 1, () => (p.bounds === NONE ? (p.bounds = []) : p.bounds).push(r.double()));
     else r.skipType(wire);
   }
   return p;

@@ -1,5 +1,5 @@
 import type { MetricData } from './metrics-reader.ts';
-import type { SeriesSet } from './prometheus-series.ts';
+import { byName, type LabelSet, type SeriesSet } from './prometheus-series.ts';
 
 const CUMULATIVE = 2;
 /** DataPointFlags.FLAG_NO_RECORDED_VALUE: the point carries no value. */
@@ -30,6 +30,22 @@ export function memo(f: (text: string) => string): (text: string) => string {
   };
 }
 
+const sumName = memo((name) => `${name}_sum`);
+const countName = memo((name) => `${name}_count`);
+const bucketName = memo((name) => `${name}_bucket`);
+const totalName = memo((name) => (name.endsWith('_total') ? name : `${name}_total`));
+
+/** A quantile or bucket bound as its label value prints it, worked out once per number. */
+export function numberLabel(n: number): string {
+  let text = numberLabels.get(n);
+  if (text === undefined) {
+    if (numberLabels.size >= 10_000) numberLabels.clear();
+    numberLabels.set(n, (text = String(n)));
+  }
+  return text;
+}
+const numberLabels = new Map<number, string>();
+
 /**
  * The labels of a resource's data points: its attributes, names made valid (two that become one join their values
  * with `;`), plus `job` and `instance` from `service.namespace/service.name` and `service.instance.id` when it has them.
@@ -59,19 +75,61 @@ export function withLabels(base: Readonly<Record<string, string>>, attributes: R
   return labels;
 }
 
+/** A resource's labels: as a record, and as pairs sorted by name (empty values and `__name__` among them). */
+export interface BaseLabels {
+  readonly record: Readonly<Record<string, string>>;
+  readonly sorted: ReadonlyArray<readonly [string, string]>;
+}
+
+export function baseLabels(record: Readonly<Record<string, string>>): BaseLabels {
+  return {
+    record,
+    sorted: Object.keys(record)
+      .map((name): readonly [string, string] => [name, record[name]!])
+      .sort(byName),
+  };
+}
+
+/**
+ * A point's LabelSet, as `withLabels` makes it: when no attribute key has to change (so none can meet another), by
+ * merging its few attributes, sorted, into the resource's sorted pairs, the attribute winning.
+ */
+function pointLabels(set: SeriesSet, base: BaseLabels, attributes: Readonly<Record<string, string>>): LabelSet {
+  const own: Array<readonly [string, string]> = [];
+  for (const key of Object.keys(attributes)) {
+    if (prometheusLabelName(key) !== key) return set.labels(withLabels(base.record, attributes));
+    own.push([key, attributes[key]!]);
+  }
+  own.sort(byName);
+  const b = base.sorted;
+  const merged: Array<readonly [string, string]> = [];
+  let i = 0;
+  let j = 0;
+  while (i < b.length || j < own.length) {
+    let pair: readonly [string, string];
+    if (j >= own.length || (i < b.length && b[i]![0] < own[j]![0])) pair = b[i++]!;
+    else {
+      if (i < b.length && b[i]![0] === own[j]![0]) i++;
+      pair = own[j++]!;
+    }
+    if (pair[1] !== '' && pair[0] !== '__name__') merged.push(pair);
+  }
+  return set.sortedLabels(merged);
+}
+
 /**
  * Writes one OTLP metric as Prometheus series, by the OpenTelemetry → Prometheus rules: a gauge and a non-monotonic
  * or delta sum as one gauge series (a delta: the interval's value), a cumulative monotonic sum as `<name>_total`, a
  * summary as `<name>{quantile}`, `<name>_sum`, `<name>_count`, a histogram as cumulative `<name>_bucket{le}`,
  * `_sum`, `_count`, an exponential histogram as `_sum` and `_count` only. A point without a recorded value is skipped.
  */
-export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: Readonly<Record<string, string>>): void {
+export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: BaseLabels): void {
   const name = prometheusMetricName(metric.name);
   const counter = metric.kind === 'sum' && metric.monotonic && metric.temporality === CUMULATIVE;
-  const series = counter && !name.endsWith('_total') ? `${name}_total` : name;
+  const series = counter ? totalName(name) : name;
   for (const p of metric.points) {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) continue;
-    const labels = set.labels(withLabels(base, p.attributes));
+    const labels = pointLabels(set, base, p.attributes);
     const at = p.timeMs;
     switch (metric.kind) {
       case 'gauge':
@@ -79,24 +137,24 @@ export function writeOtelMetric(set: SeriesSet, metric: MetricData, base: Readon
         set.add(series, labels, p.value, at);
         break;
       case 'summary':
-        for (const q of p.quantiles) set.add(name, labels, q.value, at, 'quantile', String(q.quantile));
-        set.add(`${name}_sum`, labels, p.sum ?? 0, at);
-        set.add(`${name}_count`, labels, p.count, at);
+        for (const q of p.quantiles) set.add(name, labels, q.value, at, 'quantile', numberLabel(q.quantile));
+        set.add(sumName(name), labels, p.sum ?? 0, at);
+        set.add(countName(name), labels, p.count, at);
         break;
       case 'histogram': {
         let cumulative = 0;
         p.bounds.forEach((bound, i) => {
           cumulative += p.bucketCounts[i] ?? 0;
-          set.add(`${name}_bucket`, labels, cumulative, at, 'le', String(bound));
+          set.add(bucketName(name), labels, cumulative, at, 'le', numberLabel(bound));
         });
-        set.add(`${name}_bucket`, labels, p.count, at, 'le', '+Inf');
-        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
-        set.add(`${name}_count`, labels, p.count, at);
+        set.add(bucketName(name), labels, p.count, at, 'le', '+Inf');
+        if (p.sum !== undefined) set.add(sumName(name), labels, p.sum, at);
+        set.add(countName(name), labels, p.count, at);
         break;
       }
       case 'exponentialHistogram':
-        if (p.sum !== undefined) set.add(`${name}_sum`, labels, p.sum, at);
-        set.add(`${name}_count`, labels, p.count, at);
+        if (p.sum !== undefined) set.add(sumName(name), labels, p.sum, at);
+        set.add(countName(name), labels, p.count, at);
         break;
     }
   }

@@ -1,6 +1,6 @@
 import { compressSync } from 'snappy';
-import { readMetricsRequest } from './metrics-reader.ts';
-import { resourceLabels, writeOtelMetric } from './otel-to-prometheus.ts';
+import { eachResource } from './metrics-reader.ts';
+import { baseLabels, resourceLabels, writeOtelMetric } from './otel-to-prometheus.ts';
 import { SeriesSet } from './prometheus-series.ts';
 import { encodeWriteRequest } from './write-request-encoder.ts';
 import { writeYaceSummary } from './yace-names.ts';
@@ -10,13 +10,13 @@ export type MetricNaming = 'otel' | 'yace';
 /** An OTLP metrics export request as Prometheus series, named by `naming` (metric-stream summaries only for `yace`). */
 export function toSeries(payload: Uint8Array, naming: MetricNaming): SeriesSet {
   const set = new SeriesSet();
-  for (const resource of readMetricsRequest(payload)) {
-    const base = resourceLabels(resource.attributes);
+  eachResource(payload, (resource) => {
+    const base = baseLabels(resourceLabels(resource.attributes));
     for (const metric of resource.metrics) {
       if (naming === 'yace' && metric.kind === 'summary' && writeYaceSummary(set, metric, resource.attributes)) continue;
       writeOtelMetric(set, metric, base);
     }
-  }
+  });
   return set;
 }
 

@@ -59,6 +59,27 @@ const yaceMetricPrefix = memo((namespaceAndMetric) => {
   return yaceMetricName(namespace, metric, '');
 });
 const statisticSuffix = memo(promString);
+/** `<prefix>_<statistic>`, by prefix then statistic (each made once; the cache starts again past 10,000 prefixes). */
+const seriesNames = new Map<string, Map<string, string>>();
+function seriesName(prefix: string, statistic: string): string {
+  let byStatistic = seriesNames.get(prefix);
+  if (byStatistic === undefined) {
+    if (seriesNames.size >= 10_000) seriesNames.clear();
+    seriesNames.set(prefix, (byStatistic = new Map()));
+  }
+  let name = byStatistic.get(statistic);
+  if (name === undefined) byStatistic.set(statistic, (name = `${prefix}_${statisticSuffix(statistic)}`));
+  return name;
+}
+const quantileStatistics = new Map<number, string>();
+function quantileName(quantile: number): string {
+  let name = quantileStatistics.get(quantile);
+  if (name === undefined) {
+    if (quantileStatistics.size >= 10_000) quantileStatistics.clear();
+    quantileStatistics.set(quantile, (name = quantileStatistic(quantile)));
+  }
+  return name;
+}
 
 /** A quantile a metric stream sends → the statistic YACE names: 0 → Minimum, 1 → Maximum, 0.999 → p99.9. */
 export function quantileStatistic(quantile: number): string {
@@ -109,16 +130,17 @@ export function writeYaceSummary(set: SeriesSet, metric: MetricData, resource: R
     const at = p.timeMs;
     const sum = p.sum ?? 0;
     const prefix = yaceMetricPrefix(`${id.namespace}\u0000${id.metric}`);
-    const add = (statistic: string, value: number) => set.add(`${prefix}_${statisticSuffix(statistic)}`, labels, value, at);
+    const add = (statistic: string, value: number) => set.add(seriesName(prefix, statistic), labels, value, at);
     add('Sum', sum);
     add('SampleCount', p.count);
     if (p.count > 0) add('Average', sum / p.count);
-    for (const q of p.quantiles) add(quantileStatistic(q.quantile), q.value);
-    if (arn) set.add(yaceMetricName(id.namespace, 'info', ''), set.labels({ ...tags, ...context, name: arn }), 0, at);
+    for (const q of p.quantiles) add(quantileName(q.quantile), q.value);
+    if (arn) set.add(infoName(id.namespace), set.labels({ ...tags, ...context, name: arn }), 0, at);
   }
   return true;
 }
 
+const infoName = memo((namespace) => yaceMetricName(namespace, 'info', ''));
 const tagLabel = memo((key) => `tag_${yaceLabelName(key.slice(TAG_PREFIX.length))}`);
 const dimensionLabel = memo((key) => `dimension_${yaceLabelName(key.startsWith(COLLISION_PREFIX) ? key.slice(COLLISION_PREFIX.length) : key)}`);
 const dimensionKeys = new Map<string, boolean>();
