@@ -134,6 +134,9 @@ function groupEvents(
   m: CloudWatchLogsMessage,
   region: string | undefined,
 ): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
+  // Only extractedFields name another account or region: without them, every event is the message's own.
+  if (m.logEvents.length === 0) return [];
+  if (!m.logEvents.some((e) => e.extractedFields !== undefined)) return [{ account: m.owner, region, events: m.logEvents }];
   const groups = new Map<string, { account: string; region: string | undefined; events: CloudWatchLogEvent[] }>();
   for (const e of m.logEvents) {
     const [account, r] = eventIdentity(m, e, region);
