@@ -1,6 +1,4 @@
-import { SCOPE_NAME } from '../version.ts';
-import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
-import { cloudWatchPointAttributes } from './metric-stream-json.ts';
+import { seriesFrames } from './log-metric-frames.ts';
 import { eventIdentity, type CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 import { isJsonObject } from '../json-object.ts';
 
@@ -62,46 +60,7 @@ export class LogMetricAggregator {
 
   /** ExportMetricsServiceRequest frames (unprefixed), one per account and region. */
   frames(): Uint8Array[] {
-    const byResource = new Map<string, { account: string; region: string | undefined; metrics: object[] }>();
-    for (const s of this.series.values()) {
-      const key = `${s.account}\u0000${s.region ?? ''}`;
-      let group = byResource.get(key);
-      if (!group) byResource.set(key, (group = { account: s.account, region: s.region, metrics: [] }));
-      const point = {
-        startTimeUnixNano: jsonNanos(s.firstMs),
-        timeUnixNano: jsonNanos(s.lastMs),
-        attributes: [...cloudWatchPointAttributes(s.namespace, s.metricName, s.dimensions), ...s.extra.map(([k, v]) => jsonString(k, v))],
-      };
-      group.metrics.push(
-        s.kind === 'count'
-          ? // DELTA (1): each point counts the occurrences of one record only.
-            { name: s.name, unit: s.unit, sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ ...point, asDouble: s.sum }] } }
-          : {
-              name: s.name,
-              unit: s.unit,
-              summary: {
-                dataPoints: [
-                  {
-                    ...point,
-                    count: String(s.count),
-                    sum: s.sum,
-                    quantileValues: [
-                      { quantile: 0, value: s.min },
-                      { quantile: 1, value: s.max },
-                    ],
-                  },
-                ],
-              },
-            },
-      );
-    }
-    return [...byResource.values()].map((g) =>
-      encodeMetricsRequest(
-        [['cloud.provider', 'aws'], ['cloud.account.id', g.account], ...(g.region ? [['cloud.region', g.region] as const] : [])],
-        g.metrics,
-        SCOPE_NAME,
-      ),
-    );
+    return seriesFrames(this.series.values());
   }
 }
 
