@@ -80,6 +80,8 @@ export async function phase(target: Target, name: string, url: string, workload:
     requests: ok,
     failed,
     itemsPerSecond: Math.round((ok * workload.items) / seconds),
+    /** How long the phase ran: until its deadline, then until the requests in flight were answered. */
+    seconds,
     p50Ms: +pct(50).toFixed(1),
     p99Ms: +pct(99).toFixed(1),
     peakRssMb: Math.round(after.peakRssMb),

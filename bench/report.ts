@@ -40,6 +40,12 @@ export function report({ results, baseline, spread, ratios, large, remoteWrite }
         ...(baseline.floor
           ? [`logs gunzip+JSON.parse floor ${baseline.floor} events/s${range('floor')}`, `naive logs relay ${baseline.naive} events/s${range('naive')}`]
           : []),
+        ...(baseline.shortFloor
+          ? [
+              `short lines gunzip+JSON.parse floor ${baseline.shortFloor} events/s${range('shortFloor')}`,
+              `naive short-lines relay ${baseline.shortNaive} events/s${range('shortNaive')}`,
+            ]
+          : []),
         ...(baseline.spansFloor ? [`spans gunzip+JSON.parse floor ${baseline.spansFloor} spans/s${range('spansFloor')}`] : []),
       ].join('; '),
   );
@@ -49,6 +55,7 @@ export function report({ results, baseline, spread, ratios, large, remoteWrite }
       [
         ...(ratios.metricsVsNaive ? [`metrics ${show(ratios.metricsVsNaive)} naive`, `metrics+tags ${show(ratios.metricsWithTagsVsNaive)} naive`] : []),
         ...(ratios.logsVsFloor ? [`logs ${show(ratios.logsVsFloor)} floor, ${show(ratios.logsVsNaive)} naive`] : []),
+        ...(ratios.shortLogsVsFloor ? [`short-logs ${show(ratios.shortLogsVsFloor)} floor, ${show(ratios.shortLogsVsNaive)} naive`] : []),
         ...(ratios.spansVsFloor ? [`spans ${show(ratios.spansVsFloor)} floor`] : []),
       ].join(', '),
   );

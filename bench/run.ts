@@ -3,7 +3,7 @@
  * posts realistic Firehose requests with a fixed number in flight, and prints throughput (counted
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
- *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|spans|remote-write]
+ *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|short-logs|spans|remote-write]
  *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)] [--state]
  *                    [--processes N (service processes, requests round-robin; their CPU and peak RSS summed)]
  *
@@ -23,6 +23,7 @@ import { remoteWritePhases } from './remote-write.ts';
 import { report } from './report.ts';
 import { ROUNDS, rounds, type OverRounds } from './rounds.ts';
 import { compiledEntry, startCountingSink } from './service.ts';
+import { shortLogsWorkload } from './short-logs.ts';
 import { logsWorkload, metricsWorkload, spansWorkload } from './workloads.ts';
 
 /** The compiled service (what the image runs), built once per bench run. */
@@ -55,6 +56,7 @@ async function main() {
   const metricsPlain = metricsWorkload(PLAIN);
   const metricsTagged = metricsWorkload(ENRICHED);
   const logs = logsWorkload();
+  const shortLogs = shortLogsWorkload();
   const spans = spansWorkload();
   const sink = await startCountingSink();
   const aws = await startAws();
@@ -105,6 +107,18 @@ async function main() {
       Object.assign(baseline, l.baseline);
       Object.assign(spread, l.spread);
       Object.assign(ratios, { logsVsFloor: l.ratio('logs', 'floor'), logsVsNaive: l.ratio('logs', 'naive') });
+    }
+    if (runs('short-logs')) {
+      // Short compressible lines (Lambda, ECS): tens of thousands of events a request, so per-event cost is what counts.
+      await phase(target, 'warm-up', '/firehose/logs', shortLogs, warmUp);
+      const l = await rounds(target, '/firehose/logs', [{ name: 'short-logs', ...shortLogs }], () => {
+        const b = logsBaselines(shortLogs.records, baselineMs / 2);
+        return { shortFloor: b.floor, shortNaive: b.naive };
+      });
+      results.push(...l.results);
+      Object.assign(baseline, l.baseline);
+      Object.assign(spread, l.spread);
+      Object.assign(ratios, { shortLogsVsFloor: l.ratio('short-logs', 'shortFloor'), shortLogsVsNaive: l.ratio('short-logs', 'shortNaive') });
     }
     if (runs('spans')) {
       // aws/spans records on the logs route (one stream for every log group), exported as traces.

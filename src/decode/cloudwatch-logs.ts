@@ -12,6 +12,7 @@ import type { MemoryShare } from '../memory/memory-budget.ts';
 import { jsonLines } from './json-lines.ts';
 import type { LogOptions } from './log-options.ts';
 import { RecordError } from './record-error.ts';
+import { WHOLE_RECORD_BYTES, parseInPieces } from './cloudwatch-logs-pieces.ts';
 import { eventIdentity, type CloudWatchLogEvent, type CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 
 export type { Continuation } from '../otlp/log-records.ts';
@@ -77,6 +78,8 @@ export function looksLikeSubscriptionMessage(bytes: Buffer): boolean {
 
 /** Parses the uncompressed bytes of a subscription record (one message, or older set-ups' one per line). */
 export function parseCloudWatchLogsJson(bytes: Buffer): CloudWatchLogsMessage[] {
+  const pieces = bytes.length > WHOLE_RECORD_BYTES ? parseInPieces(bytes) : undefined;
+  if (pieces) return [validateMessage(pieces)];
   const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
@@ -131,6 +134,9 @@ function groupEvents(
   m: CloudWatchLogsMessage,
   region: string | undefined,
 ): Array<{ account: string; region: string | undefined; events: CloudWatchLogEvent[] }> {
+  // Only extractedFields name another account or region: without them, every event is the message's own.
+  if (m.logEvents.length === 0) return [];
+  if (!m.logEvents.some((e) => e.extractedFields !== undefined)) return [{ account: m.owner, region, events: m.logEvents }];
   const groups = new Map<string, { account: string; region: string | undefined; events: CloudWatchLogEvent[] }>();
   for (const e of m.logEvents) {
     const [account, r] = eventIdentity(m, e, region);

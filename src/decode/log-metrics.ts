@@ -1,6 +1,4 @@
-import { SCOPE_NAME } from '../version.ts';
-import { encodeMetricsRequest, jsonNanos, jsonString } from '../otlp/schema.ts';
-import { cloudWatchPointAttributes } from './metric-stream-json.ts';
+import { seriesFrames } from './log-metric-frames.ts';
 import { eventIdentity, type CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 import { isJsonObject } from '../json-object.ts';
 
@@ -28,6 +26,11 @@ interface Series {
   lastMs: number;
 }
 
+type SeriesName = Omit<Series, 'count' | 'sum' | 'min' | 'max' | 'firstMs' | 'lastMs'>;
+
+/** What tells one series from another. */
+const seriesKey = (s: SeriesName) => JSON.stringify([s.account, s.region, s.name, s.unit, s.dimensions, s.extra, s.kind]);
+
 /**
  * Aggregates the values found in the log events of one record into one point per series — a Summary
  * (count, sum, min as quantile 0, max as quantile 1) or, for counts, a delta Sum — shaped as CloudWatch Metric Streams shape theirs
@@ -37,9 +40,8 @@ interface Series {
 export class LogMetricAggregator {
   private readonly series = new Map<string, Series>();
 
-  add(s: Omit<Series, 'count' | 'sum' | 'min' | 'max' | 'firstMs' | 'lastMs'>, values: readonly number[], timeMs: number): void {
+  add(s: SeriesName, values: readonly number[], timeMs: number, key = seriesKey(s)): void {
     if (values.length === 0) return;
-    const key = JSON.stringify([s.account, s.region, s.name, s.unit, s.dimensions, s.extra, s.kind]);
     let found = this.series.get(key);
     if (!found) this.series.set(key, (found = { ...s, count: 0, sum: 0, min: Infinity, max: -Infinity, firstMs: timeMs, lastMs: timeMs }));
     for (const v of values) {
@@ -58,46 +60,7 @@ export class LogMetricAggregator {
 
   /** ExportMetricsServiceRequest frames (unprefixed), one per account and region. */
   frames(): Uint8Array[] {
-    const byResource = new Map<string, { account: string; region: string | undefined; metrics: object[] }>();
-    for (const s of this.series.values()) {
-      const key = `${s.account}\u0000${s.region ?? ''}`;
-      let group = byResource.get(key);
-      if (!group) byResource.set(key, (group = { account: s.account, region: s.region, metrics: [] }));
-      const point = {
-        startTimeUnixNano: jsonNanos(s.firstMs),
-        timeUnixNano: jsonNanos(s.lastMs),
-        attributes: [...cloudWatchPointAttributes(s.namespace, s.metricName, s.dimensions), ...s.extra.map(([k, v]) => jsonString(k, v))],
-      };
-      group.metrics.push(
-        s.kind === 'count'
-          ? // DELTA (1): each point counts the occurrences of one record only.
-            { name: s.name, unit: s.unit, sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ ...point, asDouble: s.sum }] } }
-          : {
-              name: s.name,
-              unit: s.unit,
-              summary: {
-                dataPoints: [
-                  {
-                    ...point,
-                    count: String(s.count),
-                    sum: s.sum,
-                    quantileValues: [
-                      { quantile: 0, value: s.min },
-                      { quantile: 1, value: s.max },
-                    ],
-                  },
-                ],
-              },
-            },
-      );
-    }
-    return [...byResource.values()].map((g) =>
-      encodeMetricsRequest(
-        [['cloud.provider', 'aws'], ['cloud.account.id', g.account], ...(g.region ? [['cloud.region', g.region] as const] : [])],
-        g.metrics,
-        SCOPE_NAME,
-      ),
-    );
+    return seriesFrames(this.series.values());
   }
 }
 
@@ -195,6 +158,31 @@ export function parseEmf(
   return { timeMs, metrics };
 }
 
+interface KeyedSeries {
+  readonly series: SeriesName;
+  readonly key: string;
+}
+interface ReportSeries {
+  readonly fields: ReadonlyArray<KeyedSeries & { readonly label: string }>;
+  readonly invocations: KeyedSeries;
+  readonly coldStarts: KeyedSeries;
+}
+
+/** The series a Lambda function's REPORT lines feed: one per REPORT field, invocations and cold starts. */
+function lambdaSeries(account: string, region: string | undefined, fn: string): ReportSeries {
+  const keyed = (series: SeriesName) => ({ series, key: seriesKey(series) });
+  const dimensions: Array<[string, string]> = [['FunctionName', fn]];
+  const fnSeries = { account, region, unit: '{invocation}', namespace: 'AWS/Lambda', dimensions, extra: [], kind: 'count' as const };
+  return {
+    fields: REPORT_FIELDS.map((f) => ({
+      label: f.label,
+      ...keyed({ account, region, name: f.name, unit: f.unit, namespace: 'AWS/Lambda', metricName: f.metricName, dimensions, extra: [], kind: 'summary' }),
+    })),
+    invocations: keyed({ ...fnSeries, name: 'aws.lambda.invocations', metricName: 'Invocations' }),
+    coldStarts: keyed({ ...fnSeries, name: 'aws.lambda.cold_starts', metricName: 'ColdStarts' }),
+  };
+}
+
 /**
  * Reads the metrics of the log events of parsed subscription messages into the aggregator: Lambda REPORT
  * lines of `/aws/lambda/<function>` log groups as `aws.lambda.*` (Namespace AWS/Lambda, dimension
@@ -211,41 +199,22 @@ export function collectLogMetrics(
   for (const m of messages) {
     if (m.messageType !== 'DATA_MESSAGE') continue;
     const fn = kinds.has('lambda-report') ? LAMBDA_LOG_GROUP.exec(m.logGroup)?.[1] : undefined;
+    // A function's series (and their keys) are the same for each of its REPORT lines: made once per account and region.
+    const reportSeries = new Map<string, ReportSeries>();
     for (const e of m.logEvents) {
       if (fn !== undefined) {
         const report = parseLambdaReport(e.message);
         if (report) {
           const [account, r] = eventIdentity(m, e, region);
-          for (const f of REPORT_FIELDS) {
+          const identity = JSON.stringify([account, r ?? null]);
+          let series = reportSeries.get(identity);
+          if (!series) reportSeries.set(identity, (series = lambdaSeries(account, r, fn)));
+          for (const f of series.fields) {
             const v = report.get(f.label);
-            if (v === undefined) continue;
-            into.add(
-              {
-                account,
-                region: r,
-                name: f.name,
-                unit: f.unit,
-                namespace: 'AWS/Lambda',
-                metricName: f.metricName,
-                dimensions: [['FunctionName', fn]],
-                extra: [],
-                kind: 'summary',
-              },
-              [v],
-              e.timestamp,
-            );
+            if (v !== undefined) into.add(f.series, [v], e.timestamp, f.key);
           }
-          const fnSeries = {
-            account,
-            region: r,
-            unit: '{invocation}',
-            namespace: 'AWS/Lambda',
-            dimensions: [['FunctionName', fn]] as Array<[string, string]>,
-            extra: [],
-            kind: 'count' as const,
-          };
-          into.add({ ...fnSeries, name: 'aws.lambda.invocations', metricName: 'Invocations' }, [1], e.timestamp);
-          into.add({ ...fnSeries, name: 'aws.lambda.cold_starts', metricName: 'ColdStarts' }, [report.has('Init Duration') ? 1 : 0], e.timestamp);
+          into.add(series.invocations.series, [1], e.timestamp, series.invocations.key);
+          into.add(series.coldStarts.series, [report.has('Init Duration') ? 1 : 0], e.timestamp, series.coldStarts.key);
           continue;
         }
       }

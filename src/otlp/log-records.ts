@@ -1,5 +1,5 @@
 import type { OtlpBatch } from './batch.ts';
-import { Writer, WIRE_FIXED64, WIRE_LEN, tag, writeFixed64Nanos } from './wire.ts';
+import { Writer, WIRE_FIXED64, WIRE_LEN, tag, varintSize, writeFixed64Nanos } from './wire.ts';
 import { SCOPE_NAME, VERSION } from '../version.ts';
 
 /**
@@ -80,27 +80,57 @@ function writeFrom(groups: readonly LogGroup[], groupIndex: number, eventIndex: 
 
 const EVENT_ID = Buffer.from('log.record.uid');
 
-/** LogRecord { time_unix_nano = 1; body = 5; attributes = 6; observed_time_unix_nano = 11 }. */
+/** protobufjs's buffer growth (checked in wire-write.ts) and, in Node, a Buffer's own UTF-8 writer, as its string writes use them. */
+type TextWriter = Writer & { _reserve(n: number): void; buf: Buffer & { utf8Write(text: string, offset: number): number } };
+
+const TIME_BYTES = 9; // tag + fixed64
+const EVENT_ID_KEY = 2 + EVENT_ID.length; // tag + length + "log.record.uid"
+
+/**
+ * LogRecord { time_unix_nano = 1; body = 5; attributes = 6; observed_time_unix_nano = 11 }, each length known before
+ * it is written: a fork reserves one byte and shifts what follows when the length needs more (every record over 127
+ * bytes), and a record had four.
+ */
 function writeLogRecord(e: LogEvent, observedAtMs: number, batch: OtlpBatch): void {
   const w = batch.writer;
-  w.uint32(tag(2, WIRE_LEN)).fork();
-  if (typeof e.timestamp === 'number' && Number.isFinite(e.timestamp)) {
-    w.uint32(tag(1, WIRE_FIXED64));
-    writeFixed64Nanos(w, e.timestamp);
-  }
+  const hasTime = typeof e.timestamp === 'number' && Number.isFinite(e.timestamp);
+  const message = e.message;
+  const text = typeof message === 'string';
+  const messageBytes = text ? Buffer.byteLength(message) : message.length;
   // AnyValue { string_value = 1; bytes_value = 7 }
-  if (typeof e.message === 'string') w.uint32(tag(5, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(e.message).ldelim();
-  else w.uint32(tag(5, WIRE_LEN)).fork().uint32(tag(7, WIRE_LEN)).bytes(e.message).ldelim();
-  if (typeof e.id === 'string') {
-    w.uint32(tag(6, WIRE_LEN)).fork();
-    w.uint32(tag(1, WIRE_LEN)).bytes(EVENT_ID);
-    w.uint32(tag(2, WIRE_LEN)).fork().uint32(tag(1, WIRE_LEN)).string(e.id).ldelim();
-    w.ldelim();
-  }
+  const body = 1 + varintSize(messageBytes) + messageBytes;
+  const id = e.id;
+  const idBytes = typeof id === 'string' ? Buffer.byteLength(id) : 0;
+  const idValue = 1 + varintSize(idBytes) + idBytes;
+  const idKeyValue = EVENT_ID_KEY + 1 + varintSize(idValue) + idValue;
   const extra = e[LOG_ATTRIBUTES];
+  let length = (hasTime ? TIME_BYTES : 0) + 1 + varintSize(body) + body + TIME_BYTES;
+  if (typeof id === 'string') length += 1 + varintSize(idKeyValue) + idKeyValue;
+  if (extra) for (const kv of extra) length += 1 + varintSize(kv.length) + kv.length;
+  w.uint32(tag(2, WIRE_LEN)).uint32(length);
+  if (hasTime) {
+    w.uint32(tag(1, WIRE_FIXED64));
+    writeFixed64Nanos(w, e.timestamp!);
+  }
+  w.uint32(tag(5, WIRE_LEN)).uint32(body);
+  if (text) writeText(w, tag(1, WIRE_LEN), message, messageBytes);
+  else w.uint32(tag(7, WIRE_LEN)).bytes(message);
+  if (typeof id === 'string') {
+    w.uint32(tag(6, WIRE_LEN)).uint32(idKeyValue);
+    w.uint32(tag(1, WIRE_LEN)).bytes(EVENT_ID);
+    w.uint32(tag(2, WIRE_LEN)).uint32(idValue);
+    writeText(w, tag(1, WIRE_LEN), id, idBytes);
+  }
   if (extra) for (const kv of extra) w.uint32(tag(6, WIRE_LEN)).bytes(kv);
   w.uint32(tag(11, WIRE_FIXED64));
   writeFixed64Nanos(w, observedAtMs);
-  w.ldelim();
   batch.items++;
+}
+
+/** A string field whose UTF-8 length is known: its tag, length and bytes. */
+function writeText(w: Writer, fieldTag: number, value: string, bytes: number): void {
+  w.uint32(fieldTag).uint32(bytes);
+  (w as TextWriter)._reserve(bytes);
+  (w as TextWriter).buf.utf8Write(value, w.pos);
+  w.pos += bytes;
 }

@@ -112,6 +112,20 @@ describe('Lambda REPORT lines', () => {
     expect(byName['aws.lambda.max_memory_used']).toMatchObject({ unit: 'MBy', quantileValues: [{ value: 87 }, { quantile: 1, value: 91 }] });
   });
 
+  it('keep the series of each account and region an event names in its extracted fields apart', () => {
+    const m = lambda(REPORT_COLD, REPORT_WARM, REPORT_WARM);
+    m.logEvents[1]!.extractedFields = { '@aws.account': '222222222222', '@aws.region': 'us-east-1' };
+    m.logEvents[2]!.extractedFields = { '@aws.account': '222222222222' };
+    const invocations = metricsOf([m])
+      .filter((p) => p.metric === 'aws.lambda.invocations')
+      .map((p) => [p.resource['cloud.account.id'], p.resource['cloud.region'], p.asDouble]);
+    expect(invocations.sort()).toEqual([
+      ['123456789012', 'eu-west-1', 1],
+      ['222222222222', 'eu-west-1', 1],
+      ['222222222222', 'us-east-1', 1],
+    ]);
+  });
+
   it('count invocations and cold starts as delta monotonic sums', () => {
     const aggregator = new LogMetricAggregator();
     collectLogMetrics([lambda(REPORT_COLD, REPORT_WARM)], 'eu-west-1', new Set(['lambda-report']), aggregator);
