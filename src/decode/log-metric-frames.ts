@@ -13,6 +13,7 @@ export interface SeriesPoint {
   readonly metricName: string;
   readonly dimensions: ReadonlyArray<readonly [string, string]>;
   readonly extra: ReadonlyArray<readonly [string, string]>;
+  /** A statistic set (Summary), or a count of occurrences (a delta Sum of the values). */
   readonly kind: 'summary' | 'count';
   readonly count: number;
   readonly sum: number;

@@ -1,4 +1,4 @@
-import { seriesFrames } from './log-metric-frames.ts';
+import { seriesFrames, type SeriesPoint } from './log-metric-frames.ts';
 import { eventIdentity, type CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 import { isJsonObject } from '../json-object.ts';
 
@@ -6,18 +6,10 @@ import { isJsonObject } from '../json-object.ts';
 export const LOG_METRIC_KINDS = ['lambda-report', 'emf'] as const;
 export type LogMetricKind = (typeof LOG_METRIC_KINDS)[number];
 
-/** A run of values of one series: what a CloudWatch statistic set holds. */
-interface Series {
-  readonly account: string;
-  readonly region: string | undefined;
-  readonly name: string;
-  readonly unit: string;
-  readonly namespace: string;
-  readonly metricName: string;
+/** A run of values of one series: what a CloudWatch statistic set holds, added to as events are read. */
+interface Series extends SeriesPoint {
   readonly dimensions: ReadonlyArray<[string, string]>;
   readonly extra: ReadonlyArray<[string, string]>;
-  /** A statistic set (Summary), or a count of occurrences (a delta Sum of the values). */
-  readonly kind: 'summary' | 'count';
   count: number;
   sum: number;
   min: number;
