@@ -1,9 +1,31 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import aws4 from 'aws4';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The static credentials the SigV4 tests put in the environment (AWS's documented example keys). */
 export const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'session-token-example' };
+
+/** Puts CREDENTIALS in the environment for the file's tests (the default credential chain reads them) and restores it after. */
+export function useTestCredentials(): void {
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(() => {
+    for (const [name, value] of [
+      ['AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId],
+      ['AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey],
+      ['AWS_SESSION_TOKEN', CREDENTIALS.sessionToken],
+    ] as const) {
+      saved[name] = process.env[name];
+      process.env[name] = value;
+    }
+  });
+  afterAll(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+}
 
 /** A request as a loopback server received it. */
 export interface Received {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
 import { uncompressSync } from 'snappy';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 import { EXPORTER_FACTORIES } from '../../../src/export/exporter-types.ts';
 import type { Exporter } from '../../../src/export/exporter.ts';
@@ -13,7 +13,7 @@ import { toSeries } from '../../../src/export/remote-write-request.ts';
 import { encodeMetricsRequest, jsonNanos, jsonString } from '../../../src/otlp/schema.ts';
 import { createMetrics } from '../../../src/telemetry/metrics.ts';
 import { metricStreamRequest } from '../../helpers/cloudwatch-fixtures.ts';
-import { CREDENTIALS, type Received, verifies } from '../../helpers/sigv4-verify.ts';
+import { type Received, useTestCredentials, verifies } from '../../helpers/sigv4-verify.ts';
 
 /** prometheus/prompb's WriteRequest, written here from its .proto field numbers: a decoder independent of firetap's writer. */
 const WriteRequest = protobuf.Root.fromJSON({
@@ -35,24 +35,7 @@ let server: Server;
 let url = '';
 let received: Received[] = [];
 let statuses: number[] = [];
-const saved: Record<string, string | undefined> = {};
-
-beforeAll(() => {
-  for (const [name, value] of [
-    ['AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId],
-    ['AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey],
-    ['AWS_SESSION_TOKEN', CREDENTIALS.sessionToken],
-  ] as const) {
-    saved[name] = process.env[name];
-    process.env[name] = value;
-  }
-});
-afterAll(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
+useTestCredentials();
 beforeEach(async () => {
   received = [];
   statuses = [];

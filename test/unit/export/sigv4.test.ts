@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load.ts';
 import { EXPORTER_FACTORIES } from '../../../src/export/exporter-types.ts';
 import type { Exporter } from '../../../src/export/exporter.ts';
@@ -10,29 +10,12 @@ import { createSigv4Signer, inferSigv4Scope } from '../../../src/export/sigv4.ts
 import { otlpTypes } from '../../../src/otlp/schema.ts';
 import { buildTestApp } from '../../helpers/build-test-app.ts';
 import { firehoseBody, firehoseHeaders, logsMessage, logsRecord } from '../../helpers/cloudwatch-fixtures.ts';
-import { CREDENTIALS, type Received, verifies } from '../../helpers/sigv4-verify.ts';
+import { CREDENTIALS, type Received, useTestCredentials, verifies } from '../../helpers/sigv4-verify.ts';
 
 let server: Server;
 let url = '';
 let received: Received[] = [];
-const saved: Record<string, string | undefined> = {};
-
-beforeAll(() => {
-  for (const [name, value] of [
-    ['AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId],
-    ['AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey],
-    ['AWS_SESSION_TOKEN', CREDENTIALS.sessionToken],
-  ] as const) {
-    saved[name] = process.env[name];
-    process.env[name] = value;
-  }
-});
-afterAll(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-});
+useTestCredentials();
 beforeEach(async () => {
   received = [];
   server = createServer((req, res) => {
