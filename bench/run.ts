@@ -70,8 +70,15 @@ async function main() {
   const baseline: Record<string, number> = {};
   const spread: Record<string, number[]> = {};
   const ratios: Record<string, OverRounds> = {};
+  const results: PhaseResult[] = [];
+  /** Keeps one workload's slices, baselines and spread, and the ratios read from them. */
+  const keep = (r: Awaited<ReturnType<typeof rounds>>, read: (ratio: typeof r.ratio) => Record<string, OverRounds>) => {
+    results.push(...r.results);
+    Object.assign(baseline, r.baseline);
+    Object.assign(spread, r.spread);
+    Object.assign(ratios, read(r.ratio));
+  };
   try {
-    const results: PhaseResult[] = [];
     // Warm-up, not counted: JIT compilation and the first heap growth happen once per process, not per request.
     const warmUp = Math.min(2000, durationMs / 4);
     // Each round's baselines run for as long as one of its service slices, at most a second.
@@ -91,22 +98,16 @@ async function main() {
           metricsNaive: metricsBaseline(metricsPlain.records, baselineMs),
         }),
       );
-      results.push(...m.results);
-      Object.assign(baseline, m.baseline);
-      Object.assign(spread, m.spread);
-      Object.assign(ratios, {
-        metricsVsNaive: m.ratio('metrics', 'metricsNaive'),
-        metricsWithTagsVsNaive: m.ratio('metrics+tags', 'metricsNaive'),
-        taggedVsPlain: m.ratio('metrics+tags', 'metrics'),
-      });
+      keep(m, (ratio) => ({
+        metricsVsNaive: ratio('metrics', 'metricsNaive'),
+        metricsWithTagsVsNaive: ratio('metrics+tags', 'metricsNaive'),
+        taggedVsPlain: ratio('metrics+tags', 'metrics'),
+      }));
     }
     if (runs('logs')) {
       await phase(target, 'warm-up', '/firehose/logs', logs, warmUp);
       const l = await rounds(target, '/firehose/logs', [{ name: 'logs', ...logs }], () => logsBaselines(logs.records, baselineMs / 2));
-      results.push(...l.results);
-      Object.assign(baseline, l.baseline);
-      Object.assign(spread, l.spread);
-      Object.assign(ratios, { logsVsFloor: l.ratio('logs', 'floor'), logsVsNaive: l.ratio('logs', 'naive') });
+      keep(l, (ratio) => ({ logsVsFloor: ratio('logs', 'floor'), logsVsNaive: ratio('logs', 'naive') }));
     }
     if (runs('short-logs')) {
       // Short compressible lines (Lambda, ECS): tens of thousands of events a request, so per-event cost is what counts.
@@ -115,19 +116,13 @@ async function main() {
         const b = logsBaselines(shortLogs.records, baselineMs / 2);
         return { shortFloor: b.floor, shortNaive: b.naive };
       });
-      results.push(...l.results);
-      Object.assign(baseline, l.baseline);
-      Object.assign(spread, l.spread);
-      Object.assign(ratios, { shortLogsVsFloor: l.ratio('short-logs', 'shortFloor'), shortLogsVsNaive: l.ratio('short-logs', 'shortNaive') });
+      keep(l, (ratio) => ({ shortLogsVsFloor: ratio('short-logs', 'shortFloor'), shortLogsVsNaive: ratio('short-logs', 'shortNaive') }));
     }
     if (runs('spans')) {
       // aws/spans records on the logs route (one stream for every log group), exported as traces.
       await phase(target, 'warm-up', '/firehose/logs', spans, warmUp);
       const s = await rounds(target, '/firehose/logs', [{ name: 'spans', ...spans }], () => ({ spansFloor: spansFloor(spans.records, baselineMs) }));
-      results.push(...s.results);
-      Object.assign(baseline, s.baseline);
-      Object.assign(spread, s.spread);
-      Object.assign(ratios, { spansVsFloor: s.ratio('spans', 'spansFloor') });
+      keep(s, (ratio) => ({ spansVsFloor: ratio('spans', 'spansFloor') }));
     }
     await stopServices();
     const remoteWrite = runs('remote-write') ? await remoteWritePhases(metricsPlain, sink.url, sink.pid, ENTRY) : undefined;
