@@ -3,7 +3,7 @@ import type { EnrichmentConfig } from './settings.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { DiscoveryError, discoverScope, type ScopeTarget } from './aws-discovery.ts';
 import type { SnapshotHeld, TagCache } from './enrichment.ts';
-import { buildScopeIndex, resourceCounts, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
+import { buildScopeIndex, resourceCounts, scopeAges, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
 import { accountCredentials, callerAccount, type AccountCredentials } from './targets.ts';
 
 /** Scopes (account × region) refreshed at once. */
@@ -62,9 +62,7 @@ export class TagScraper implements TagCache {
     this.opts = opts;
     this.aborted.catch(() => {});
     this.accounts = opts.accounts ?? accountCredentials(opts.config);
-    opts.metrics.setSnapshotAges(() =>
-      [...this.scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (Date.now() - s.fetchedAt) / 1000 })),
-    );
+    opts.metrics.setSnapshotAges(() => scopeAges(this.scopes));
   }
 
   scope(account: string, region: string): ScopeIndex | undefined {

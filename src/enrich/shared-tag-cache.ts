@@ -6,7 +6,7 @@ import type { SnapshotHeld, TagCache } from './enrichment.ts';
 import type { TagScraper } from './scraper.ts';
 import type { EnrichmentConfig } from './settings.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.ts';
-import { resourceCounts, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
+import { resourceCounts, scopeAges, scopeKey, tagFilterOf, type ScopeIndex } from './snapshot.ts';
 
 export interface SharedTagCacheOptions {
   readonly config: EnrichmentConfig;
@@ -44,7 +44,7 @@ export class SharedTagCache implements TagCache {
   }
 
   /** The age of each scope this replica serves (the leader's scraper would report its own, the same scopes). */
-  private readonly ages = () => [...this.scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (Date.now() - s.fetchedAt) / 1000 }));
+  private readonly ages = () => scopeAges(this.scopes);
 
   scope(account: string, region: string): ScopeIndex | undefined {
     return this.scopes.get(scopeKey(account, region));

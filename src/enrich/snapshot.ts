@@ -153,3 +153,8 @@ export function resourceCounts(scope: ScopeIndex): Map<string, number> {
   for (const r of scope.byArn.values()) for (const ns of r.namespaces) counts.set(ns, (counts.get(ns) ?? 0) + 1);
   return counts;
 }
+
+/** How old each scope's snapshot is, for /metrics (firetap_enrichment_snapshot_age_seconds). */
+export function scopeAges(scopes: ReadonlyMap<string, ScopeIndex>, now = Date.now()): Array<{ account: string; region: string; ageSeconds: number }> {
+  return [...scopes.values()].map((s) => ({ account: s.account, region: s.region, ageSeconds: (now - s.fetchedAt) / 1000 }));
+}
