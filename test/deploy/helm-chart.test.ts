@@ -183,6 +183,21 @@ async function renderError(values: Record<string, unknown>): Promise<string> {
   expect(result.code, result.stdout).not.toBe(0);
   return result.stderr;
 }
+/** What `helm install` prints after installing with these values (a client-side dry run): its NOTES. */
+async function notes(values: Record<string, unknown>): Promise<string> {
+  const result = await helm([
+    'install',
+    'firetap',
+    CHART,
+    '--dry-run=client',
+    '-n',
+    'firetap',
+    '-f',
+    valuesFile({ image: { repository: REPOSITORY }, ...values }),
+  ]);
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout.slice(result.stdout.indexOf('NOTES:'));
+}
 const find = (manifests: Manifest[], kind: string) => manifests.find((m) => m.kind === kind);
 const podSpec = (manifests: Manifest[]) => find(manifests, 'Deployment')!.spec.template.spec;
 const container = (manifests: Manifest[]) => podSpec(manifests).containers[0];
@@ -507,20 +522,6 @@ describe('the Helm chart, rendered by helm', () => {
   });
 
   it('states in NOTES.txt where the key comes from, what the ALB admits and where bad records go', async () => {
-    const notes = async (values: Record<string, unknown>) => {
-      const result = await helm([
-        'install',
-        'firetap',
-        CHART,
-        '--dry-run=client',
-        '-n',
-        'firetap',
-        '-f',
-        valuesFile({ image: { repository: REPOSITORY }, ...values }),
-      ]);
-      expect(result.code, result.stderr).toBe(0);
-      return result.stdout.slice(result.stdout.indexOf('NOTES:'));
-    };
     const eks = await notes(parseYaml(read_('ci/eks-values.yaml')) as Record<string, unknown>);
     expect(eks).toContain("kubectl get secret firetap-firehose-key -n firetap -o jsonpath='{.data.access-keys}'");
     expect(eks).toContain('The ALB admits only 198.51.100.0/24 on 443.');
@@ -554,20 +555,6 @@ describe('the Helm chart, rendered by helm', () => {
     );
     expect(validate(merge(defaults, { state: { url: 'http://cache:6379' } }))).toBe(false);
 
-    const notes = async (values: Record<string, unknown>) => {
-      const result = await helm([
-        'install',
-        'firetap',
-        CHART,
-        '--dry-run=client',
-        '-n',
-        'firetap',
-        '-f',
-        valuesFile({ image: { repository: REPOSITORY }, ...values }),
-      ]);
-      expect(result.code, result.stderr).toBe(0);
-      return result.stdout.slice(result.stdout.indexOf('NOTES:'));
-    };
     const defaultsNotes = await notes({});
     expect(defaultsNotes).toContain('WARNING: up to 10 replicas with meter records on and no state store');
     expect(await notes({ enrichment: { regions: ['eu-west-1'] }, autoscaling: { enabled: false }, replicaCount: 3 })).toContain(
