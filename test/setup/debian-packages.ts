@@ -30,6 +30,23 @@ export default function setup(): void {
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   process.stderr.write(`installing the test servers' Debian packages: ${missing.join(', ')}\n`);
-  execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  // Bounded: a mirror that stops answering or a held dpkg lock fails the run with apt's message instead of hanging it.
+  const apt = (args: string[]) =>
+    execFileSync('apt-get', [...APT_OPTIONS, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env, timeout: APT_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  apt(['update']);
+  apt(['install', '-y', '--no-install-recommends', ...missing]);
 }
+
+const APT_TIMEOUT_MS = 10 * 60_000;
+const APT_OPTIONS = [
+  '-o',
+  'Acquire::http::Timeout=30',
+  '-o',
+  'Acquire::Retries=3',
+  '-o',
+  'DPkg::Lock::Timeout=120',
+  '-o',
+  'Dpkg::Options::=--force-confdef',
+  '-o',
+  'Dpkg::Options::=--force-confold',
+];
