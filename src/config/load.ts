@@ -62,6 +62,7 @@ export const ENV: ReadonlyArray<[name: string, path: string, parse?: (text: stri
   ['FIRETAP_LOG_METRICS', 'logs.metrics', parseList],
   ['FIRETAP_TRACES_EXPORTERS', 'traces.exporters', parseList],
   ['FIRETAP_SPAN_LOG_GROUPS', 'traces.logGroups', parseList],
+  ['FIRETAP_TRACES_MAX_BATCH_SPANS', 'traces.maxBatchSpans'],
   ['FIRETAP_EVENTBRIDGE_API_KEY_HEADER', 'eventbridge.apiKeyHeader'],
   ['FIRETAP_EVENTBRIDGE_API_KEYS', 'eventbridge.apiKeys', parseList],
   ['FIRETAP_EVENTBRIDGE_BASIC_AUTH', 'eventbridge.basicAuth', parseList],

@@ -74,6 +74,11 @@ const tracesSchema = z.strictObject({
     description: 'Where traces are exported: exporter types, comma-separated (`otlp-http`, `debug`), each listed once.',
     defaultText: '`otlp-http` when an OTLP traces endpoint is set, else `debug`',
   }),
+  maxBatchSpans: positiveInt
+    .default(10_000)
+    .describe(
+      "Spans per traces export at most: a larger batch goes out as several requests, each also within `FIRETAP_EXPORT_MAX_BATCH_BYTES`. 10,000 is X-Ray's OTLP endpoint's limit (with 5 MB a request, above the batch size's default).",
+    ),
 });
 
 const eventBridgeSchema = z.strictObject({

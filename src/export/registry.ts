@@ -8,6 +8,7 @@ import { EXPORTER_FACTORIES, type ExporterContext } from './exporter-types.ts';
 import { createFanOut } from './fan-out.ts';
 import { createJsonPostExporter } from './json-post.ts';
 import { createRetryingExporter, type RetryOptions } from './retrying.ts';
+import { withSpanLimits } from './span-limits.ts';
 import type { TapHub } from './tap.ts';
 import { withYaceNames } from './yace-otlp.ts';
 import type { LedgerStore } from '../state/ledger-store.ts';
@@ -58,7 +59,9 @@ export function createExporters(config: Config, metrics: Metrics, options: Expor
         }),
     };
     const members = exporterTypes(config, signal).map((type) => {
-      const exporter = counted(EXPORTER_FACTORIES[type](context), (outcome) => metrics.exporterFailures.inc({ signal, exporter: type, outcome }));
+      const made = EXPORTER_FACTORIES[type](context);
+      const limited = signal === 'traces' ? withSpanLimits(made, config.traces.maxBatchSpans, config.export.maxBatchBytes) : made;
+      const exporter = counted(limited, (outcome) => metrics.exporterFailures.inc({ signal, exporter: type, outcome }));
       // Remote write names its series itself; every other metrics exporter is given YACE's names when asked.
       return signal === 'metrics' && config.metrics.naming === 'yace' && type !== 'prometheus-remote-write' ? withYaceNames(exporter) : exporter;
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { debugLines } from '../../src/export/debug.ts';
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.ts';
 import { firehoseBody, firehoseHeaders, logsMessage, logsRecord } from '../helpers/cloudwatch-fixtures.ts';
 import { FakeAws } from '../helpers/fake-aws.ts';
@@ -98,6 +99,21 @@ describe('spans from aws/spans', () => {
     expect(res.statusCode, res.body).toBe(200);
     expectTaggedSpans(sink.lines('traces'));
     expect(sink.received.every((r) => r.signal === 'traces')).toBe(true);
+  });
+
+  it('sends a batch of more spans than FIRETAP_TRACES_MAX_BATCH_SPANS (X-Ray takes 10,000) as several requests within it, each retried on its own', async () => {
+    const t = await startApp({ FIRETAP_TRACES_MAX_BATCH_SPANS: '3' });
+    let traces = 0;
+    // The second piece fails once and is sent again; the first is not sent twice.
+    sink.decideBy((_body, _attempt, path) => (path.endsWith('/v1/traces') && ++traces === 2 ? { status: 503 } : undefined));
+    const res = await post(t, '/firehose/traces', 'split-me', [spansRecord(), spansRecord()]);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(traces).toBe(4);
+    const sizes = sink.received.filter((r) => r.signal === 'traces').map((r) => [...debugLines({ signal: 'traces', payload: r.body })].length);
+    expect(sizes).toEqual([3, 3, 2]);
+    const spans = sink.lines('traces');
+    expectTaggedSpans(spans.slice(0, 4));
+    expectTaggedSpans(spans.slice(4));
   });
 
   it('reads the events of another log group as spans when FIRETAP_SPAN_LOG_GROUPS names it, and sends traces where OTEL_EXPORTER_OTLP_TRACES_ENDPOINT says', async () => {

@@ -45,10 +45,11 @@ describe('loadConfig', () => {
     expect([t.otlp.traces.endpoint, t.otlp.traces.compression, t.otlp.logs.endpoint]).toEqual(['https://tempo.example/otlp/v1/traces', 'gzip', undefined]);
   });
 
-  it('reads the traces settings: exporters and the log groups whose events are spans', () => {
-    expect(loadConfig({}).traces).toEqual({ logGroups: ['aws/spans'] });
-    const c = loadConfig({ FIRETAP_TRACES_EXPORTERS: 'debug', FIRETAP_SPAN_LOG_GROUPS: 'aws/spans,/otel/*' });
-    expect(c.traces).toEqual({ exporters: ['debug'], logGroups: ['aws/spans', '/otel/*'] });
+  it('reads the traces settings: exporters, the log groups whose events are spans, and the spans per export', () => {
+    expect(loadConfig({}).traces).toEqual({ logGroups: ['aws/spans'], maxBatchSpans: 10_000 });
+    const c = loadConfig({ FIRETAP_TRACES_EXPORTERS: 'debug', FIRETAP_SPAN_LOG_GROUPS: 'aws/spans,/otel/*', FIRETAP_TRACES_MAX_BATCH_SPANS: '500' });
+    expect(c.traces).toEqual({ exporters: ['debug'], logGroups: ['aws/spans', '/otel/*'], maxBatchSpans: 500 });
+    expect(() => loadConfig({ FIRETAP_TRACES_MAX_BATCH_SPANS: '0' })).toThrow(/FIRETAP_TRACES_MAX_BATCH_SPANS/);
   });
 
   it('lets signal-specific exporter settings win over shared ones', () => {
