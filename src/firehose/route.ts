@@ -189,7 +189,6 @@ export async function firehoseRoutes(app: FastifyInstance, deps: PipelineDeps): 
             metricFormat: (signal === 'metrics' ? format : 'auto') as MetricFormat,
             logFormat: (signal === 'logs' ? format : 'auto') as LogFormat,
             memory: memory.records,
-            memoryAhead: memory.recordsAhead,
           },
           report,
         );

@@ -147,11 +147,10 @@ export class MemoryShare {
   }
 }
 
-/** A Firehose request's memory: its body, and the records being gunzipped (the one decoded, the next one ahead). */
+/** A Firehose request's memory: its body, and the record being gunzipped. */
 export class RequestMemory {
   readonly body: MemoryShare;
   readonly records: MemoryShare;
-  readonly recordsAhead: MemoryShare;
   /** The handler holds the body and gives the memory back itself when it is done. */
   handling = false;
 
@@ -160,13 +159,11 @@ export class RequestMemory {
     const holder = { held: 0 };
     this.body = new MemoryShare(budget, holder);
     this.records = new MemoryShare(budget, holder);
-    this.recordsAhead = new MemoryShare(budget, holder);
   }
 
   release(): void {
     this.body.release();
     this.records.release();
-    this.recordsAhead.release();
   }
 }
 

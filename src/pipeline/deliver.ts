@@ -20,7 +20,6 @@ import { ExportWindow } from './export-window.ts';
 import { appendMeterMetrics, sendMeterRecords } from './meter-records.ts';
 import { decodeOffThread, decodeThreadsFor } from './off-thread-decode.ts';
 import { isolate, refusesTheData, type RefusedRange } from './refused-records.ts';
-import { RecordsAhead } from './records-ahead.ts';
 
 export { MAX_OFF_THREAD_BODY_BYTES } from './off-thread-decode.ts';
 export type { Delivery, DeliveryReport, MeterPipeline, PipelineDeps } from './delivery.ts';
@@ -94,7 +93,6 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   const derived = ctx.derived ? new DerivedMetrics(ctx.derived, deps, d, ledger, window) : undefined;
   const bad: Array<DeadLetterEntry> = [];
   const spans = ctx.spans ? new SpansFromLogs(ctx.spans, deps, d, ledger, window, bad) : undefined;
-  const ahead = d.signal === 'metrics' ? undefined : new RecordsAhead(d.signal, envelope, ctx, [d.memory, d.memoryAhead]);
   /** Record ranges of batches the backend refused as bad data: retried record by record at the end. */
   const refused: RefusedRange[] = [];
   let batchFirst = 0;
@@ -159,48 +157,44 @@ export async function deliver(deps: PipelineDeps, d: Delivery, report: DeliveryR
   let sliceStart = performance.now();
   report.records = envelope.count;
   metrics.records.inc({ signal: d.signal }, envelope.count);
-  try {
-    for (let i = 0; i < envelope.count && window.failure === undefined; i++) {
-      current = i;
-      if (batch.bytes === 0) batchFirst = i;
-      let data: string | undefined;
-      if (ctx.meterRecords) ctx.meterRecords.recordIndex = i;
-      try {
-        if (offThread) {
-          if (whole) {
-            offThread.adoptInto(batch);
-            current = envelope.count - 1;
-            break;
-          }
-          offThread.copyRecord(i, batch);
-        } else {
-          let next = ahead ? await ahead.decode(i, batch) : await codec((data = envelope.data(i)), batch, ctx);
-          while (next) {
-            midRecord = true;
-            await flush();
-            midRecord = true;
-            next = next();
-          }
+  for (let i = 0; i < envelope.count && window.failure === undefined; i++) {
+    current = i;
+    if (batch.bytes === 0) batchFirst = i;
+    let data: string | undefined;
+    if (ctx.meterRecords) ctx.meterRecords.recordIndex = i;
+    try {
+      if (offThread) {
+        if (whole) {
+          offThread.adoptInto(batch);
+          current = envelope.count - 1;
+          break;
         }
-      } catch (err) {
-        if (!(err instanceof RecordError)) throw err;
-        metrics.recordsRejected.inc({ signal: d.signal, reason: err.reason });
-        bad.push({ requestId: d.requestId, signal: d.signal, index: i, reason: err.reason, message: err.message, data: data ?? envelope.data(i) });
+        offThread.copyRecord(i, batch);
+      } else {
+        data = envelope.data(i);
+        let next = await codec(data, batch, ctx);
+        while (next) {
+          midRecord = true;
+          await flush();
+          midRecord = true;
+          next = next();
+        }
       }
-      if (batch.bytes >= config.export.maxBatchBytes) await flush();
-      if (derived && derived.batch.bytes >= config.export.maxBatchBytes) await derived.flush(i);
-      if (spans) {
-        spans.decoded(i);
-        if (spans.batch.bytes >= config.export.maxBatchBytes) await spans.flush();
-      }
-      if (performance.now() - sliceStart > TIME_SLICE_MS) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      metrics.recordsRejected.inc({ signal: d.signal, reason: err.reason });
+      bad.push({ requestId: d.requestId, signal: d.signal, index: i, reason: err.reason, message: err.message, data: data ?? envelope.data(i) });
     }
-  } finally {
-    // A record inflating ahead must not take from the budget after the request has given its share back.
-    await ahead?.settle();
+    if (batch.bytes >= config.export.maxBatchBytes) await flush();
+    if (derived && derived.batch.bytes >= config.export.maxBatchBytes) await derived.flush(i);
+    if (spans) {
+      spans.decoded(i);
+      if (spans.batch.bytes >= config.export.maxBatchBytes) await spans.flush();
+    }
+    if (performance.now() - sliceStart > TIME_SLICE_MS) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
   }
   if (window.failure === undefined) await flush(true);
   if (ctx.meterRecords && window.failure === undefined) await ctx.meterRecords.reserve().catch((err: FiretapError) => window.fail(err));

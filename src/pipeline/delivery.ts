@@ -57,8 +57,6 @@ export interface Delivery {
   readonly logFormat: LogFormat;
   /** The request's share of the memory budget for gunzipped records. */
   readonly memory?: MemoryShare | undefined;
-  /** Its share for the record gunzipped ahead (logs and traces). */
-  readonly memoryAhead?: MemoryShare | undefined;
 }
 
 export interface DeliveryReport {

@@ -54,52 +54,31 @@ export const RECORD_CODECS: RecordCodecs = {
     }
   },
   async logs(data, batch, ctx) {
-    const plain = await recordBytes(data, ctx);
-    return plain === undefined ? undefined : LOGS_FROM_BYTES(plain, batch, ctx);
+    const bytes = decodeBase64(data);
+    if (bytes.length === 0) return undefined;
+    // The batch is written only after the record parsed: a bad record leaves nothing behind.
+    const plain = await unwrapRecord(bytes, ctx.maxRecordBytes, ctx.memory);
+    const told = logRecordFormat(ctx.logFormat);
+    let format = told;
+    let recognised = false;
+    if (told === LOGS_AUTO) recognised = (format = detectLogFormat(plain)) !== LOGS_AUTO;
+    else if (!told.raw) recognised = told.detect?.(plain) === true;
+    // A raw format chosen by name forwards whatever the record holds; the others say where a metric record belongs.
+    if (!told.raw && !recognised && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_LOGS_ROUTE);
+    const groups = format.decode(plain, ctx);
+    if (ctx.meterRecords) for (const g of groups) for (const e of g.events) if (typeof e.message === 'string') ctx.meterRecords.scan(e.message);
+    return appendLogGroups(groups, batch, ctx);
   },
   async traces(data, batch, ctx) {
-    const plain = await recordBytes(data, ctx);
-    if (plain !== undefined) TRACES_FROM_BYTES(plain, batch, ctx);
+    const bytes = decodeBase64(data);
+    if (bytes.length === 0) return undefined;
+    const plain = await unwrapRecord(bytes, ctx.maxRecordBytes, ctx.memory);
+    try {
+      appendSpanGroups(spanRecordGroups(plain, ctx), batch);
+    } catch (err) {
+      if (err instanceof RecordError && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_TRACES_ROUTE);
+      throw err;
+    }
     return undefined;
   },
 };
-
-/**
- * The first half of the logs and traces codecs: the record's bytes, base64-decoded and gunzipped once (see
- * unwrapRecord) against `memory`; undefined for an empty record. Throws RecordError.
- */
-export async function recordBytes(data: string, ctx: LogRecordContext, memory = ctx.memory): Promise<Buffer | undefined> {
-  const bytes = decodeBase64(data);
-  if (bytes.length === 0) return undefined;
-  return unwrapRecord(bytes, ctx.maxRecordBytes, memory);
-}
-
-/** The second half of a logs or traces codec: a record's plain bytes (from recordBytes) into the batch. */
-export type FromBytes = (plain: Buffer, batch: OtlpBatch, ctx: LogRecordContext) => Continuation | undefined;
-
-const LOGS_FROM_BYTES: FromBytes = (plain, batch, ctx) => {
-  // The batch is written only after the record parsed: a bad record leaves nothing behind.
-  const told = logRecordFormat(ctx.logFormat);
-  let format = told;
-  let recognised = false;
-  if (told === LOGS_AUTO) recognised = (format = detectLogFormat(plain)) !== LOGS_AUTO;
-  else if (!told.raw) recognised = told.detect?.(plain) === true;
-  // A raw format chosen by name forwards whatever the record holds; the others say where a metric record belongs.
-  if (!told.raw && !recognised && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_LOGS_ROUTE);
-  const groups = format.decode(plain, ctx);
-  if (ctx.meterRecords) for (const g of groups) for (const e of g.events) if (typeof e.message === 'string') ctx.meterRecords.scan(e.message);
-  return appendLogGroups(groups, batch, ctx);
-};
-
-const TRACES_FROM_BYTES: FromBytes = (plain, batch, ctx) => {
-  try {
-    appendSpanGroups(spanRecordGroups(plain, ctx), batch);
-  } catch (err) {
-    if (err instanceof RecordError && looksLikeMetricStreamRecord(plain)) throw new RecordError('wrong_route', METRICS_ON_TRACES_ROUTE);
-    throw err;
-  }
-  return undefined;
-};
-
-/** The second halves by signal, for a caller that gunzips records ahead (records-ahead.ts). */
-export const FROM_BYTES: Readonly<Record<'logs' | 'traces', FromBytes>> = { logs: LOGS_FROM_BYTES, traces: TRACES_FROM_BYTES };
