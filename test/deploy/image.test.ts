@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeS3 } from '../helpers/fake-s3.ts';
 import { lengthPrefixed, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
 import { imageEnv, imageNodeFlags } from '../helpers/service.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -94,11 +95,7 @@ describe('the container image', () => {
       );
       const env = {
         PATH: process.env.PATH,
-        AWS_ENDPOINT_URL_S3: s3.url,
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'AKIDIMAGE',
-        AWS_SECRET_ACCESS_KEY: 'secret',
-        AWS_EC2_METADATA_DISABLED: 'true',
+        ...sdkEnv({ AWS_ENDPOINT_URL_S3: s3.url }, 'AKIDIMAGE'),
       };
       const { stdout } = await run(process.execPath, ['dist/main.js', 'replay', '--dry-run', 's3://backup/metrics/'], { cwd: dir, env });
       expect(JSON.parse(stdout)).toMatchObject({ objects: 1, replayed: 1, items: 4, dryRun: true });

@@ -9,6 +9,7 @@ import { eventBridgeEvent, firehoseBody, firehoseHeaders, logsMessage, logsRecor
 import { FakeS3 } from '../helpers/fake-s3.ts';
 import { sendLikeFirehose } from '../helpers/firehose-client.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 const ACCESS_KEY_ID = 'AKIDDEADLETTER0TEST';
 const SECRET = 'dead-letter-secret-never-shown/K7MDENG';
@@ -20,13 +21,7 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   sink = await new OtlpSink().start();
   s3 = await new FakeS3().start();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_S3: s3.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: SECRET,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  Object.assign(process.env, sdkEnv({ AWS_ENDPOINT_URL_S3: s3.url }, ACCESS_KEY_ID, 'eu-west-1', SECRET));
 });
 afterAll(async () => {
   process.env = savedEnv;

@@ -12,6 +12,7 @@ import {
   metricStreamRequest,
   type CloudWatchDatapoint,
 } from '../helpers/cloudwatch-fixtures.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 /**
  * Enrichment end to end: the real AWS SDK clients (through AWS_ENDPOINT_URL) against a loopback AWS
@@ -55,13 +56,7 @@ beforeAll(async () => {
   ] as const) {
     aws.setResources(account, region, inventory(account, region, team));
   }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: 'AKIDDEFAULTACCOUNT',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: R1,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  Object.assign(process.env, sdkEnv({ AWS_ENDPOINT_URL: aws.url }, 'AKIDDEFAULTACCOUNT', R1));
   sink = await new OtlpSink().start();
 });
 afterAll(async () => {

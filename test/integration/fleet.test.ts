@@ -6,6 +6,7 @@ import { firehoseBody, firehoseHeaders, logsMessage, logsRecord, metricStreamReq
 import { OtlpSink, type SinkBehaviour } from '../helpers/otlp-sink.ts';
 import { RedisServer } from '../helpers/redis-server.ts';
 import { startService, type Service } from '../helpers/service.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 /**
  * Three real service processes sharing one real redis-server and one loopback AWS, as the chart's replicas
@@ -35,11 +36,7 @@ function serviceEnv(extra: Record<string, string> = {}): Record<string, string> 
     FIRETAP_EXPORT_MAX_BATCH_BYTES: '1',
     FIRETAP_EXPORT_CONCURRENCY: '1',
     FIRETAP_DECODE_THREADS: '0',
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: 'AKIDFLEET',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: REGION,
-    AWS_EC2_METADATA_DISABLED: 'true',
+    ...sdkEnv({ AWS_ENDPOINT_URL: aws.url }, 'AKIDFLEET', REGION),
     ...extra,
   };
 }

@@ -12,6 +12,7 @@ import {
 import { FakeAws } from '../helpers/fake-aws.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { PrometheusServer } from '../helpers/prometheus-server.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 /**
  * Metric streams through firetap into a real Prometheus (Debian's 2.42, `--web.enable-remote-write-receiver`),
@@ -32,13 +33,7 @@ beforeAll(async () => {
   aws.setResources(ACCOUNT, REGION, [
     { arn: INSTANCE_ARN, tags: { team: 'platform', 'aws:cloudformation:stack-name': 'web' }, details: { InstanceType: 'm6i.large' } },
   ]);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: 'AKIDREMOTEWRITE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: REGION,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  Object.assign(process.env, sdkEnv({ AWS_ENDPOINT_URL: aws.url }, 'AKIDREMOTEWRITE', REGION));
   sink = await new OtlpSink().start();
 }, 60_000);
 afterAll(async () => {

@@ -13,6 +13,7 @@ import { FakeS3 } from '../helpers/fake-s3.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { lengthPrefixed, logsMessage, logsRecord, metricStreamRequest, sampleDatapoints } from '../helpers/cloudwatch-fixtures.ts';
 import { ecsSpan, lambdaTrace, spanText, spansMessage, xraySegmentSpan } from '../helpers/span-fixtures.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const id = { account: '123456789012', region: 'eu-west-1', streamName: 'backup' };
@@ -58,13 +59,7 @@ let s3: FakeS3;
 beforeAll(async () => {
   sink = await new OtlpSink().start();
   s3 = await new FakeS3().start();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_S3: s3.url,
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'AKIDREPLAY',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  Object.assign(process.env, sdkEnv({ AWS_ENDPOINT_URL_S3: s3.url }, 'AKIDREPLAY'));
   writeObjects((name, body) => s3.put('firehose-backup', name, body));
 });
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { firehoseBody, firehoseHeaders, logsMessage, logsRecord } from '../helpe
 import { FakeAws } from '../helpers/fake-aws.ts';
 import { OtlpSink } from '../helpers/otlp-sink.ts';
 import { ACCOUNT, REGION, ecsSpan, lambdaTrace, spanText, spansMessage, xraySegmentSpan } from '../helpers/span-fixtures.ts';
+import { sdkEnv } from '../helpers/aws-env.ts';
 
 /**
  * Transaction Search spans end to end: subscription records of aws/spans posted as Firehose sends them, to the
@@ -27,13 +28,7 @@ beforeAll(async () => {
     { arn: arn('ecs', 'cluster/shop'), tags: { team: 'cart' } },
     { arn: arn('ec2', 'instance/i-0abc1234def567890'), tags: { team: 'legacy' }, details: { InstanceType: 'm6i.large' } },
   ]);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.url,
-    AWS_ACCESS_KEY_ID: 'AKIDSPANSACCOUNT',
-    AWS_SECRET_ACCESS_KEY: 'secret',
-    AWS_REGION: REGION,
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
+  Object.assign(process.env, sdkEnv({ AWS_ENDPOINT_URL: aws.url }, 'AKIDSPANSACCOUNT', REGION));
   sink = await new OtlpSink().start();
 });
 afterAll(async () => {
