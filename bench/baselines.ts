@@ -73,6 +73,19 @@ export function logsBaselines(records: Buffer[], ms: number): { floor: number; n
   return { floor, naive };
 }
 
+/** The mixed logs floor: gunzip + JSON.parse of each subscription record, gunzip + a split into lines of each raw one. */
+export function mixedLogsFloor(records: Buffer[], ms: number): number {
+  return rate(ms, () => {
+    let events = 0;
+    for (const r of records) {
+      const text = gunzipSync(r).toString('utf8');
+      if (text.startsWith('{')) events += (JSON.parse(text) as { logEvents: unknown[] }).logEvents.length;
+      else events += text.split('\n').length - 1;
+    }
+    return events;
+  });
+}
+
 /**
  * The spans floor: gunzip + JSON.parse of each aws/spans record and of every span in it (its events are span JSON
  * text) — reading the records and nothing more, no id, time or attribute checked, nothing written.

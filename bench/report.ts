@@ -46,6 +46,7 @@ export function report({ results, baseline, spread, ratios, large, remoteWrite }
               `naive short-lines relay ${baseline.shortNaive} events/s${range('shortNaive')}`,
             ]
           : []),
+        ...(baseline.mixedFloor ? [`mixed logs gunzip+JSON.parse floor ${baseline.mixedFloor} events/s${range('mixedFloor')}`] : []),
         ...(baseline.spansFloor ? [`spans gunzip+JSON.parse floor ${baseline.spansFloor} spans/s${range('spansFloor')}`] : []),
       ].join('; '),
   );
@@ -56,6 +57,7 @@ export function report({ results, baseline, spread, ratios, large, remoteWrite }
         ...(ratios.metricsVsNaive ? [`metrics ${show(ratios.metricsVsNaive)} naive`, `metrics+tags ${show(ratios.metricsWithTagsVsNaive)} naive`] : []),
         ...(ratios.logsVsFloor ? [`logs ${show(ratios.logsVsFloor)} floor, ${show(ratios.logsVsNaive)} naive`] : []),
         ...(ratios.shortLogsVsFloor ? [`short-logs ${show(ratios.shortLogsVsFloor)} floor, ${show(ratios.shortLogsVsNaive)} naive`] : []),
+        ...(ratios.mixedLogsVsFloor ? [`mixed-logs ${show(ratios.mixedLogsVsFloor)} floor`] : []),
         ...(ratios.spansVsFloor ? [`spans ${show(ratios.spansVsFloor)} floor`] : []),
       ].join(', '),
   );

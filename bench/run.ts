@@ -3,7 +3,7 @@
  * posts realistic Firehose requests with a fixed number in flight, and prints throughput (counted
  * only for requests acknowledged with 200), latency percentiles, the service's peak RSS and CPU time.
  *
- *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|short-logs|spans|remote-write]
+ *   npm run bench -- [--duration 10] [--concurrency 8] [--compression none|gzip] [--only metrics|logs|short-logs|mixed-logs|spans|remote-write]
  *                    [--attributes-on datapoint|resource] [--decode-threads N (default: the service's)] [--state]
  *                    [--processes N (service processes, requests round-robin; their CPU and peak RSS summed)]
  *
@@ -14,7 +14,7 @@
  */
 import { imageEnv, startService } from '../test/helpers/service.ts';
 import { RedisServer } from '../test/helpers/redis-server.ts';
-import { logsBaselines, metricsBaseline, spansFloor } from './baselines.ts';
+import { logsBaselines, metricsBaseline, mixedLogsFloor, spansFloor } from './baselines.ts';
 import { ENRICHED, PLAIN, startAws } from './fleet.ts';
 import { largeRequestPhase } from './large-request.ts';
 import { closeConnections, phase, type PhaseResult, type Target } from './load.ts';
@@ -24,6 +24,7 @@ import { report } from './report.ts';
 import { ROUNDS, rounds, type OverRounds } from './rounds.ts';
 import { compiledEntry, startCountingSink } from './service.ts';
 import { shortLogsWorkload } from './short-logs.ts';
+import { mixedLogsWorkload } from './mixed-logs.ts';
 import { logsWorkload, metricsWorkload, spansWorkload } from './workloads.ts';
 
 /** The compiled service (what the image runs), built once per bench run. */
@@ -57,6 +58,7 @@ async function main() {
   const metricsTagged = metricsWorkload(ENRICHED);
   const logs = logsWorkload();
   const shortLogs = shortLogsWorkload();
+  const mixedLogs = mixedLogsWorkload();
   const spans = spansWorkload();
   const sink = await startCountingSink();
   const aws = await startAws();
@@ -117,6 +119,14 @@ async function main() {
         return { shortFloor: b.floor, shortNaive: b.naive };
       });
       keep(l, (ratio) => ({ shortLogsVsFloor: ratio('short-logs', 'shortFloor'), shortLogsVsNaive: ratio('short-logs', 'shortNaive') }));
+    }
+    if (runs('mixed-logs')) {
+      // VPC flow logs, CloudTrail, Lambda EMF and REPORT lines, raw lines: each kind's own path through the logs codec.
+      await phase(target, 'warm-up', '/firehose/logs', mixedLogs, warmUp);
+      const l = await rounds(target, '/firehose/logs', [{ name: 'mixed-logs', ...mixedLogs }], () => ({
+        mixedFloor: mixedLogsFloor(mixedLogs.records, baselineMs / 2),
+      }));
+      keep(l, (ratio) => ({ mixedLogsVsFloor: ratio('mixed-logs', 'mixedFloor') }));
     }
     if (runs('spans')) {
       // aws/spans records on the logs route (one stream for every log group), exported as traces.

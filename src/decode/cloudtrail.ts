@@ -1,5 +1,5 @@
-import { encodeKeyValue } from '../otlp/wire.ts';
-import { LOG_ATTRIBUTES } from '../otlp/log-records.ts';
+import { AttributeFields } from '../otlp/attribute-fields.ts';
+import { LOG_ATTRIBUTE_FIELDS } from '../otlp/log-records.ts';
 import type { CloudWatchLogsMessage } from './cloudwatch-logs-message.ts';
 import type { NameMatcher } from './name-matcher.ts';
 import { isJsonObject } from '../json-object.ts';
@@ -17,12 +17,9 @@ type Json = Record<string, unknown>;
  * CloudTrail record fields → attributes: the semantic conventions' names where one exists, the rest
  * under `aws.cloudtrail.*`. The record itself stays the body.
  */
-function cloudTrailAttributes(r: Json): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const put = (key: string, value: unknown) => {
-    if (typeof value === 'string' && value !== '') out.push(encodeKeyValue(key, value));
-    else if (typeof value === 'boolean') out.push(encodeKeyValue(key, value));
-  };
+function cloudTrailAttributes(r: Json): Uint8Array | undefined {
+  const out = new AttributeFields();
+  const put = (key: string, value: unknown) => out.add(key, value);
   put('aws.cloudtrail.event_source', r.eventSource);
   put('aws.cloudtrail.event_name', r.eventName);
   put('aws.cloudtrail.event_type', r.eventType);
@@ -47,7 +44,7 @@ function cloudTrailAttributes(r: Json): Uint8Array[] {
     const issuer = isJsonObject(who.sessionContext) && isJsonObject(who.sessionContext.sessionIssuer) ? who.sessionContext.sessionIssuer : undefined;
     if (issuer) put('aws.cloudtrail.user_identity.session_issuer.arn', issuer.arn);
   }
-  return out;
+  return out.finish();
 }
 
 const STARTS_LIKE_CLOUDTRAIL = '{"eventVersion"';
@@ -70,7 +67,7 @@ export function extractCloudTrail(m: CloudWatchLogsMessage, options: CloudTrailO
       continue;
     }
     if (!isJsonObject(record) || typeof record.eventSource !== 'string' || typeof record.eventName !== 'string') continue;
-    (e as { [LOG_ATTRIBUTES]?: Uint8Array[] })[LOG_ATTRIBUTES] = cloudTrailAttributes(record);
+    (e as { [LOG_ATTRIBUTE_FIELDS]?: Uint8Array | undefined })[LOG_ATTRIBUTE_FIELDS] = cloudTrailAttributes(record);
     const time = typeof record.eventTime === 'string' ? Date.parse(record.eventTime) : Number.NaN;
     if (Number.isFinite(time)) e.timestamp = time;
   }

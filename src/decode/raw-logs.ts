@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { LOG_ATTRIBUTES, type LogEvent, type LogGroup } from '../otlp/log-records.ts';
+import { LOG_ATTRIBUTES, LOG_ATTRIBUTE_FIELDS, type LogEvent, type LogGroup } from '../otlp/log-records.ts';
 import { ResourceBuilder } from '../otlp/resource.ts';
 import type { EncodedAttribute } from '../otlp/wire.ts';
 import type { LogOptions } from './log-options.ts';
@@ -41,7 +41,10 @@ function resourceOf(ctx: RawLogsContext): Uint8Array {
 
 function event(line: string, parsed: ParsedLine | undefined): LogEvent {
   if (!parsed) return { message: line };
-  return { message: line, timestamp: parsed.timestamp, [LOG_ATTRIBUTES]: parsed.attributes };
+  const e: LogEvent = { message: line, timestamp: parsed.timestamp };
+  if (parsed.attributes) e[LOG_ATTRIBUTES] = parsed.attributes;
+  if (parsed.fields) e[LOG_ATTRIBUTE_FIELDS] = parsed.fields;
+  return e;
 }
 
 /**

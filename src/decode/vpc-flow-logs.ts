@@ -1,4 +1,6 @@
 import { encodeKeyValue } from '../otlp/wire.ts';
+import { varintSize } from '../otlp/wire-write.ts';
+import { INT_VALUE, STRING_VALUE, attributeField, fieldSize, keyHead, uvarintSize, writeFieldHead, writeUvarint } from '../otlp/attribute-fields.ts';
 
 /** The default flow log format, the one every flow log has unless it was created with a custom one. */
 export const DEFAULT_VPC_FLOW_LOG_FORMAT =
@@ -6,6 +8,9 @@ export const DEFAULT_VPC_FLOW_LOG_FORMAT =
 
 /** A flow log format: `${field}` tokens separated by single spaces, as the EC2 API takes it. */
 export const VPC_FLOW_LOG_FORMAT_PATTERN = /^\$\{[a-z0-9-]+\}( \$\{[a-z0-9-]+\})*$/;
+
+const DIGITS = /^\d{1,15}$/;
+const ACCOUNT_ID = /^\d{12}$/;
 
 /** Fields that hold numbers; written as integer attributes. */
 const NUMERIC = new Set(['version', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'tcp-flags', 'traffic-path']);
@@ -18,12 +23,18 @@ const SEMCONV: Readonly<Record<string, string>> = {
   dstport: 'destination.port',
 };
 
-/** IANA protocol numbers that have a `network.transport` value. */
-const TRANSPORT: Readonly<Record<string, string>> = { '6': 'tcp', '17': 'udp' };
+/** IANA protocol numbers that have a `network.transport` value, as that attribute's LogRecord field (read only, shared). */
+const TRANSPORT: Readonly<Record<string, Buffer>> = {
+  '6': attributeField(encodeKeyValue('network.transport', 'tcp')),
+  '17': attributeField(encodeKeyValue('network.transport', 'udp')),
+};
 
 export interface FlowLogFormat {
   readonly fields: readonly string[];
   readonly keys: readonly string[];
+  /** Per field: the start of its KeyValue, written once: the key (field 1: tag, length, bytes) and the value's tag. */
+  readonly heads: readonly Buffer[];
+  readonly numeric: readonly boolean[];
 }
 
 const compiled = new Map<string, FlowLogFormat>();
@@ -33,14 +44,18 @@ export function compileFlowLogFormat(format: string): FlowLogFormat {
   let f = compiled.get(format);
   if (!f) {
     const fields = format.split(' ').map((token) => token.slice(2, -1));
-    f = { fields, keys: fields.map((field) => SEMCONV[field] ?? `aws.vpc.flow_log.${field.replaceAll('-', '_')}`) };
+    const keys = fields.map((field) => SEMCONV[field] ?? `aws.vpc.flow_log.${field.replaceAll('-', '_')}`);
+    f = { fields, keys, heads: keys.map(keyHead), numeric: fields.map((field) => NUMERIC.has(field)) };
     compiled.set(format, f);
   }
   return f;
 }
 
 export interface ParsedLine {
-  readonly attributes: Uint8Array[];
+  /** The line's attributes, one encoded KeyValue each (see LOG_ATTRIBUTES)… */
+  readonly attributes?: Uint8Array[];
+  /** …or written already as LogRecord attribute fields (see LOG_ATTRIBUTE_FIELDS). */
+  readonly fields?: Uint8Array;
   readonly timestamp: number | undefined;
 }
 
@@ -52,23 +67,50 @@ export interface ParsedLine {
  */
 export function parseFlowLogLine(line: string, format: FlowLogFormat): ParsedLine | undefined {
   const values = line.trim().split(/ +/);
-  if (values.length !== format.fields.length) return undefined;
-  const attributes: Uint8Array[] = [];
+  const { fields, heads, numeric } = format;
+  if (values.length !== fields.length) return undefined;
+  // Checked and measured first, then every attribute written as a LogRecord field into one buffer: a protobufjs
+  // Writer per attribute, each copied into the record on its own, cost most of a flow log line's time.
+  let size = 0;
   let timestamp: number | undefined;
+  let transport: Buffer | undefined;
   for (let i = 0; i < values.length; i++) {
-    const field = format.fields[i]!;
     const value = values[i]!;
     if (value === '-') continue;
-    if (NUMERIC.has(field)) {
-      if (!/^\d{1,15}$/.test(value)) return undefined;
-      const n = Number(value);
-      attributes.push(encodeKeyValue(format.keys[i]!, n));
-      if (field === 'start') timestamp = n * 1000;
-      if (field === 'protocol' && TRANSPORT[value]) attributes.push(encodeKeyValue('network.transport', TRANSPORT[value]));
+    let valueBytes: number;
+    if (numeric[i]) {
+      if (!DIGITS.test(value)) return undefined;
+      const field = fields[i];
+      if (field === 'start') timestamp = Number(value) * 1000;
+      else if (field === 'protocol' && (transport = TRANSPORT[value])) size += transport.length;
+      valueBytes = 1 + uvarintSize(Number(value));
     } else {
-      if (field === 'account-id' && !/^\d{12}$/.test(value)) return undefined;
-      attributes.push(encodeKeyValue(format.keys[i]!, value));
+      if (fields[i] === 'account-id' && !ACCOUNT_ID.test(value)) return undefined;
+      const n = Buffer.byteLength(value);
+      valueBytes = 1 + varintSize(n) + n;
+    }
+    size += fieldSize(heads[i]!, valueBytes);
+  }
+  const buf = Buffer.allocUnsafe(size);
+  let p = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (value === '-') continue;
+    const head = heads[i]!;
+    if (numeric[i]) {
+      const n = Number(value);
+      const valueBytes = 1 + uvarintSize(n);
+      p = writeFieldHead(buf, p, head, valueBytes);
+      buf[p++] = INT_VALUE;
+      p = writeUvarint(buf, p, n);
+      if (transport && fields[i] === 'protocol') p += transport.copy(buf, p);
+    } else {
+      const n = Buffer.byteLength(value);
+      p = writeFieldHead(buf, p, head, 1 + varintSize(n) + n);
+      buf[p++] = STRING_VALUE;
+      p = writeUvarint(buf, p, n);
+      p += buf.write(value, p, 'utf8');
     }
   }
-  return { attributes, timestamp };
+  return { fields: buf, timestamp };
 }

@@ -1,5 +1,6 @@
 import type { OtlpBatch } from './batch.ts';
 import { Writer, WIRE_FIXED64, WIRE_LEN, tag, varintSize, writeFixed64Nanos } from './wire.ts';
+import { copyRange } from './wire-write.ts';
 import { SCOPE_NAME, VERSION } from '../version.ts';
 
 /**
@@ -7,6 +8,12 @@ import { SCOPE_NAME, VERSION } from '../version.ts';
  * that no key of parsed JSON can ever stand in for it.
  */
 export const LOG_ATTRIBUTES: unique symbol = Symbol('firetap.logAttributes');
+
+/**
+ * Attributes an extractor wrote already as LogRecord fields (`attributes = 6`: tag, length, KeyValue, one after the
+ * other), copied into the record as they are: for the many short lines of VPC flow logs, one buffer a line.
+ */
+export const LOG_ATTRIBUTE_FIELDS: unique symbol = Symbol('firetap.logAttributeFields');
 
 /**
  * What becomes one OTLP LogRecord. A CloudWatch Logs event is used exactly as JSON.parse made it
@@ -20,6 +27,7 @@ export interface LogEvent {
   /** `log.record.uid`: CloudWatch Logs' event id. */
   id?: string | undefined;
   [LOG_ATTRIBUTES]?: Uint8Array[];
+  [LOG_ATTRIBUTE_FIELDS]?: Uint8Array;
 }
 
 /** The events of one OTLP Resource (an encoded Resource message). */
@@ -107,6 +115,8 @@ function writeLogRecord(e: LogEvent, observedAtMs: number, batch: OtlpBatch): vo
   let length = (hasTime ? TIME_BYTES : 0) + 1 + varintSize(body) + body + TIME_BYTES;
   if (typeof id === 'string') length += 1 + varintSize(idKeyValue) + idKeyValue;
   if (extra) for (const kv of extra) length += 1 + varintSize(kv.length) + kv.length;
+  const fields = e[LOG_ATTRIBUTE_FIELDS];
+  if (fields) length += fields.length;
   w.uint32(tag(2, WIRE_LEN)).uint32(length);
   if (hasTime) {
     w.uint32(tag(1, WIRE_FIXED64));
@@ -122,6 +132,7 @@ function writeLogRecord(e: LogEvent, observedAtMs: number, batch: OtlpBatch): vo
     writeText(w, tag(1, WIRE_LEN), id, idBytes);
   }
   if (extra) for (const kv of extra) w.uint32(tag(6, WIRE_LEN)).bytes(kv);
+  if (fields) copyRange(w, fields, 0, fields.length);
   w.uint32(tag(11, WIRE_FIXED64));
   writeFixed64Nanos(w, observedAtMs);
   batch.items++;
