@@ -1,5 +1,5 @@
 import type { OtlpBatch } from '../otlp/batch.ts';
-import { LOG_ATTRIBUTES, LOG_ATTRIBUTE_FIELDS, appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
+import { LOG_ATTRIBUTE_FIELDS, appendLogGroups, type Continuation, type LogGroup } from '../otlp/log-records.ts';
 import { ResourceBuilder } from '../otlp/resource.ts';
 import { encodeStringArrayKeyValue, type EncodedAttribute } from '../otlp/wire.ts';
 import type { Enrichment } from '../enrich/enrichment.ts';
@@ -181,9 +181,7 @@ function extractFlowLogs(m: CloudWatchLogsMessage, format: FlowLogFormat): void 
   for (const e of m.logEvents) {
     const parsed = parseFlowLogLine(e.message, format);
     if (!parsed) continue;
-    const event = e as { [LOG_ATTRIBUTES]?: Uint8Array[] | undefined; [LOG_ATTRIBUTE_FIELDS]?: Uint8Array | undefined };
-    event[LOG_ATTRIBUTES] = parsed.attributes;
-    event[LOG_ATTRIBUTE_FIELDS] = parsed.fields;
+    (e as { [LOG_ATTRIBUTE_FIELDS]?: Uint8Array | undefined })[LOG_ATTRIBUTE_FIELDS] = parsed.fields;
   }
 }
 
