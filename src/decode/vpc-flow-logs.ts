@@ -1,6 +1,5 @@
 import { encodeKeyValue } from '../otlp/wire.ts';
-import { varintSize } from '../otlp/wire-write.ts';
-import { INT_VALUE, STRING_VALUE, attributeField, fieldSize, keyHead, uvarintSize, writeFieldHead, writeUvarint } from '../otlp/attribute-fields.ts';
+import { attributeField, intFieldSize, keyHead, stringFieldSize, writeIntField, writeStringField } from '../otlp/attribute-fields.ts';
 
 /** The default flow log format, the one every flow log has unless it was created with a custom one. */
 export const DEFAULT_VPC_FLOW_LOG_FORMAT =
@@ -77,39 +76,27 @@ export function parseFlowLogLine(line: string, format: FlowLogFormat): ParsedLin
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
     if (value === '-') continue;
-    let valueBytes: number;
     if (numeric[i]) {
       if (!DIGITS.test(value)) return undefined;
       const field = fields[i];
       if (field === 'start') timestamp = Number(value) * 1000;
       else if (field === 'protocol' && (transport = TRANSPORT[value])) size += transport.length;
-      valueBytes = 1 + uvarintSize(Number(value));
+      size += intFieldSize(heads[i]!, Number(value));
     } else {
       if (fields[i] === 'account-id' && !ACCOUNT_ID.test(value)) return undefined;
-      const n = Buffer.byteLength(value);
-      valueBytes = 1 + varintSize(n) + n;
+      size += stringFieldSize(heads[i]!, Buffer.byteLength(value));
     }
-    size += fieldSize(heads[i]!, valueBytes);
   }
   const buf = Buffer.allocUnsafe(size);
   let p = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
     if (value === '-') continue;
-    const head = heads[i]!;
     if (numeric[i]) {
-      const n = Number(value);
-      const valueBytes = 1 + uvarintSize(n);
-      p = writeFieldHead(buf, p, head, valueBytes);
-      buf[p++] = INT_VALUE;
-      p = writeUvarint(buf, p, n);
+      p = writeIntField(buf, p, heads[i]!, Number(value));
       if (transport && fields[i] === 'protocol') p += transport.copy(buf, p);
     } else {
-      const n = Buffer.byteLength(value);
-      p = writeFieldHead(buf, p, head, 1 + varintSize(n) + n);
-      buf[p++] = STRING_VALUE;
-      p = writeUvarint(buf, p, n);
-      p += buf.write(value, p, 'utf8');
+      p = writeStringField(buf, p, heads[i]!, value, Buffer.byteLength(value));
     }
   }
   return { fields: buf, timestamp };

@@ -11,9 +11,9 @@ import { varintSize } from './wire-write.ts';
 const ATTRIBUTE_FIELD = 0x32;
 const KEY = 0x0a;
 const VALUE = 0x12;
-export const STRING_VALUE = 0x0a;
-export const BOOL_VALUE = 0x10;
-export const INT_VALUE = 0x18;
+const STRING_VALUE = 0x0a;
+const BOOL_VALUE = 0x10;
+const INT_VALUE = 0x18;
 
 const heads = new Map<string, Buffer>();
 
@@ -32,7 +32,7 @@ export function keyHead(key: string): Buffer {
 }
 
 /** Bytes of the varint of a non-negative integer up to 2^53 (protobuf's int64 of it). */
-export function uvarintSize(n: number): number {
+function uvarintSize(n: number): number {
   let size = 1;
   while (n >= 0x80) {
     n = Math.floor(n / 0x80);
@@ -42,7 +42,7 @@ export function uvarintSize(n: number): number {
 }
 
 /** Writes the varint of a non-negative integer up to 2^53 at `p`; returns the position after it. */
-export function writeUvarint(buf: Buffer, p: number, n: number): number {
+function writeUvarint(buf: Buffer, p: number, n: number): number {
   while (n >= 0x80) {
     buf[p++] = (n % 0x80) | 0x80;
     n = Math.floor(n / 0x80);
@@ -52,17 +52,38 @@ export function writeUvarint(buf: Buffer, p: number, n: number): number {
 }
 
 /** Bytes of an attribute field whose key head is `head` and whose AnyValue is `valueBytes` long. */
-export function fieldSize(head: Buffer, valueBytes: number): number {
+function fieldSize(head: Buffer, valueBytes: number): number {
   const kv = head.length + varintSize(valueBytes) + valueBytes;
   return 1 + varintSize(kv) + kv;
 }
 
 /** Writes an attribute field's tag and length, the key and the value's tag and length at `p`: its AnyValue follows. */
-export function writeFieldHead(buf: Buffer, p: number, head: Buffer, valueBytes: number): number {
+function writeFieldHead(buf: Buffer, p: number, head: Buffer, valueBytes: number): number {
   buf[p++] = ATTRIBUTE_FIELD;
   p = writeUvarint(buf, p, head.length + varintSize(valueBytes) + valueBytes);
   p += head.copy(buf, p);
   return writeUvarint(buf, p, valueBytes);
+}
+
+/** Bytes of a string attribute field whose value is `length` bytes of UTF-8. */
+export const stringFieldSize = (head: Buffer, length: number): number => fieldSize(head, 1 + varintSize(length) + length);
+
+/** Writes a string attribute field (`length`: the value's UTF-8 bytes) at `p`; returns the position after it. */
+export function writeStringField(buf: Buffer, p: number, head: Buffer, value: string, length: number): number {
+  p = writeFieldHead(buf, p, head, 1 + varintSize(length) + length);
+  buf[p++] = STRING_VALUE;
+  p = writeUvarint(buf, p, length);
+  return p + buf.write(value, p, 'utf8');
+}
+
+/** Bytes of an integer attribute field of a non-negative integer up to 2^53. */
+export const intFieldSize = (head: Buffer, value: number): number => fieldSize(head, 1 + uvarintSize(value));
+
+/** Writes an integer attribute field (int_value, a non-negative integer up to 2^53) at `p`; returns the position after it. */
+export function writeIntField(buf: Buffer, p: number, head: Buffer, value: number): number {
+  p = writeFieldHead(buf, p, head, 1 + uvarintSize(value));
+  buf[p++] = INT_VALUE;
+  return writeUvarint(buf, p, value);
 }
 
 /** An encoded KeyValue as an attribute field. */
@@ -84,10 +105,12 @@ export class AttributeFields {
   /** Adds a non-empty string or a boolean; any other value is left out. */
   add(key: string, value: unknown): void {
     if (typeof value === 'string' && value !== '') {
+      const head = keyHead(key);
       const n = Buffer.byteLength(value);
-      this.push(key, value, n, 1 + varintSize(n) + n);
+      this.push(head, value, n, stringFieldSize(head, n));
     } else if (typeof value === 'boolean') {
-      this.push(key, value, 0, 2);
+      const head = keyHead(key);
+      this.push(head, value, 0, fieldSize(head, 2));
     }
   }
 
@@ -103,21 +126,16 @@ export class AttributeFields {
         buf[p++] = BOOL_VALUE;
         buf[p++] = value ? 1 : 0;
       } else {
-        const n = this.lengths[i]!;
-        p = writeFieldHead(buf, p, this.keys[i]!, 1 + varintSize(n) + n);
-        buf[p++] = STRING_VALUE;
-        p = writeUvarint(buf, p, n);
-        p += buf.write(value, p, 'utf8');
+        p = writeStringField(buf, p, this.keys[i]!, value, this.lengths[i]!);
       }
     }
     return buf;
   }
 
-  private push(key: string, value: string | boolean, length: number, valueBytes: number): void {
-    const head = keyHead(key);
+  private push(head: Buffer, value: string | boolean, length: number, bytes: number): void {
     this.keys.push(head);
     this.values.push(value);
     this.lengths.push(length);
-    this.size += fieldSize(head, valueBytes);
+    this.size += bytes;
   }
 }
