@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { cloudTrailRecord, firehoseBody, logsMessage } from '../test/helpers/cloudwatch-fixtures.ts';
 import { MiB } from './options.ts';
-import type { Workload } from './workloads.ts';
+import { seededRandom, type Workload } from './workloads.ts';
 
 /**
  * ~1 MiB request of the other logs AWS users send through Firehose, one kind of record after another: VPC flow logs
@@ -14,8 +14,7 @@ export function mixedLogsWorkload(): Workload {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
-  let seed = 11;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const random = seededRandom(11);
   const int = (n: number) => Math.floor(random() * n);
   let time = 1_795_000_000_000;
   const event = (message: string) => ({ id: `${time}${int(1e9)}`, timestamp: (time += int(3)), message });

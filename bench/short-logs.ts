@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { firehoseBody, logsMessage } from '../test/helpers/cloudwatch-fixtures.ts';
 import { MiB } from './options.ts';
-import type { Workload } from './workloads.ts';
+import { seededRandom, type Workload } from './workloads.ts';
 
 /** Events in one CloudWatch Logs record of the short-lines workload (a subscription batches what a stream wrote). */
 const EVENTS_PER_RECORD = 1000;
@@ -15,8 +15,7 @@ export function shortLogsWorkload(): Workload {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
-  let seed = 7;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const random = seededRandom(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
   const paths = ['/api/orders', '/api/cart', '/api/users/me', '/health', '/api/payments', '/api/search'];
   const lines = [

@@ -37,15 +37,20 @@ export function metricsWorkload(account: string): Workload {
   return { body: Buffer.from(firehoseBody(records, 'bench-metrics')), items, records };
 }
 
+/** A deterministic pseudo-random source in [0, 1] (a linear congruential generator): the same workload every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+}
+
 /** ~1 MiB request of CloudWatch Logs records: gzipped, messages from 60 bytes to 4 KB. */
 export function logsWorkload(): Workload {
   const records: Buffer[] = [];
   let items = 0;
   let size = 0;
   const sizes = [60, 120, 250, 500, 1000, 4000];
-  // A deterministic pseudo-random source: log text that compresses like real logs (5-10×), not like a repeated word.
-  let seed = 42;
-  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  // Log text that compresses like real logs (5-10×), not like a repeated word.
+  const random = seededRandom(42);
   const words = [
     'GET',
     'POST',
