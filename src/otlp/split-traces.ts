@@ -50,12 +50,14 @@ export function splitTracesRequest(payload: Uint8Array, maxSpans: number, maxByt
     bytes = 0;
   };
   for (const resource of resources) {
+    const resourceHead = size(resource.rest) + HEAD_ROOM;
     let pieceResource: ResourceRead | undefined;
     for (const scope of resource.scopes) {
+      const scopeHead = size(scope.rest) + HEAD_ROOM;
       let pieceScope: ScopeRead | undefined;
       for (const span of scope.spans) {
-        // Headers counted generously (a resource's and scope's own fields and their tags and lengths).
-        const cost = span.end - span.start + (pieceScope ? 0 : size(scope.rest) + 12) + (pieceResource ? 0 : size(resource.rest) + 12);
+        const spanBytes = span.end - span.start;
+        const cost = spanBytes + (pieceScope ? 0 : scopeHead) + (pieceResource ? 0 : resourceHead);
         if (spans > 0 && (spans >= maxSpans || bytes + cost > maxBytes)) {
           close();
           pieceResource = undefined;
@@ -64,22 +66,25 @@ export function splitTracesRequest(payload: Uint8Array, maxSpans: number, maxByt
         if (!pieceResource) {
           pieceResource = { rest: resource.rest, scopes: [] };
           piece.push(pieceResource);
-          bytes += size(resource.rest) + 12;
+          bytes += resourceHead;
         }
         if (!pieceScope) {
           pieceScope = { rest: scope.rest, spans: [] };
           pieceResource.scopes.push(pieceScope);
-          bytes += size(scope.rest) + 12;
+          bytes += scopeHead;
         }
         pieceScope.spans.push(span);
         spans++;
-        bytes += span.end - span.start;
+        bytes += spanBytes;
       }
     }
   }
   close();
   return pieces;
 }
+
+/** What a ResourceSpans' or ScopeSpans' own tag and length may take besides its fields, counted generously. */
+const HEAD_ROOM = 12;
 
 const size = (ranges: readonly Range[]): number => ranges.reduce((n, r) => n + r.end - r.start, 0);
 
